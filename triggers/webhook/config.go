@@ -1,0 +1,157 @@
+package webhook
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config selects a signature scheme and holds its secrets and options.
+//
+// Fields after Tolerance apply to the "hmac" provider only; setting them for
+// another provider is an error, so a misplaced option never goes unnoticed.
+type Config struct {
+	// Provider is the signature scheme: "github", "stripe",
+	// "standardwebhooks", "slack" or "hmac".
+	Provider string
+	// Secrets are the signing secrets, already resolved from wherever they
+	// are kept. A delivery signed with any of them is accepted, so a secret
+	// can be rotated by listing the old and the new one for a while. At least
+	// one is required and none may be empty.
+	Secrets [][]byte
+	// Tolerance is how far the signed timestamp may be from now, in either
+	// direction. Zero means DefaultTolerance. Only for schemes that sign a
+	// timestamp: stripe, standardwebhooks, slack, and hmac with
+	// TimestampHeader.
+	Tolerance time.Duration
+
+	// Header is the header carrying the signature (hmac only, required).
+	Header string
+	// Algorithm is the HMAC hash: "sha1", "sha256" (default) or "sha512"
+	// (hmac only).
+	Algorithm string
+	// Encoding is how the signature is written: "hex" (default, either case)
+	// or "base64" (standard alphabet, padded) (hmac only).
+	Encoding string
+	// Prefix is text that precedes the encoded signature in the header, for
+	// example "sha256=" (hmac only, optional).
+	Prefix string
+	// TimestampHeader is the header carrying the signed Unix time in seconds
+	// (hmac only, optional). When set, the timestamp is checked against
+	// Tolerance and must be part of SignedContent.
+	TimestampHeader string
+	// IDHeader is the header carrying the delivery id (hmac only, optional).
+	// Without it the id is derived from the signature and timestamp headers.
+	IDHeader string
+	// SignedContent is the layout of the signed bytes (hmac only, optional):
+	// "{body}" exactly once, "{timestamp}" and "{id}" for the values of
+	// TimestampHeader and IDHeader, anything else literally. The default is
+	// "{timestamp}.{body}" with a TimestampHeader and "{body}" without.
+	SignedContent string
+}
+
+var (
+	providers  = []string{ProviderGitHub, ProviderStripe, ProviderStandardWebhooks, ProviderSlack, ProviderHMAC}
+	algorithms = []string{"sha1", "sha256", "sha512"}
+	encodings  = []string{"hex", "base64"}
+	// placeholder matches one {name} in SignedContent.
+	placeholder = regexp.MustCompile(`\{[^{}]*\}`)
+)
+
+// Validate reports the first problem with c as an error wrapping
+// [ErrConfig] that names the field and the rule.
+func (c Config) Validate() error {
+	if c.Provider == "" {
+		return configErr("provider", "is required, one of %s", strings.Join(providers, ", "))
+	}
+	if !contains(providers, c.Provider) {
+		return configErr("provider", "must be one of %s, got %q", strings.Join(providers, ", "), c.Provider)
+	}
+	if len(c.Secrets) == 0 {
+		return configErr("secrets", "at least one secret is required")
+	}
+	for i, s := range c.Secrets {
+		if len(s) == 0 {
+			return configErr(fmt.Sprintf("secrets[%d]", i), "must not be empty")
+		}
+	}
+	if c.Tolerance < 0 {
+		return configErr("tolerance", "must not be negative, got %s", c.Tolerance)
+	}
+	if c.Provider != ProviderHMAC {
+		return c.validateNoHMACFields()
+	}
+	return c.validateHMAC()
+}
+
+func (c Config) validateNoHMACFields() error {
+	if c.Tolerance != 0 && c.Provider == ProviderGitHub {
+		return configErr("tolerance", "provider github signs no timestamp")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"header", c.Header},
+		{"algorithm", c.Algorithm},
+		{"encoding", c.Encoding},
+		{"prefix", c.Prefix},
+		{"timestampHeader", c.TimestampHeader},
+		{"idHeader", c.IDHeader},
+		{"signedContent", c.SignedContent},
+	} {
+		if f.value != "" {
+			return configErr(f.name, "only applies to provider hmac, not %s", c.Provider)
+		}
+	}
+	return nil
+}
+
+func (c Config) validateHMAC() error {
+	if strings.TrimSpace(c.Header) == "" {
+		return configErr("header", "is required for provider hmac")
+	}
+	if c.Algorithm != "" && !contains(algorithms, c.Algorithm) {
+		return configErr("algorithm", "must be one of %s, got %q", strings.Join(algorithms, ", "), c.Algorithm)
+	}
+	if c.Encoding != "" && !contains(encodings, c.Encoding) {
+		return configErr("encoding", "must be one of %s, got %q", strings.Join(encodings, ", "), c.Encoding)
+	}
+	if c.Tolerance != 0 && c.TimestampHeader == "" {
+		return configErr("tolerance", "needs timestampHeader, there is no timestamp to check")
+	}
+	if c.SignedContent == "" {
+		return nil
+	}
+	if n := strings.Count(c.SignedContent, "{body}"); n != 1 {
+		return configErr("signedContent", "must contain {body} exactly once, found %d", n)
+	}
+	for _, p := range placeholder.FindAllString(c.SignedContent, -1) {
+		switch {
+		case p == "{body}":
+		case p == "{timestamp}" && c.TimestampHeader != "":
+		case p == "{id}" && c.IDHeader != "":
+		case p == "{timestamp}":
+			return configErr("signedContent", "uses {timestamp} but timestampHeader is not set")
+		case p == "{id}":
+			return configErr("signedContent", "uses {id} but idHeader is not set")
+		default:
+			return configErr("signedContent", "unknown placeholder %s, want {body}, {timestamp} or {id}", p)
+		}
+	}
+	if c.TimestampHeader != "" && !strings.Contains(c.SignedContent, "{timestamp}") {
+		return configErr("signedContent", "must contain {timestamp} when timestampHeader is set, or the timestamp is not authenticated")
+	}
+	return nil
+}
+
+func configErr(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
