@@ -1,0 +1,12 @@
+// Package broker is fnmesh's view of NATS JetStream: an embedded server
+// (or a connection to an external cluster), the streams and durable
+// consumers a mesh declares, and the CloudEvent <-> NATS message codec.
+//
+// Events travel in the CloudEvents NATS binding's binary mode: attributes as
+// "ce-" headers, datacontenttype as Content-Type and data as the payload. An
+// event of type T is stored on "<prefix>.<T>" (see Subject for the escape of
+// characters NATS forbids) with Nats-Msg-Id = DedupID(source, id), so the
+// same event published twice within the stream's duplicate window is stored
+// once. Publish returns only after the server's PubAck: an event that was
+// acknowledged is stored.
+package broker

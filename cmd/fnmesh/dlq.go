@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+func newDLQCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "dlq", Short: "Inspect dead letters and send them back"}
+	var fn, since string
+	parseSince := func() (time.Time, error) {
+		if since == "" {
+			return time.Time{}, nil
+		}
+		if d, err := time.ParseDuration(since); err == nil {
+			return time.Now().Add(-d), nil
+		}
+		t, err := time.Parse(time.RFC3339, since)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--since %q: must be a duration (1h) or an RFC 3339 time", since)
+		}
+		return t, nil
+	}
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List dead letters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := parseSince()
+			if err != nil {
+				return err
+			}
+			c, m, closeFn, err := connectMesh(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			var out []map[string]any
+			err = c.DeadLetters(cmd.Context(), m, fn, t, func(d broker.DeadLetter) bool {
+				row := map[string]any{"seq": d.Seq, "function": d.Function, "attempts": d.Attempts, "reason": d.Reason, "time": d.Time}
+				if d.Event != nil {
+					row["id"], row["type"], row["source"] = d.Event.ID(), d.Event.Type(), d.Event.Source()
+				}
+				out = append(out, row)
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				if out == nil {
+					out = []map[string]any{}
+				}
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEQ\tFUNCTION\tTYPE\tID\tATTEMPTS\tTIME\tREASON")
+			for _, r := range out {
+				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\n", r["seq"], r["function"], r["type"], r["id"], r["attempts"],
+					r["time"].(time.Time).Format(time.RFC3339), r["reason"])
+			}
+			return tw.Flush()
+		},
+	}
+	redrive := &cobra.Command{
+		Use:   "redrive",
+		Short: "Send dead letters back to their functions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := parseSince()
+			if err != nil {
+				return err
+			}
+			c, m, closeFn, err := connectMesh(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			n, err := c.Redrive(cmd.Context(), m, fn, t)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"redriven": n})
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "redrove %d dead letters\n", n)
+			return err
+		},
+	}
+	for _, c := range []*cobra.Command{ls, redrive} {
+		c.Flags().StringVar(&fn, "function", "", "only this function's dead letters")
+		c.Flags().StringVar(&since, "since", "", "only dead letters newer than a duration (1h) or RFC 3339 time")
+	}
+	cmd.AddCommand(ls, redrive)
+	return cmd
+}
+
+// connectMesh loads the mesh file and connects to NATS_URL (default
+// nats://127.0.0.1:4222, the embedded server of `fnmesh up`).
+func connectMesh(cmd *cobra.Command, g *globals) (*broker.Client, *config.Mesh, func(), error) {
+	m, err := config.Load(g.env.File)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	nc, err := broker.Connect(cmd.Context(), g.conn, "fnmesh-cli")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := broker.New(nc, m.SubjectPrefix)
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, err
+	}
+	return c, m, nc.Close, nil
+}

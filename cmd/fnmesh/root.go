@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
+	"github.com/kelseyhightower/envconfig"
+)
+
+// globals are the settings every subcommand shares: defaults, then the
+// environment, then flags.
+type globals struct {
+	env    config.Env
+	conn   broker.ConnConfig
+	output string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "fnmesh",
+		Short:         "Event-driven functions on NATS JetStream",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.load(cmd)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringP("file", "f", "", "mesh file (env FNMESH_FILE, default mesh.yaml)")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	root.AddCommand(
+		newUpCmd(g),
+		newPublishCmd(g),
+		newValidateCmd(g),
+		newVersionCmd(g),
+		newWorkerCmd(g),
+		newDLQCmd(g),
+		newStatusCmd(g),
+		newDeployCmd(g),
+		newBenchCmd(g),
+	)
+	return root
+}
+
+func (g *globals) load(cmd *cobra.Command) error {
+	env, err := config.LoadEnv()
+	if err != nil {
+		return err
+	}
+	g.env = env
+	if err := envconfig.Process("", &g.conn); err != nil {
+		return fmt.Errorf("environment: %w", err)
+	}
+	if f, _ := cmd.Flags().GetString("file"); f != "" {
+		g.env.File = f
+	}
+	if g.output != "text" && g.output != "json" {
+		return fmt.Errorf("--output %q: must be text or json", g.output)
+	}
+	return nil
+}
+
+func (g *globals) logger() (*slog.Logger, error) {
+	return telemetry.NewLogger(os.Stderr, g.env.LogLevel, g.env.LogFormat)
+}
+
+func (g *globals) shutdownTimeout() (time.Duration, error) {
+	d, err := time.ParseDuration(g.env.ShutdownTimeout)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("FNMESH_SHUTDOWN_TIMEOUT %q: must be a positive Go duration", g.env.ShutdownTimeout)
+	}
+	return d, nil
+}

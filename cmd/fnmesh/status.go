@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var base string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each function's backlog, replicas and last scaling decision (from a running `fnmesh up`)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+			defer cancel()
+			url := strings.TrimSuffix(base, "/") + "/status"
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return fmt.Errorf("--addr: %w", err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("get %s: %w (is `fnmesh up` running?)", url, err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("get %s: %s", url, resp.Status)
+			}
+			var st struct {
+				Functions []workers.FunctionStatus `json:"functions"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+				return fmt.Errorf("get %s: %w", url, err)
+			}
+			if g.output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
+			}
+			return printStatus(cmd, st.Functions)
+		},
+	}
+	cmd.Flags().StringVar(&base, "addr", envOr("FNMESH_ADDR", "http://127.0.0.1:8080"), "base URL of the running mesh (env FNMESH_ADDR)")
+	return cmd
+}
+
+func printStatus(cmd *cobra.Command, fns []workers.FunctionStatus) error {
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FUNCTION\tBACKLOG\tACK PENDING\tDESIRED\tACTUAL\tLAST DECISION")
+	for _, f := range fns {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", f.Function, f.Backlog, f.AckPending, f.Desired, f.Actual, f.LastDecision)
+	}
+	return tw.Flush()
+}

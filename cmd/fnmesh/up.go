@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/triggers"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+type upFlags struct {
+	httpAddr    string
+	dataDir     string
+	natsPort    int
+	noFunctions bool
+}
+
+func newUpCmd(g *globals) *cobra.Command {
+	var f upFlags
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run the mesh: broker, triggers and functions from the mesh file",
+		Long: `Run the mesh declared in the mesh file: an embedded NATS server with
+JetStream (or the cluster at NATS_URL), the HTTP endpoint for CloudEvents,
+routes and webhooks, the cron triggers, and the functions as local worker
+processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("http-addr") {
+				g.env.HTTPAddr = f.httpAddr
+			}
+			if cmd.Flags().Changed("data-dir") {
+				g.env.DataDir = f.dataDir
+			}
+			if cmd.Flags().Changed("nats-port") {
+				g.env.NATSPort = f.natsPort
+			}
+			return runUp(cmd.Context(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.httpAddr, "http-addr", "", "HTTP listen address (env FNMESH_HTTP_ADDR, default 127.0.0.1:8080)")
+	fl.StringVar(&f.dataDir, "data-dir", "", "embedded broker data dir (env FNMESH_DATA_DIR, default ./.fnmesh)")
+	fl.IntVar(&f.natsPort, "nats-port", 0, "embedded NATS client port, 0 = random (env FNMESH_NATS_PORT, default 4222)")
+	fl.BoolVar(&f.noFunctions, "no-functions", false, "run broker and triggers only; start no function workers")
+	return cmd
+}
+
+// mesh holds what `up` started, so that shutdown stops it in reverse order.
+type mesh struct {
+	log      *slog.Logger
+	emb      *broker.Embedded
+	nc       *nats.Conn
+	client   *broker.Client
+	natsURL  string
+	draining atomic.Bool
+}
+
+func runUp(ctx context.Context, g *globals, f upFlags) error {
+	log, err := g.logger()
+	if err != nil {
+		return err
+	}
+	stopTimeout, err := g.shutdownTimeout()
+	if err != nil {
+		return err
+	}
+	m, err := config.Load(g.env.File)
+	if err != nil {
+		return err
+	}
+	ms := &mesh{log: log}
+	defer ms.close()
+	if err := ms.connect(ctx, g, m); err != nil {
+		return err
+	}
+	if err := ms.client.EnsureStreams(ctx, m); err != nil {
+		return err
+	}
+
+	mux, err := triggers.NewMux(m, ms.client, triggers.MuxDeps{Conn: ms.nc, Log: log, Token: []byte(g.env.Token)})
+	if err != nil {
+		return err
+	}
+	var scaler *workers.Scaler
+	mux.Handle("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	mux.Handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case ms.draining.Load():
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+		case !ms.client.Connected():
+			http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	mux.Handle("GET /status", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		var st []workers.FunctionStatus
+		if scaler != nil {
+			st = scaler.Status()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"functions": st})
+	}))
+
+	ln, err := net.Listen("tcp", g.env.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http: listen %s: %w", g.env.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	})
+	log.Info("mesh up", "http", "http://"+ln.Addr().String(), "nats", ms.natsURL, "file", g.env.File,
+		"triggers", len(m.Triggers), "functions", len(m.Functions))
+
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	for _, c := range mux.Crons() {
+		wg.Go(func() {
+			if err := c.Run(runCtx); err != nil {
+				log.Error("cron trigger", "err", err)
+			}
+		})
+	}
+	var rt *workers.ProcessRuntime
+	if !f.noFunctions && len(m.Functions) > 0 {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("locate the fnmesh binary: %w", err)
+		}
+		rt, err = workers.NewProcessRuntime(workers.ProcessConfig{
+			Mesh: m, Self: self, NATSURL: ms.natsURL, Log: log, StopTimeout: stopTimeout + 5*time.Second,
+		})
+		if err != nil {
+			return err
+		}
+		fns := slices.DeleteFunc(slices.Clone(m.Functions), func(fn config.Function) bool {
+			return fn.Run.Runtime != "" && fn.Run.Runtime != "process"
+		})
+		scaler = workers.NewScaler(workers.NewBrokerBacklog(ms.client, m), rt, fns, workers.ScalerOptions{Log: log})
+		wg.Go(func() {
+			if err := scaler.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("scaler", "err", err)
+			}
+		})
+	}
+
+	<-ctx.Done()
+	log.Info("shutting down: draining")
+	ms.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), stopTimeout+10*time.Second)
+	defer cancel()
+	var errs []error
+	errs = append(errs, srv.Shutdown(sctx))
+	cancelRun()
+	if scaler != nil {
+		errs = append(errs, scaler.StopAll(sctx))
+	}
+	if rt != nil {
+		errs = append(errs, rt.Close(sctx))
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
+	if g.conn.URL != "" {
+		nc, err := broker.Connect(ctx, g.conn, "fnmesh-up")
+		if err != nil {
+			return err
+		}
+		ms.nc, ms.natsURL = nc, g.conn.URL
+		for _, s := range m.Streams {
+			if s.Sync == "always" {
+				ms.log.Warn("stream sync: always applies to the embedded server only; on an external server set sync_interval: always in its JetStream config", "stream", s.Name)
+			}
+		}
+	} else {
+		syncAlways := slices.ContainsFunc(m.Streams, func(s config.Stream) bool { return s.Sync == "always" })
+		emb, err := broker.StartEmbedded(broker.ServerConfig{
+			DataDir: g.env.DataDir, Host: g.env.NATSHost, Port: g.env.NATSPort, SyncAlways: syncAlways,
+		}, ms.log)
+		if err != nil {
+			return err
+		}
+		ms.emb = emb
+		nc, err := emb.Connect("fnmesh-up")
+		if err != nil {
+			return err
+		}
+		ms.nc, ms.natsURL = nc, emb.ClientURL()
+	}
+	c, err := broker.New(ms.nc, m.SubjectPrefix, broker.WithLogger(ms.log))
+	if err != nil {
+		return err
+	}
+	ms.client = c
+	return nil
+}
+
+func (ms *mesh) close() {
+	if ms.nc != nil {
+		_ = ms.nc.Drain()
+	}
+	if ms.emb != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ms.emb.Shutdown(ctx); err != nil {
+			ms.log.Error("embedded server shutdown", "err", err)
+		}
+	}
+}

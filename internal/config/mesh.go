@@ -1,0 +1,323 @@
+package config
+
+import (
+	"time"
+)
+
+// APIVersion is the only mesh file apiVersion this release understands.
+const APIVersion = "fnmesh.dev/v1alpha1"
+
+// Kind is the only mesh file kind.
+const Kind = "Mesh"
+
+// Mesh is the whole mesh file: the streams that store events, the triggers
+// that turn the outside world into CloudEvents and the functions that consume
+// them.
+type Mesh struct {
+	// APIVersion must be "fnmesh.dev/v1alpha1".
+	APIVersion string `yaml:"apiVersion" json:"apiVersion"`
+	// Kind must be "Mesh".
+	Kind string `yaml:"kind" json:"kind"`
+	// Metadata names the mesh.
+	Metadata Metadata `yaml:"metadata,omitempty" json:"metadata,omitempty"`
+	// SubjectPrefix is the first token of every event subject: an event of type T
+	// is stored on "<subjectPrefix>.<T>". Default "events".
+	SubjectPrefix string `yaml:"subjectPrefix,omitempty" json:"subjectPrefix,omitempty"`
+	// Streams are the JetStream streams created or updated at start-up. When
+	// empty, one stream "EVENTS" on "<subjectPrefix>.>" is declared.
+	Streams []Stream `yaml:"streams,omitempty" json:"streams,omitempty"`
+	// DeadLetter configures the stream that holds events no function could process.
+	DeadLetter DeadLetterStream `yaml:"deadLetter,omitempty" json:"deadLetter,omitempty"`
+	// Ingest configures the CloudEvents HTTP endpoint (POST /events).
+	Ingest Ingest `yaml:"ingest,omitempty" json:"ingest,omitempty"`
+	// Triggers turn HTTP requests, schedules and webhooks into CloudEvents.
+	Triggers []Trigger `yaml:"triggers,omitempty" json:"triggers,omitempty"`
+	// Functions consume events.
+	Functions []Function `yaml:"functions,omitempty" json:"functions,omitempty"`
+	// EventSchemas registers JSON Schemas for the data of event types; an event
+	// whose type has a schema is validated at ingest.
+	EventSchemas []EventSchema `yaml:"eventSchemas,omitempty" json:"eventSchemas,omitempty"`
+
+	// File is the path the mesh was loaded from (not part of the file).
+	File string `yaml:"-" json:"-"`
+}
+
+// Metadata names the mesh.
+type Metadata struct {
+	// Name of the mesh, used in logs and as the default service namespace.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+}
+
+// Stream declares a JetStream stream.
+type Stream struct {
+	// Name of the stream (letters, digits, '-' and '_').
+	Name string `yaml:"name" json:"name"`
+	// Subjects the stream captures, e.g. ["events.>"].
+	Subjects []string `yaml:"subjects" json:"subjects"`
+	// MaxAge is how long a message is kept (Go duration; 0 = forever).
+	MaxAge Duration `yaml:"maxAge,omitempty" json:"maxAge,omitempty"`
+	// MaxBytes caps the stream size in bytes (0 = unlimited).
+	MaxBytes int64 `yaml:"maxBytes,omitempty" json:"maxBytes,omitempty"`
+	// MaxMsgs caps the number of messages (0 = unlimited).
+	MaxMsgs int64 `yaml:"maxMsgs,omitempty" json:"maxMsgs,omitempty"`
+	// Replicas is the number of copies on a NATS cluster (1..5). Default 1.
+	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	// Storage is "file" (default) or "memory".
+	Storage string `yaml:"storage,omitempty" json:"storage,omitempty" jsonschema:"enum=file,enum=memory"`
+	// DuplicateWindow is how long JetStream remembers message ids for
+	// de-duplication. Default 2m.
+	DuplicateWindow Duration `yaml:"duplicateWindow,omitempty" json:"duplicateWindow,omitempty"`
+	// Sync is "always" to fsync every message before it is acknowledged (the
+	// durable choice: an acknowledged event survives a power cut) or
+	// "default" to let the server flush on its own interval.
+	Sync string `yaml:"sync,omitempty" json:"sync,omitempty" jsonschema:"enum=default,enum=always"`
+}
+
+// DeadLetterStream configures where dead letters are kept.
+type DeadLetterStream struct {
+	// Stream is the stream name. Default "DEADLETTER".
+	Stream string `yaml:"stream,omitempty" json:"stream,omitempty"`
+	// SubjectPrefix: a dead letter of function F is stored on "<subjectPrefix>.F". Default "deadletter".
+	SubjectPrefix string `yaml:"subjectPrefix,omitempty" json:"subjectPrefix,omitempty"`
+	// MaxAge is how long dead letters are kept. Default 720h (30 days).
+	MaxAge Duration `yaml:"maxAge,omitempty" json:"maxAge,omitempty"`
+}
+
+// Ingest configures POST /events.
+type Ingest struct {
+	// Path of the CloudEvents endpoint. Default "/events".
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// MaxBodyBytes is the largest accepted request body. Default 1 MiB, minimum 64 KiB.
+	MaxBodyBytes int64 `yaml:"maxBodyBytes,omitempty" json:"maxBodyBytes,omitempty"`
+	// TokenRef, when set, requires "Authorization: Bearer <token>" on ingest.
+	TokenRef *SecretRef `yaml:"tokenRef,omitempty" json:"tokenRef,omitempty"`
+	// MaxInFlight bounds concurrent publishes; above it requests get 429. Default 1024.
+	MaxInFlight int `yaml:"maxInFlight,omitempty" json:"maxInFlight,omitempty"`
+}
+
+// SecretRef points at a secret without writing it in the file. Exactly one of
+// Env, File or Value is set.
+type SecretRef struct {
+	// Env names an environment variable holding the secret.
+	Env string `yaml:"env,omitempty" json:"env,omitempty"`
+	// File is a path to a file holding the secret (trailing newline trimmed).
+	File string `yaml:"file,omitempty" json:"file,omitempty"`
+	// Value is the secret itself (for tests and examples only).
+	Value string `yaml:"value,omitempty" json:"value,omitempty"`
+}
+
+// Trigger turns something from the outside world into CloudEvents. Exactly one
+// of HTTP, Cron or Webhook is set.
+type Trigger struct {
+	// Name identifies the trigger; unique in the mesh.
+	Name string `yaml:"name" json:"name"`
+	// HTTP maps requests on a path to events.
+	HTTP *HTTPTrigger `yaml:"http,omitempty" json:"http,omitempty"`
+	// Cron emits an event on a schedule.
+	Cron *CronTrigger `yaml:"cron,omitempty" json:"cron,omitempty"`
+	// Webhook verifies provider webhooks and emits them as events.
+	Webhook *WebhookTrigger `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+	// Emit sets attributes of the emitted events.
+	Emit Emit `yaml:"emit,omitempty" json:"emit,omitempty"`
+}
+
+// Emit sets the attributes of events a trigger emits.
+type Emit struct {
+	// Type of the emitted events (required for http and cron triggers; for
+	// webhooks the default is "<provider>.<provider event type>").
+	Type string `yaml:"type,omitempty" json:"type,omitempty"`
+	// Source of the emitted events. Default "/fnmesh/triggers/<name>".
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
+	// Subject attribute of the emitted events, if any.
+	Subject string `yaml:"subject,omitempty" json:"subject,omitempty"`
+	// Extensions are fixed extension attributes added to every event.
+	Extensions map[string]string `yaml:"extensions,omitempty" json:"extensions,omitempty"`
+}
+
+// HTTPTrigger maps HTTP requests to events.
+type HTTPTrigger struct {
+	// Path the trigger listens on, e.g. "/orders".
+	Path string `yaml:"path" json:"path"`
+	// Method accepted. Default POST.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Headers maps request header names to extension attribute names.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Query maps query parameter names to extension attribute names.
+	Query map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Reply makes the request wait for the event a function returns in answer.
+	Reply *Reply `yaml:"reply,omitempty" json:"reply,omitempty"`
+	// TokenRef, when set, requires "Authorization: Bearer <token>".
+	TokenRef *SecretRef `yaml:"tokenRef,omitempty" json:"tokenRef,omitempty"`
+}
+
+// Reply configures request/response over an HTTP trigger.
+type Reply struct {
+	// Timeout is how long to wait for the answer before 504. Default 30s.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// CronTrigger emits an event on a schedule.
+type CronTrigger struct {
+	// Schedule is a 5-field cron expression or a descriptor such as
+	// "@hourly" or "@every 5m".
+	Schedule string `yaml:"schedule" json:"schedule"`
+	// Timezone is an IANA zone name. Default UTC.
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+	// Jitter delays each tick by a random duration up to this value.
+	Jitter Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	// MissedRuns is "skip" (default) or "catchUp" for ticks that fell while
+	// nothing was running.
+	MissedRuns string `yaml:"missedRuns,omitempty" json:"missedRuns,omitempty" jsonschema:"enum=skip,enum=catchUp"`
+	// MaxCatchUp bounds how many missed ticks are replayed. Default 10.
+	MaxCatchUp int `yaml:"maxCatchUp,omitempty" json:"maxCatchUp,omitempty"`
+	// Data is the event data, encoded as JSON unless ContentType says otherwise
+	// and it is a string.
+	Data any `yaml:"data,omitempty" json:"data,omitempty"`
+	// ContentType of the data. Default application/json.
+	ContentType string `yaml:"contentType,omitempty" json:"contentType,omitempty"`
+}
+
+// WebhookTrigger receives signed webhooks.
+type WebhookTrigger struct {
+	// Provider is one of github, stripe, standardwebhooks, slack, hmac.
+	Provider string `yaml:"provider" json:"provider" jsonschema:"enum=github,enum=stripe,enum=standardwebhooks,enum=slack,enum=hmac"`
+	// Path the webhook is received on.
+	Path string `yaml:"path" json:"path"`
+	// SecretRef is the signing secret.
+	SecretRef *SecretRef `yaml:"secretRef,omitempty" json:"secretRef,omitempty"`
+	// SecretRefs lists several secrets at once, for rotation.
+	SecretRefs []SecretRef `yaml:"secretRefs,omitempty" json:"secretRefs,omitempty"`
+	// Tolerance for timestamped schemes. Default 5m.
+	Tolerance Duration `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
+	// HMAC configures the generic hmac provider.
+	HMAC *HMACScheme `yaml:"hmac,omitempty" json:"hmac,omitempty"`
+}
+
+// HMACScheme describes a generic HMAC signature.
+type HMACScheme struct {
+	// Header carrying the signature.
+	Header string `yaml:"header" json:"header"`
+	// Algorithm: sha1, sha256 (default) or sha512.
+	Algorithm string `yaml:"algorithm,omitempty" json:"algorithm,omitempty" jsonschema:"enum=sha1,enum=sha256,enum=sha512"`
+	// Encoding of the signature: hex (default) or base64.
+	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty" jsonschema:"enum=hex,enum=base64"`
+	// Prefix before the signature, e.g. "sha256=".
+	Prefix string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	// TimestampHeader, when set, is signed as "<timestamp>.<body>" and checked against Tolerance.
+	TimestampHeader string `yaml:"timestampHeader,omitempty" json:"timestampHeader,omitempty"`
+	// IDHeader carries the delivery id used for de-duplication.
+	IDHeader string `yaml:"idHeader,omitempty" json:"idHeader,omitempty"`
+}
+
+// Function consumes events.
+type Function struct {
+	// Name identifies the function; it names its durable consumer.
+	Name string `yaml:"name" json:"name"`
+	// Stream the function consumes from. Default: the stream whose subjects
+	// capture "<subjectPrefix>.>" (the first stream).
+	Stream string `yaml:"stream,omitempty" json:"stream,omitempty"`
+	// Filters select the events the function receives (all must match).
+	Filters []Filter `yaml:"filters,omitempty" json:"filters,omitempty"`
+	// Run says how the function runs.
+	Run Run `yaml:"run" json:"run"`
+	// Concurrency is the number of events in flight per replica. Default 1.
+	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	// Timeout is the handler deadline per event. Default 30s.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// AckWait is how long the server waits for an ack before redelivering.
+	// Default 30s; long work is kept alive with progress heartbeats.
+	AckWait Duration `yaml:"ackWait,omitempty" json:"ackWait,omitempty"`
+	// Delivery configures retries and dead letters.
+	Delivery Delivery `yaml:"delivery,omitempty" json:"delivery,omitempty"`
+	// Scaling configures the backlog autoscaler.
+	Scaling Scaling `yaml:"scaling,omitempty" json:"scaling,omitempty"`
+	// Env is extra environment for the function's worker processes.
+	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+}
+
+// Filter is one Knative-style filter. Exactly one field is set.
+type Filter struct {
+	// Exact matches attributes by equality.
+	Exact map[string]string `yaml:"exact,omitempty" json:"exact,omitempty"`
+	// Prefix matches attributes by prefix.
+	Prefix map[string]string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	// Suffix matches attributes by suffix.
+	Suffix map[string]string `yaml:"suffix,omitempty" json:"suffix,omitempty"`
+	// All matches when every nested filter matches.
+	All []Filter `yaml:"all,omitempty" json:"all,omitempty"`
+	// Any matches when at least one nested filter matches.
+	Any []Filter `yaml:"any,omitempty" json:"any,omitempty"`
+	// Not matches when the nested filter does not.
+	Not *Filter `yaml:"not,omitempty" json:"not,omitempty"`
+	// CESQL is a CloudEvents SQL expression.
+	CESQL string `yaml:"cesql,omitempty" json:"cesql,omitempty"`
+}
+
+// Run says how a function runs. Exactly one of Command, Image, HTTP or Exec is set.
+type Run struct {
+	// Command is a worker program that connects to NATS itself (a Go program
+	// calling functions.Serve), started as a local process.
+	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Image is a container image holding a worker program (docker and
+	// kubernetes runtimes).
+	Image string `yaml:"image,omitempty" json:"image,omitempty"`
+	// HTTP delivers each event to an HTTP endpoint in CloudEvents binary mode.
+	HTTP *HTTPTarget `yaml:"http,omitempty" json:"http,omitempty"`
+	// Exec runs a program per event with the event JSON on stdin.
+	Exec []string `yaml:"exec,omitempty" json:"exec,omitempty"`
+	// Runtime: process (default), docker or kubernetes.
+	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty" jsonschema:"enum=process,enum=docker,enum=kubernetes"`
+	// Dir is the working directory of local processes (relative to the mesh file).
+	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
+}
+
+// HTTPTarget is an HTTP endpoint that handles events.
+type HTTPTarget struct {
+	// URL events are POSTed to.
+	URL string `yaml:"url" json:"url"`
+}
+
+// Delivery configures retries and dead letters (Knative names).
+type Delivery struct {
+	// Retry is the number of retries after the first attempt. Default 3.
+	Retry *int `yaml:"retry,omitempty" json:"retry,omitempty"`
+	// BackoffPolicy is exponential (default) or linear.
+	BackoffPolicy string `yaml:"backoffPolicy,omitempty" json:"backoffPolicy,omitempty" jsonschema:"enum=exponential,enum=linear"`
+	// BackoffDelay is the first retry delay. Default 1s.
+	BackoffDelay Duration `yaml:"backoffDelay,omitempty" json:"backoffDelay,omitempty"`
+	// BackoffMax caps the retry delay. Default 1m.
+	BackoffMax Duration `yaml:"backoffMax,omitempty" json:"backoffMax,omitempty"`
+	// DeadLetter sends events that exhaust their retries to the dead-letter
+	// stream. Default true.
+	DeadLetter *bool `yaml:"deadLetter,omitempty" json:"deadLetter,omitempty"`
+}
+
+// Scaling configures the backlog autoscaler (KEDA names).
+type Scaling struct {
+	// MinReplicaCount is the fewest replicas. Default 0.
+	MinReplicaCount *int `yaml:"minReplicaCount,omitempty" json:"minReplicaCount,omitempty"`
+	// MaxReplicaCount is the most replicas. Default 10.
+	MaxReplicaCount int `yaml:"maxReplicaCount,omitempty" json:"maxReplicaCount,omitempty"`
+	// LagThreshold is the backlog one replica is expected to handle. Default 100.
+	LagThreshold int `yaml:"lagThreshold,omitempty" json:"lagThreshold,omitempty"`
+	// ActivationLagThreshold is the backlog above which scaling from zero starts. Default 0.
+	ActivationLagThreshold int `yaml:"activationLagThreshold,omitempty" json:"activationLagThreshold,omitempty"`
+	// CooldownPeriod is how long the backlog must stay below target before scaling down. Default 30s.
+	CooldownPeriod Duration `yaml:"cooldownPeriod,omitempty" json:"cooldownPeriod,omitempty"`
+	// PollingInterval is how often the backlog is read. Default 1s.
+	PollingInterval Duration `yaml:"pollingInterval,omitempty" json:"pollingInterval,omitempty"`
+}
+
+// EventSchema registers a JSON Schema for the data of one event type.
+type EventSchema struct {
+	// Type is the CloudEvents type.
+	Type string `yaml:"type" json:"type"`
+	// Schema is a path to a JSON Schema file (relative to the mesh file).
+	Schema string `yaml:"schema" json:"schema"`
+}
+
+// Duration is a Go duration written as a string ("30s", "5m", "168h").
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
