@@ -1,0 +1,204 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+	"github.com/nats-io/nats.go"
+)
+
+// ErrMalformedEvent means an event cannot be encoded to, or decoded from, a
+// NATS message. Errors that concern one attribute are *AttributeError values,
+// which match ErrMalformedEvent with errors.Is.
+var ErrMalformedEvent = errors.New("malformed event")
+
+// AttributeError names the CloudEvents attribute that makes an event
+// malformed and the rule it breaks. errors.Is(err, ErrMalformedEvent) holds
+// for every AttributeError.
+type AttributeError struct {
+	// Attribute is the attribute name, for example "time" or an extension
+	// name, as far as it could be read.
+	Attribute string
+	// Err says which rule the value breaks.
+	Err error
+}
+
+// Error implements error.
+func (e *AttributeError) Error() string {
+	return fmt.Sprintf("broker: %s: attribute %q: %v", ErrMalformedEvent, e.Attribute, e.Err)
+}
+
+// Unwrap returns the rule the attribute breaks.
+func (e *AttributeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrMalformedEvent.
+func (e *AttributeError) Is(target error) bool { return target == ErrMalformedEvent }
+
+// attrErr builds an *AttributeError from a message.
+func attrErr(attr, format string, args ...any) error {
+	return &AttributeError{Attribute: attr, Err: fmt.Errorf(format, args...)}
+}
+
+// EncodeMsg builds the NATS message for e in the CloudEvents NATS binding's
+// binary mode:
+//
+//   - "ce-specversion", "ce-id", "ce-source", "ce-type" and, when set,
+//     "ce-subject", "ce-time" (RFC 3339 with nanoseconds, UTC) and
+//     "ce-dataschema" headers;
+//   - a "ce-<name>" header for every extension, holding the canonical string
+//     form of its value (integers in decimal, booleans as true/false, binary
+//     in base64, timestamps in RFC 3339);
+//   - Content-Type = datacontenttype, when set;
+//   - Nats-Msg-Id = DedupID(source, id);
+//   - the event's data, unchanged, as the payload (the message shares the
+//     event's DataEncoded slice).
+//
+// "ce-" header values are percent-encoded as the CloudEvents HTTP binding
+// does (space, '"', '%' and every byte outside printable ASCII become
+// "%XX"), so any bytes survive the trip through NATS. A CloudEvents 0.3 event
+// is converted to 1.0 first.
+//
+// The event must be valid (event.Validate), extension names must be
+// lower-case ASCII letters and digits, and datacontenttype must be printable
+// ASCII without surrounding spaces; otherwise the error wraps
+// ErrMalformedEvent and names the attribute. A subject that cannot be
+// published to is an error wrapping ErrInvalidSubject.
+func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
+	if err := checkPublishSubject(subject); err != nil {
+		return nil, err
+	}
+	ec, err := checkEvent(e)
+	if err != nil {
+		return nil, err
+	}
+
+	// One backing array for all single-value header slices keeps the
+	// allocations per message constant; two spare map slots leave room for
+	// headers the publisher adds (trace context).
+	n := 5 + len(ec.Extensions)
+	if ec.Subject != nil {
+		n++
+	}
+	if ec.Time != nil {
+		n++
+	}
+	if ec.DataSchema != nil {
+		n++
+	}
+	if ec.DataContentType != nil {
+		n++
+	}
+	hb := headerBuilder{h: make(nats.Header, n+2), vals: make([]string, n)}
+
+	source := ec.Source.String()
+	hb.set(hdrSpecVersion, specVersion1)
+	hb.set(hdrID, headerEscape(ec.ID))
+	hb.set(hdrSource, headerEscape(source))
+	hb.set(hdrType, headerEscape(ec.Type))
+	if ec.Subject != nil {
+		hb.set(hdrSubject, headerEscape(*ec.Subject))
+	}
+	if ec.Time != nil {
+		var buf [40]byte
+		hb.set(hdrTime, string(ec.Time.Time.UTC().AppendFormat(buf[:0], time.RFC3339Nano)))
+	}
+	if ec.DataSchema != nil {
+		hb.set(hdrDataSchema, headerEscape(ec.DataSchema.String()))
+	}
+	if ec.DataContentType != nil {
+		hb.set(hdrContentType, *ec.DataContentType)
+	}
+	for name, v := range ec.Extensions {
+		s, err := formatExtension(v)
+		if err != nil {
+			return nil, &AttributeError{Attribute: name, Err: err}
+		}
+		hb.set(hdrPrefix+name, headerEscape(s))
+	}
+	hb.set(hdrMsgID, DedupID(source, ec.ID))
+
+	return &nats.Msg{Subject: subject, Header: hb.h, Data: e.DataEncoded}, nil
+}
+
+// headerBuilder fills a nats.Header whose single-value slices share one
+// backing array.
+type headerBuilder struct {
+	h    nats.Header
+	vals []string
+	n    int
+}
+
+// set stores the single value v under key k.
+func (b *headerBuilder) set(k, v string) {
+	b.vals[b.n] = v
+	b.h[k] = b.vals[b.n : b.n+1 : b.n+1]
+	b.n++
+}
+
+// formatExtension returns the canonical string form of an extension value.
+func formatExtension(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	s, err := types.Format(v)
+	if err != nil {
+		return "", fmt.Errorf("value of type %T is not a CloudEvents type: %w", v, err)
+	}
+	return s, nil
+}
+
+// checkEvent validates e for the NATS binary mode and returns its context as
+// CloudEvents 1.0. EncodeMsg and DecodeMsg apply the same rules, so whatever
+// DecodeMsg returns can be encoded again.
+func checkEvent(e *event.Event) (*event.EventContextV1, error) {
+	if e == nil || e.Context == nil {
+		return nil, attrErr("specversion", "event has no context")
+	}
+	if err := validationError(e.Validate()); err != nil {
+		return nil, err
+	}
+	ec, ok := e.Context.(*event.EventContextV1)
+	if !ok {
+		ec = e.Context.AsV1()
+	}
+	if ec.DataContentType != nil {
+		if why := checkContentType(*ec.DataContentType); why != "" {
+			return nil, attrErr("datacontenttype", "%s", why)
+		}
+	}
+	for name := range ec.Extensions {
+		if !isExtensionName(name) {
+			return nil, attrErr(name, "extension names must be lower-case ASCII letters and digits, not a context attribute name or \"data\"")
+		}
+	}
+	return ec, nil
+}
+
+// validationError turns the error of event.Validate into *AttributeError
+// values, one per attribute, in name order.
+func validationError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve event.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("broker: %w: %w", ErrMalformedEvent, err)
+	}
+	names := make([]string, 0, len(ve))
+	for name := range ve {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	errs := make([]error, len(names))
+	for i, name := range names {
+		errs[i] = &AttributeError{Attribute: name, Err: ve[name]}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
