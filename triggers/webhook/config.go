@@ -51,22 +51,24 @@ type Config struct {
 	SignedContent string
 }
 
-var (
-	providers  = []string{ProviderGitHub, ProviderStripe, ProviderStandardWebhooks, ProviderSlack, ProviderHMAC}
-	algorithms = []string{"sha1", "sha256", "sha512"}
-	encodings  = []string{"hex", "base64"}
-	// placeholder matches one {name} in SignedContent.
-	placeholder = regexp.MustCompile(`\{[^{}]*\}`)
+// Accepted values, as listed in error messages.
+const (
+	providerList  = "github, stripe, standardwebhooks, slack, hmac"
+	algorithmList = "sha1, sha256, sha512"
+	encodingList  = "hex, base64"
 )
+
+// placeholder matches one {name} in SignedContent.
+var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
 
 // Validate reports the first problem with c as an error wrapping
 // [ErrConfig] that names the field and the rule.
 func (c Config) Validate() error {
 	if c.Provider == "" {
-		return configErr("provider", "is required, one of %s", strings.Join(providers, ", "))
+		return configErr("provider", "is required, one of %s", providerList)
 	}
-	if !contains(providers, c.Provider) {
-		return configErr("provider", "must be one of %s, got %q", strings.Join(providers, ", "), c.Provider)
+	if !oneOf(c.Provider, ProviderGitHub, ProviderStripe, ProviderStandardWebhooks, ProviderSlack, ProviderHMAC) {
+		return configErr("provider", "must be one of %s, got %q", providerList, c.Provider)
 	}
 	if len(c.Secrets) == 0 {
 		return configErr("secrets", "at least one secret is required")
@@ -109,11 +111,11 @@ func (c Config) validateHMAC() error {
 	if strings.TrimSpace(c.Header) == "" {
 		return configErr("header", "is required for provider hmac")
 	}
-	if c.Algorithm != "" && !contains(algorithms, c.Algorithm) {
-		return configErr("algorithm", "must be one of %s, got %q", strings.Join(algorithms, ", "), c.Algorithm)
+	if c.Algorithm != "" && !oneOf(c.Algorithm, "sha1", "sha256", "sha512") {
+		return configErr("algorithm", "must be one of %s, got %q", algorithmList, c.Algorithm)
 	}
-	if c.Encoding != "" && !contains(encodings, c.Encoding) {
-		return configErr("encoding", "must be one of %s, got %q", strings.Join(encodings, ", "), c.Encoding)
+	if c.Encoding != "" && !oneOf(c.Encoding, "hex", "base64") {
+		return configErr("encoding", "must be one of %s, got %q", encodingList, c.Encoding)
 	}
 	if c.Tolerance != 0 && c.TimestampHeader == "" {
 		return configErr("tolerance", "needs timestampHeader, there is no timestamp to check")
@@ -147,7 +149,7 @@ func configErr(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
 }
 
-func contains(list []string, s string) bool {
+func oneOf(s string, list ...string) bool {
 	for _, v := range list {
 		if v == s {
 			return true

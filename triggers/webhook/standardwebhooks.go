@@ -20,9 +20,13 @@ type standardHeaders struct {
 }
 
 // The Standard Webhooks header names, and the names Svix sends.
-var (
-	standardNames = standardHeaders{id: "Webhook-Id", timestamp: "Webhook-Timestamp", signature: "Webhook-Signature"}
-	svixNames     = standardHeaders{id: "Svix-Id", timestamp: "Svix-Timestamp", signature: "Svix-Signature"}
+const (
+	standardIDHeader        = "Webhook-Id"
+	standardTimestampHeader = "Webhook-Timestamp"
+	standardSignatureHeader = "Webhook-Signature"
+	svixIDHeader            = "Svix-Id"
+	svixTimestampHeader     = "Svix-Timestamp"
+	svixSignatureHeader     = "Svix-Signature"
 )
 
 // standard verifies Standard Webhooks (and Svix) deliveries.
@@ -74,13 +78,13 @@ func parseStandardSignatures(s string) [][]byte {
 // Verify implements [Verifier]. The webhook-* headers are used when
 // webhook-signature is present, the svix-* headers otherwise.
 func (v *standard) Verify(h http.Header, body []byte, now time.Time) (Delivery, error) {
-	names := standardNames
-	if h.Get(names.signature) == "" && h.Get(svixNames.signature) != "" {
-		names = svixNames
+	names := standardHeaders{id: standardIDHeader, timestamp: standardTimestampHeader, signature: standardSignatureHeader}
+	if h.Get(standardSignatureHeader) == "" && h.Get(svixSignatureHeader) != "" {
+		names = standardHeaders{id: svixIDHeader, timestamp: svixTimestampHeader, signature: svixSignatureHeader}
 	}
 	raw := h.Get(names.signature)
 	if raw == "" {
-		return Delivery{}, fmt.Errorf("%w: %s (or %s)", ErrMissingHeader, standardNames.signature, svixNames.signature)
+		return Delivery{}, fmt.Errorf("%w: %s (or %s)", ErrMissingHeader, standardSignatureHeader, svixSignatureHeader)
 	}
 	id := h.Get(names.id)
 	if id == "" {
