@@ -1,0 +1,167 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/attribute"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Telemetry is the OpenTelemetry setup of one process. The zero value is not
+// usable; build it with Setup or NewForTest.
+type Telemetry struct {
+	// Tracer creates the spans of fnmesh's hops.
+	Tracer trace.Tracer
+	// Propagator injects and extracts trace context (OTEL_PROPAGATORS;
+	// W3C tracecontext and baggage by default).
+	Propagator propagation.TextMapPropagator
+	// Metrics are fnmesh's instruments.
+	Metrics *Metrics
+	// MetricsHandler serves the Prometheus exposition at /metrics.
+	MetricsHandler http.Handler
+	// Recording is true when spans are exported (not a no-op provider).
+	Recording bool
+
+	shutdown []func(context.Context) error
+	once     sync.Once
+}
+
+// Setup configures tracing and metrics the standard way: the exporter from
+// OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* (through autoexport), the
+// sampler from OTEL_TRACES_SAMPLER, propagators from OTEL_PROPAGATORS and
+// the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, with
+// service as the default service name. Nothing is exported unless an
+// exporter or endpoint is configured. Metrics are always served in the
+// Prometheus format by MetricsHandler, and also pushed when
+// OTEL_METRICS_EXPORTER is set.
+func Setup(ctx context.Context, service string) (*Telemetry, error) {
+	res, err := resource.New(ctx,
+		resource.WithAttributes(semconv.ServiceName(service), semconv.ServiceNamespace("fnmesh")),
+		resource.WithFromEnv(),
+		resource.WithTelemetrySDK(),
+		resource.WithHost(),
+	)
+	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
+		return nil, fmt.Errorf("telemetry: resource: %w", err)
+	}
+	t := &Telemetry{Propagator: autoprop.NewTextMapPropagator()}
+
+	var tp trace.TracerProvider = noop.NewTracerProvider()
+	if tracesConfigured() {
+		exp, err := autoexport.NewSpanExporter(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: trace exporter: %w", err)
+		}
+		if !autoexport.IsNoneSpanExporter(exp) {
+			sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+			t.shutdown = append(t.shutdown, sdk.Shutdown)
+			tp = sdk
+			t.Recording = true
+		}
+	}
+	t.Tracer = tp.Tracer(ScopeName)
+
+	reg := prometheus.NewRegistry()
+	promExp, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+	}
+	mopts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(promExp)}
+	if os.Getenv("OTEL_METRICS_EXPORTER") != "" {
+		r, err := autoexport.NewMetricReader(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: metric reader: %w", err)
+		}
+		if !autoexport.IsNoneMetricReader(r) {
+			mopts = append(mopts, sdkmetric.WithReader(r))
+		}
+	}
+	mp := sdkmetric.NewMeterProvider(mopts...)
+	t.shutdown = append(t.shutdown, mp.Shutdown)
+	t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	t.Metrics, err = NewMetrics(mp.Meter(ScopeName))
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// NewForTest builds a Telemetry around given providers (for instance a
+// tracetest.SpanRecorder and a manual metric reader).
+func NewForTest(tp trace.TracerProvider, mp metric.MeterProvider) (*Telemetry, error) {
+	m, err := NewMetrics(mp.Meter(ScopeName))
+	if err != nil {
+		return nil, err
+	}
+	return &Telemetry{
+		Tracer:     tp.Tracer(ScopeName),
+		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		Metrics:    m,
+		Recording:  true,
+	}, nil
+}
+
+// Disabled is a Telemetry that records nothing (tests, tools).
+func Disabled() *Telemetry {
+	t, _ := NewForTest(noop.NewTracerProvider(), metricNoop())
+	t.Recording = false
+	return t
+}
+
+// ScopeName is the instrumentation scope of fnmesh's spans and metrics.
+const ScopeName = "github.com/fnmesh/fnmesh"
+
+// tracesConfigured reports whether the environment asks for trace export.
+func tracesConfigured() bool {
+	for _, k := range []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown flushes and stops the providers. It is safe to call more than once.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	var err error
+	t.once.Do(func() {
+		var errs []error
+		for i := len(t.shutdown) - 1; i >= 0; i-- {
+			errs = append(errs, t.shutdown[i](ctx))
+		}
+		err = errors.Join(errs...)
+	})
+	return err
+}
+
+// natsSystem is messaging.system for every span of fnmesh.
+var natsSystem = semconv.MessagingSystemKey.String("nats")
+
+func eventAttrs(id, source, typ, subject string) []attribute.KeyValue {
+	kv := []attribute.KeyValue{
+		semconv.CloudEventsEventID(id),
+		semconv.CloudEventsEventSource(source),
+		semconv.CloudEventsEventType(typ),
+	}
+	if subject != "" {
+		kv = append(kv, semconv.CloudEventsEventSubject(subject))
+	}
+	return kv
+}

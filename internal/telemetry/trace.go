@@ -1,0 +1,168 @@
+package telemetry
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Header names of the CloudEvents distributed tracing extension as carried
+// in binary mode.
+const (
+	ceTraceparent = "ce-traceparent"
+	ceTracestate  = "ce-tracestate"
+)
+
+// Attribute keys fnmesh adds beyond the semantic conventions.
+var (
+	attrAttempt = attribute.Key("messaging.nats.delivery.attempt")
+	attrOutcome = attribute.Key("fnmesh.outcome")
+	attrFunc    = attribute.Key("function")
+)
+
+// BeforePublish is a broker publish hook: it starts a producer span for the
+// message, injects its context into the NATS headers and, when the event
+// does not carry one yet, records the starting trace in the CloudEvents
+// distributed tracing extension (ce-traceparent). The returned function ends
+// the span with the publish result.
+func (t *Telemetry) BeforePublish(ctx context.Context, e *event.Event, msg *nats.Msg) (context.Context, func(error)) {
+	attrs := append([]attribute.KeyValue{
+		natsSystem,
+		semconv.MessagingOperationTypeSend,
+		semconv.MessagingOperationName("send"),
+		semconv.MessagingDestinationName(msg.Subject),
+		semconv.MessagingMessageID(msg.Header.Get(nats.MsgIdHdr)),
+		semconv.MessagingMessageBodySize(len(msg.Data)),
+	}, eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
+	ctx, span := t.Tracer.Start(ctx, "send "+msg.Subject, trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
+	if msg.Header == nil {
+		msg.Header = nats.Header{}
+	}
+	t.Propagator.Inject(ctx, HeaderCarrier(msg.Header))
+	if sc := span.SpanContext(); sc.IsValid() && HeaderCarrier(msg.Header).Get(ceTraceparent) == "" {
+		if tp := HeaderCarrier(msg.Header).Get("traceparent"); tp != "" {
+			msg.Header.Set(ceTraceparent, tp)
+			if ts := HeaderCarrier(msg.Header).Get("tracestate"); ts != "" {
+				msg.Header.Set(ceTracestate, ts)
+			}
+		}
+	}
+	return ctx, func(err error) {
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		t.Metrics.Published.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(outcome)))
+		span.End()
+	}
+}
+
+// Deliver is a worker delivery hook: it continues the trace carried in the
+// message headers (or, failing that, the event's traceparent extension),
+// starts the consumer "process" span the handler runs in, marks retries with
+// an "attempt" span event, and records the outcome in span and metrics.
+func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *event.Event, attempt uint64) (context.Context, func(outcome string, err error)) {
+	carrier := HeaderCarrier(h)
+	ctx = t.Propagator.Extract(ctx, carrier)
+	if !trace.SpanContextFromContext(ctx).IsValid() && carrier.Get(ceTraceparent) != "" {
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{
+			"traceparent": carrier.Get(ceTraceparent), "tracestate": carrier.Get(ceTracestate),
+		})
+	}
+	attrs := []attribute.KeyValue{
+		natsSystem,
+		semconv.MessagingOperationTypeProcess,
+		semconv.MessagingOperationName("process"),
+		semconv.MessagingConsumerGroupName(fn),
+		semconv.MessagingMessageID(carrier.Get(nats.MsgIdHdr)),
+		attrAttempt.Int64(int64(attempt)),
+	}
+	if e != nil {
+		attrs = append(attrs, eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
+	}
+	ctx, span := t.Tracer.Start(ctx, "process "+fn, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+	if attempt > 1 {
+		span.AddEvent("attempt", trace.WithAttributes(attrAttempt.Int64(int64(attempt))))
+	}
+	fnAttr := attrFunc.String(fn)
+	t.Metrics.Delivered.Add(ctx, 1, metric.WithAttributes(fnAttr))
+	start := time.Now()
+	return ctx, func(outcome string, err error) {
+		span.SetAttributes(attrOutcome.String(outcome))
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		set := metric.WithAttributes(fnAttr, attrOutcome.String(outcome))
+		t.Metrics.Processed.Add(ctx, 1, set)
+		if outcome != "filtered" {
+			t.Metrics.HandlerDuration.Record(ctx, time.Since(start).Seconds(), set)
+		}
+		span.End()
+	}
+}
+
+// HTTP wraps the trigger server: each request continues the caller's trace
+// (traceparent header) in a server span named after the matched route, and
+// is counted in fnmesh.ingest.duration.
+func (t *Telemetry) HTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := t.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		r = r.WithContext(ctx)
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		span.SetName(r.Method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPResponseStatusCode(sw.status))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+		span.End()
+		t.Metrics.IngestDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
+			semconv.HTTPRoute(route), attribute.String("status", strconv.Itoa(sw.status))))
+	})
+}
+
+// CountReceived increments fnmesh.events.received for a trigger.
+func (t *Telemetry) CountReceived(ctx context.Context, trigger, outcome string, n int) {
+	t.Metrics.Received.Add(ctx, int64(n), metric.WithAttributes(attribute.String("trigger", trigger), attrOutcome.String(outcome)))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
