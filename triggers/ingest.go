@@ -1,0 +1,271 @@
+package triggers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
+
+// EventPublisher stores an event durably. Publish returns only once the
+// event is stored (or known to be a duplicate of a stored one, by source
+// and id); an error means it may not be. Errors wrapping
+// broker.ErrUnavailable mean "try again later". *broker.Client implements
+// it.
+type EventPublisher interface {
+	Publish(ctx context.Context, e *event.Event) (broker.Ack, error)
+}
+
+// DataValidator checks the data of an event against the schema registered
+// for its type. Validate returns nil when the type has no schema. A non-nil
+// error rejects the event with 400; its message should name the path of
+// the offending value in the data.
+type DataValidator interface {
+	Validate(eventType string, data []byte) error
+}
+
+// connectivity is implemented by publishers that know whether they can
+// reach the broker right now (*broker.Client does); the handler then
+// answers 503 at once instead of waiting for a publish to time out.
+type connectivity interface {
+	Connected() bool
+}
+
+// IngestConfig configures an Ingest.
+type IngestConfig struct {
+	// MaxBodyBytes is the largest accepted request body; larger bodies get
+	// 413. Default DefaultMaxBodyBytes (1 MiB); values below
+	// MinMaxBodyBytes (64 KiB) are raised to it.
+	MaxBodyBytes int64
+	// MaxInFlight bounds the requests publishing at the same time; a
+	// request arriving when all are taken gets 429 with Retry-After.
+	// Default 1024.
+	MaxInFlight int
+	// Token, when not empty, is the bearer token every POST must carry
+	// ("Authorization: Bearer <token>"); otherwise 401.
+	Token []byte
+	// Validator, when set, validates the data of every event before
+	// anything is stored.
+	Validator DataValidator
+	// Log receives warnings about the broker and unexpected errors (nil
+	// discards).
+	Log *slog.Logger
+}
+
+// DefaultMaxInFlight is IngestConfig.MaxInFlight when not set.
+const DefaultMaxInFlight = 1024
+
+// Ingest is the CloudEvents HTTP endpoint (POST /events): it accepts events
+// in binary, structured and batched mode (see ParseRequest), stores them
+// through an EventPublisher and answers 202 once they are stored.
+//
+// Answers: 202 with {"id","stream","seq","duplicate"} for one event, or
+// {"accepted": N, "results": [...]} for a batch; 400 with {"error",
+// "attribute", "rule", "index"} for an invalid event (in a batch, nothing is
+// stored when any event is invalid); 401 with WWW-Authenticate when a token
+// is configured and missing or wrong; 405 for methods other than POST and
+// OPTIONS; 413 over the size limit; 415 for a request that is not
+// CloudEvents; 429 with Retry-After when MaxInFlight requests are
+// publishing; 503 with Retry-After while the broker is unreachable. Events
+// of a batch are stored in order; when one fails, the rest are not tried
+// and the answer (503, or 500 for an unexpected error) lists per index
+// which were stored, so the client can retry the batch: storing is
+// idempotent by (source, id).
+//
+// OPTIONS answers the CloudEvents webhook abuse-protection handshake:
+// a request with WebHook-Request-Origin gets WebHook-Allowed-Origin: *.
+//
+// Ingest is safe for concurrent use.
+type Ingest struct {
+	pub       EventPublisher
+	conn      connectivity
+	validator DataValidator
+	maxBody   int64
+	tokenHash [sha256.Size]byte
+	hasToken  bool
+	sem       chan struct{}
+	log       *slog.Logger
+}
+
+var _ http.Handler = (*Ingest)(nil)
+
+// NewIngest returns the handler storing events through pub, which must not
+// be nil.
+func NewIngest(pub EventPublisher, cfg IngestConfig) *Ingest {
+	if pub == nil {
+		panic("triggers: NewIngest with a nil EventPublisher")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	cfg.MaxBodyBytes = max(cfg.MaxBodyBytes, MinMaxBodyBytes)
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	in := &Ingest{
+		pub:       pub,
+		validator: cfg.Validator,
+		maxBody:   cfg.MaxBodyBytes,
+		sem:       make(chan struct{}, cfg.MaxInFlight),
+		log:       cfg.Log,
+	}
+	in.conn, _ = pub.(connectivity)
+	if len(cfg.Token) > 0 {
+		in.tokenHash, in.hasToken = sha256.Sum256(cfg.Token), true
+	}
+	return in
+}
+
+// Errors behind answers that are not about an event.
+var (
+	errNoToken      = errors.New("missing bearer token")
+	errBadToken     = errors.New("invalid bearer token")
+	errBusy         = errors.New("too many events in flight, retry later")
+	errUnavailable  = errors.New("event store unavailable, retry later")
+	errMethod       = errors.New("method not allowed: use POST")
+	errClientGone   = errors.New("request cancelled")
+	allowedMethods  = "POST, OPTIONS"
+	bearerChallenge = `Bearer realm="fnmesh"`
+)
+
+// ServeHTTP implements http.Handler.
+func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+	case http.MethodOptions:
+		in.serveOptions(w, r)
+		return
+	default:
+		w.Header().Set("Allow", allowedMethods)
+		writeError(w, http.StatusMethodNotAllowed, errMethod)
+		return
+	}
+	if err := in.authorize(r); err != nil {
+		challenge := bearerChallenge
+		if errors.Is(err, errBadToken) {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		writeError(w, http.StatusUnauthorized, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, in.maxBody)
+	events, mode, err := parseRequest(r, in.maxBody)
+	if err != nil {
+		writeError(w, parseStatus(err), err)
+		return
+	}
+	if err := in.validate(events, mode); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	select {
+	case in.sem <- struct{}{}:
+		defer func() { <-in.sem }()
+	default:
+		writeError(w, http.StatusTooManyRequests, errBusy)
+		return
+	}
+	if in.conn != nil && !in.conn.Connected() {
+		in.log.Warn("ingest: broker not connected, answering 503")
+		writeError(w, http.StatusServiceUnavailable, errUnavailable)
+		return
+	}
+	in.publish(w, r, events, mode)
+}
+
+// parseStatus maps a ParseRequest error to its HTTP status.
+func parseStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// authorize checks the bearer token, in constant time.
+func (in *Ingest) authorize(r *http.Request) error {
+	if !in.hasToken {
+		return nil
+	}
+	auth := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return errNoToken
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	if subtle.ConstantTimeCompare(sum[:], in.tokenHash[:]) != 1 {
+		return errBadToken
+	}
+	return nil
+}
+
+// validate runs the data validator over every event.
+func (in *Ingest) validate(events []*event.Event, mode requestMode) error {
+	if in.validator == nil {
+		return nil
+	}
+	for i, e := range events {
+		if err := in.validator.Validate(e.Type(), e.Data()); err != nil {
+			var ae error = &AttrError{Attribute: "data", Rule: err.Error()}
+			if mode == modeBatch {
+				ae = &BatchError{Index: i, Err: ae}
+			}
+			return ae
+		}
+	}
+	return nil
+}
+
+// serveOptions answers OPTIONS, including the CloudEvents webhook
+// abuse-protection handshake.
+func (in *Ingest) serveOptions(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Allow", allowedMethods)
+	if r.Header.Get("WebHook-Request-Origin") == "" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.Set("WebHook-Allowed-Origin", "*")
+	if r.Header.Get("WebHook-Request-Rate") != "" {
+		h.Set("WebHook-Allowed-Rate", "*")
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// publishStatus maps a publish error to the status of the answer.
+func (in *Ingest) publishStatus(r *http.Request, e *event.Event, err error) (int, error) {
+	switch {
+	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected):
+		in.log.Warn("ingest: event not stored", "id", e.ID(), "source", e.Source(), "type", e.Type(), "err", err)
+		return http.StatusServiceUnavailable, errUnavailable
+	case errors.Is(err, broker.ErrMalformedEvent):
+		// The parser's rules should be a superset of the codec's; this is
+		// the codec's word on an event the parser let through.
+		in.log.Warn("ingest: event refused by the codec", "id", e.ID(), "err", err)
+		var ae *broker.AttributeError
+		if errors.As(err, &ae) {
+			return http.StatusBadRequest, attrErr(ae.Attribute, ae.Err.Error())
+		}
+		return http.StatusBadRequest, attrErr("", "cannot be stored: "+err.Error())
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		in.log.Debug("ingest: client went away during publish", "id", e.ID(), "err", err)
+		return http.StatusServiceUnavailable, errClientGone
+	default:
+		in.log.Error("ingest: publish failed", "id", e.ID(), "source", e.Source(), "type", e.Type(), "err", err)
+		return http.StatusInternalServerError, err
+	}
+}
