@@ -15,9 +15,9 @@ const Kind = "Mesh"
 // them.
 type Mesh struct {
 	// APIVersion must be "fnmesh.dev/v1alpha1".
-	APIVersion string `yaml:"apiVersion" json:"apiVersion"`
+	APIVersion string `yaml:"apiVersion" json:"apiVersion" jsonschema:"enum=fnmesh.dev/v1alpha1"`
 	// Kind must be "Mesh".
-	Kind string `yaml:"kind" json:"kind"`
+	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=Mesh"`
 	// Metadata names the mesh.
 	Metadata Metadata `yaml:"metadata,omitempty" json:"metadata,omitempty"`
 	// SubjectPrefix is the first token of every event subject: an event of type T
@@ -61,11 +61,12 @@ type Stream struct {
 	// MaxMsgs caps the number of messages (0 = unlimited).
 	MaxMsgs int64 `yaml:"maxMsgs,omitempty" json:"maxMsgs,omitempty"`
 	// Replicas is the number of copies on a NATS cluster (1..5). Default 1.
-	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty" jsonschema:"minimum=1,maximum=5"`
 	// Storage is "file" (default) or "memory".
 	Storage string `yaml:"storage,omitempty" json:"storage,omitempty" jsonschema:"enum=file,enum=memory"`
 	// DuplicateWindow is how long JetStream remembers message ids for
-	// de-duplication. Default 2m.
+	// de-duplication. Default 2m, or MaxAge when that is shorter; never longer
+	// than MaxAge.
 	DuplicateWindow Duration `yaml:"duplicateWindow,omitempty" json:"duplicateWindow,omitempty"`
 	// Sync is "always" to fsync every message before it is acknowledged (the
 	// durable choice: an acknowledged event survives a power cut) or
@@ -88,7 +89,7 @@ type Ingest struct {
 	// Path of the CloudEvents endpoint. Default "/events".
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 	// MaxBodyBytes is the largest accepted request body. Default 1 MiB, minimum 64 KiB.
-	MaxBodyBytes int64 `yaml:"maxBodyBytes,omitempty" json:"maxBodyBytes,omitempty"`
+	MaxBodyBytes int64 `yaml:"maxBodyBytes,omitempty" json:"maxBodyBytes,omitempty" jsonschema:"minimum=65536"`
 	// TokenRef, when set, requires "Authorization: Bearer <token>" on ingest.
 	TokenRef *SecretRef `yaml:"tokenRef,omitempty" json:"tokenRef,omitempty"`
 	// MaxInFlight bounds concurrent publishes; above it requests get 429. Default 1024.
@@ -100,7 +101,8 @@ type Ingest struct {
 type SecretRef struct {
 	// Env names an environment variable holding the secret.
 	Env string `yaml:"env,omitempty" json:"env,omitempty"`
-	// File is a path to a file holding the secret (trailing newline trimmed).
+	// File is a path to a file holding the secret (trailing newline
+	// trimmed), relative to the mesh file.
 	File string `yaml:"file,omitempty" json:"file,omitempty"`
 	// Value is the secret itself (for tests and examples only).
 	Value string `yaml:"value,omitempty" json:"value,omitempty"`
@@ -109,7 +111,8 @@ type SecretRef struct {
 // Trigger turns something from the outside world into CloudEvents. Exactly one
 // of HTTP, Cron or Webhook is set.
 type Trigger struct {
-	// Name identifies the trigger; unique in the mesh.
+	// Name identifies the trigger; unique in the mesh (letters, digits, '-'
+	// and '_', at most 63).
 	Name string `yaml:"name" json:"name"`
 	// HTTP maps requests on a path to events.
 	HTTP *HTTPTrigger `yaml:"http,omitempty" json:"http,omitempty"`
@@ -136,10 +139,11 @@ type Emit struct {
 
 // HTTPTrigger maps HTTP requests to events.
 type HTTPTrigger struct {
-	// Path the trigger listens on, e.g. "/orders".
+	// Path the trigger listens on, e.g. "/orders"; unique among triggers and
+	// different from the ingest path, /livez, /readyz and /metrics.
 	Path string `yaml:"path" json:"path"`
 	// Method accepted. Default POST.
-	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	Method string `yaml:"method,omitempty" json:"method,omitempty" jsonschema:"enum=DELETE,enum=GET,enum=PATCH,enum=POST,enum=PUT"`
 	// Headers maps request header names to extension attribute names.
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	// Query maps query parameter names to extension attribute names.
@@ -211,18 +215,19 @@ type HMACScheme struct {
 
 // Function consumes events.
 type Function struct {
-	// Name identifies the function; it names its durable consumer.
+	// Name identifies the function; it names its durable consumer (letters,
+	// digits, '-' and '_', at most 63).
 	Name string `yaml:"name" json:"name"`
-	// Stream the function consumes from. Default: the stream whose subjects
-	// capture "<subjectPrefix>.>" (the first stream).
+	// Stream the function consumes from. Default: the first stream whose
+	// subjects capture "<subjectPrefix>.>", else the first stream.
 	Stream string `yaml:"stream,omitempty" json:"stream,omitempty"`
 	// Filters select the events the function receives (all must match).
 	Filters []Filter `yaml:"filters,omitempty" json:"filters,omitempty"`
 	// Run says how the function runs.
 	Run Run `yaml:"run" json:"run"`
 	// Concurrency is the number of events in flight per replica. Default 1.
-	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
-	// Timeout is the handler deadline per event. Default 30s.
+	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty" jsonschema:"minimum=0,maximum=10000"`
+	// Timeout is the handler deadline per event (at most 24h). Default 30s.
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	// AckWait is how long the server waits for an ack before redelivering.
 	// Default 30s; long work is kept alive with progress heartbeats.
@@ -265,9 +270,11 @@ type Run struct {
 	HTTP *HTTPTarget `yaml:"http,omitempty" json:"http,omitempty"`
 	// Exec runs a program per event with the event JSON on stdin.
 	Exec []string `yaml:"exec,omitempty" json:"exec,omitempty"`
-	// Runtime: process (default), docker or kubernetes.
+	// Runtime: process, docker or kubernetes. Default process, or docker
+	// when Image is set. docker and kubernetes run Image.
 	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty" jsonschema:"enum=process,enum=docker,enum=kubernetes"`
-	// Dir is the working directory of local processes (relative to the mesh file).
+	// Dir is the working directory of local processes (relative to the mesh
+	// file). Default: the mesh file's directory.
 	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
 }
 
@@ -279,13 +286,14 @@ type HTTPTarget struct {
 
 // Delivery configures retries and dead letters (Knative names).
 type Delivery struct {
-	// Retry is the number of retries after the first attempt. Default 3.
-	Retry *int `yaml:"retry,omitempty" json:"retry,omitempty"`
+	// Retry is the number of retries after the first attempt (0..100). Default 3.
+	Retry *int `yaml:"retry,omitempty" json:"retry,omitempty" jsonschema:"minimum=0,maximum=100"`
 	// BackoffPolicy is exponential (default) or linear.
 	BackoffPolicy string `yaml:"backoffPolicy,omitempty" json:"backoffPolicy,omitempty" jsonschema:"enum=exponential,enum=linear"`
 	// BackoffDelay is the first retry delay. Default 1s.
 	BackoffDelay Duration `yaml:"backoffDelay,omitempty" json:"backoffDelay,omitempty"`
-	// BackoffMax caps the retry delay. Default 1m.
+	// BackoffMax caps the retry delay; at least BackoffDelay. Default 1m, or
+	// BackoffDelay when that is longer.
 	BackoffMax Duration `yaml:"backoffMax,omitempty" json:"backoffMax,omitempty"`
 	// DeadLetter sends events that exhaust their retries to the dead-letter
 	// stream. Default true.
@@ -296,7 +304,8 @@ type Delivery struct {
 type Scaling struct {
 	// MinReplicaCount is the fewest replicas. Default 0.
 	MinReplicaCount *int `yaml:"minReplicaCount,omitempty" json:"minReplicaCount,omitempty"`
-	// MaxReplicaCount is the most replicas. Default 10.
+	// MaxReplicaCount is the most replicas (at least 1). Default 10, or
+	// MinReplicaCount when that is higher.
 	MaxReplicaCount int `yaml:"maxReplicaCount,omitempty" json:"maxReplicaCount,omitempty"`
 	// LagThreshold is the backlog one replica is expected to handle. Default 100.
 	LagThreshold int `yaml:"lagThreshold,omitempty" json:"lagThreshold,omitempty"`

@@ -1,0 +1,161 @@
+package config
+
+import "time"
+
+// Default values, as documented on the fields they apply to.
+const (
+	DefaultSubjectPrefix       = "events"
+	DefaultStream              = "EVENTS"
+	DefaultDeadLetterStream    = "DEADLETTER"
+	DefaultDeadLetterPrefix    = "deadletter"
+	DefaultDeadLetterMaxAge    = 720 * time.Hour
+	DefaultIngestPath          = "/events"
+	DefaultMaxBodyBytes        = 1 << 20
+	DefaultMaxInFlight         = 1024
+	DefaultDuplicateWindow     = 2 * time.Minute
+	DefaultConcurrency         = 1
+	DefaultTimeout             = 30 * time.Second
+	DefaultAckWait             = 30 * time.Second
+	DefaultRetry               = 3
+	DefaultBackoffDelay        = time.Second
+	DefaultBackoffMax          = time.Minute
+	DefaultMaxReplicaCount     = 10
+	DefaultLagThreshold        = 100
+	DefaultCooldownPeriod      = 30 * time.Second
+	DefaultPollingInterval     = time.Second
+	DefaultMaxCatchUp          = 10
+	DefaultCronContentType     = "application/json"
+	DefaultReplyTimeout        = 30 * time.Second
+	DefaultWebhookTolerance    = 5 * time.Minute
+	DefaultTriggerSourcePrefix = "/fnmesh/triggers/"
+)
+
+// SetDefaults fills every field left empty with its documented default.
+// Explicit values are kept; fields where zero is meaningful are pointers
+// (Delivery.Retry, Delivery.DeadLetter, Scaling.MinReplicaCount). Calling it
+// twice is harmless.
+func (m *Mesh) SetDefaults() {
+	if m.SubjectPrefix == "" {
+		m.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if len(m.Streams) == 0 {
+		m.Streams = []Stream{{Name: DefaultStream, Subjects: []string{m.SubjectPrefix + ".>"}}}
+	}
+	for i := range m.Streams {
+		m.Streams[i].setDefaults()
+	}
+	setString(&m.DeadLetter.Stream, DefaultDeadLetterStream)
+	setString(&m.DeadLetter.SubjectPrefix, DefaultDeadLetterPrefix)
+	setDuration(&m.DeadLetter.MaxAge, DefaultDeadLetterMaxAge)
+	setString(&m.Ingest.Path, DefaultIngestPath)
+	setInt64(&m.Ingest.MaxBodyBytes, DefaultMaxBodyBytes)
+	setInt(&m.Ingest.MaxInFlight, DefaultMaxInFlight)
+	for i := range m.Triggers {
+		m.Triggers[i].setDefaults()
+	}
+	defaultStream := m.defaultStream()
+	for i := range m.Functions {
+		fn := &m.Functions[i]
+		if fn.Stream == "" && defaultStream != nil {
+			fn.Stream = defaultStream.Name
+		}
+		fn.setDefaults()
+	}
+}
+
+func (s *Stream) setDefaults() {
+	setInt(&s.Replicas, 1)
+	setString(&s.Storage, "file")
+	setString(&s.Sync, "default")
+	if s.DuplicateWindow == 0 {
+		s.DuplicateWindow = Duration(DefaultDuplicateWindow)
+		if s.MaxAge > 0 && s.MaxAge < s.DuplicateWindow {
+			s.DuplicateWindow = s.MaxAge
+		}
+	}
+}
+
+func (t *Trigger) setDefaults() {
+	setString(&t.Emit.Source, DefaultTriggerSourcePrefix+t.Name)
+	if h := t.HTTP; h != nil {
+		setString(&h.Method, "POST")
+		if h.Reply != nil {
+			setDuration(&h.Reply.Timeout, DefaultReplyTimeout)
+		}
+	}
+	if c := t.Cron; c != nil {
+		setString(&c.Timezone, "UTC")
+		setString(&c.MissedRuns, "skip")
+		setInt(&c.MaxCatchUp, DefaultMaxCatchUp)
+		setString(&c.ContentType, DefaultCronContentType)
+	}
+	if w := t.Webhook; w != nil {
+		setDuration(&w.Tolerance, DefaultWebhookTolerance)
+		if w.HMAC != nil {
+			setString(&w.HMAC.Algorithm, "sha256")
+			setString(&w.HMAC.Encoding, "hex")
+		}
+	}
+}
+
+func (fn *Function) setDefaults() {
+	setInt(&fn.Concurrency, DefaultConcurrency)
+	setDuration(&fn.Timeout, DefaultTimeout)
+	setDuration(&fn.AckWait, DefaultAckWait)
+	if fn.Run.Runtime == "" {
+		fn.Run.Runtime = "process"
+		if fn.Run.Image != "" {
+			fn.Run.Runtime = "docker"
+		}
+	}
+
+	d := &fn.Delivery
+	if d.Retry == nil {
+		d.Retry = ptr(DefaultRetry)
+	}
+	setString(&d.BackoffPolicy, "exponential")
+	setDuration(&d.BackoffDelay, DefaultBackoffDelay)
+	if d.BackoffMax == 0 {
+		d.BackoffMax = max(Duration(DefaultBackoffMax), d.BackoffDelay)
+	}
+	if d.DeadLetter == nil {
+		d.DeadLetter = ptr(true)
+	}
+
+	s := &fn.Scaling
+	if s.MinReplicaCount == nil {
+		s.MinReplicaCount = ptr(0)
+	}
+	if s.MaxReplicaCount == 0 {
+		s.MaxReplicaCount = max(DefaultMaxReplicaCount, *s.MinReplicaCount)
+	}
+	setInt(&s.LagThreshold, DefaultLagThreshold)
+	setDuration(&s.CooldownPeriod, DefaultCooldownPeriod)
+	setDuration(&s.PollingInterval, DefaultPollingInterval)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func setString(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func setInt(p *int, v int) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setInt64(p *int64, v int64) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setDuration(p *Duration, v time.Duration) {
+	if *p == 0 {
+		*p = Duration(v)
+	}
+}

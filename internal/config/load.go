@@ -1,0 +1,108 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// MaxFileSize is the largest mesh file Load reads.
+const MaxFileSize = 8 << 20
+
+// Load reads, decodes, defaults and validates the mesh file at path. Relative
+// paths in the mesh (run.dir, eventSchemas, secret files) are relative to the
+// directory of path. Errors about the content wrap ErrInvalid and read
+// "path:line:column: field: rule"; several rule violations are joined.
+func Load(path string) (*Mesh, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("mesh file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("mesh file %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &FieldError{File: path, Rule: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes a mesh file held in memory; filename is used in error
+// messages and as the base of relative paths. Decoding is strict: unknown
+// fields, wrong types and duplicate keys are errors. Defaults are then
+// applied (SetDefaults) and the result is validated (Validate); every error
+// wraps ErrInvalid and carries the file, line and column of the field.
+func Parse(filename string, data []byte) (*Mesh, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, syntaxError(filename, err)
+	}
+	loc := locator{file: file}
+	m := &Mesh{}
+	var body ast.Node
+	for i, doc := range file.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if body != nil {
+			line, col := nodePosition(doc.Body)
+			return nil, &FieldError{File: filename, Line: line, Column: col,
+				Rule: fmt.Sprintf("a mesh file holds one YAML document, found another (document %d)", i+1)}
+		}
+		body = doc.Body
+	}
+	if body != nil {
+		if err := yaml.NodeToValue(body, m, yaml.DisallowUnknownField()); err != nil {
+			return nil, decodeError(filename, loc, err)
+		}
+	}
+	m.File = filename
+	m.SetDefaults()
+	m.resolveSecretFiles()
+	v := m.validate()
+	if len(v.errs) == 0 {
+		return m, nil
+	}
+	for _, e := range v.errs {
+		e.File = filename
+		e.Line, e.Column = loc.position(e.segs)
+	}
+	// Report in file order; problems found at the same place keep the order
+	// in which the rules were checked.
+	slices.SortStableFunc(v.errs, func(a, b *FieldError) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return nil, v.join()
+}
+
+// resolveSecretFiles makes relative secret file paths relative to the mesh
+// file's directory.
+func (m *Mesh) resolveSecretFiles() {
+	fix := func(ref *SecretRef) {
+		if ref != nil && ref.File != "" && !filepath.IsAbs(ref.File) {
+			ref.File = m.Resolve(ref.File)
+		}
+	}
+	fix(m.Ingest.TokenRef)
+	for i := range m.Triggers {
+		t := &m.Triggers[i]
+		if t.HTTP != nil {
+			fix(t.HTTP.TokenRef)
+		}
+		if t.Webhook != nil {
+			fix(t.Webhook.SecretRef)
+			for j := range t.Webhook.SecretRefs {
+				fix(&t.Webhook.SecretRefs[j])
+			}
+		}
+	}
+}

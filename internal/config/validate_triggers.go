@@ -1,0 +1,174 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	// Time zone names in cron triggers resolve the same way on every
+	// machine, including minimal images without /usr/share/zoneinfo.
+	_ "time/tzdata"
+
+	"github.com/robfig/cron/v3"
+)
+
+// httpMethods are the methods an HTTP trigger may accept.
+func httpMethods() []string { return []string{"DELETE", "GET", "PATCH", "POST", "PUT"} }
+
+// webhookProviders are the known webhook signature schemes.
+func webhookProviders() []string {
+	return []string{"github", "stripe", "standardwebhooks", "slack", "hmac"}
+}
+
+// cronParser parses five-field schedules and descriptors such as "@every 5m".
+func cronParser() cron.Parser {
+	return cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+func (m *Mesh) validateTriggers(v *problems) {
+	names := map[string]string{}
+	paths := map[string]string{m.Ingest.Path: "ingest.path"}
+	for i := range m.Triggers {
+		t := &m.Triggers[i]
+		p := fieldPath{}.key("triggers").index(i)
+		checkName(v, p.key("name"), t.Name, names, fmt.Sprintf("triggers[%d].name", i))
+		kinds := 0
+		for _, set := range []bool{t.HTTP != nil, t.Cron != nil, t.Webhook != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			v.add(p, "exactly one of http, cron or webhook must be set (found %d)", kinds)
+		}
+		if t.HTTP != nil {
+			validateHTTPTrigger(v, p.key("http"), t.HTTP, paths)
+		}
+		if t.Cron != nil {
+			validateCronTrigger(v, p.key("cron"), t.Cron)
+		}
+		if t.Webhook != nil {
+			validateWebhookTrigger(v, p.key("webhook"), t.Webhook, paths)
+		}
+		validateEmit(v, p.key("emit"), &t.Emit, t.Webhook == nil)
+	}
+}
+
+// validateTriggerPath checks a trigger path and that no other route uses it.
+func validateTriggerPath(v *problems, p fieldPath, path string, paths map[string]string) {
+	if err := checkPath(path); err != nil {
+		v.add(p, "%v", err)
+		return
+	}
+	if isReservedPath(path) {
+		v.add(p, reservedPathsRule)
+		return
+	}
+	if first, dup := paths[path]; dup {
+		v.add(p, "path %q is already used by %s", path, first)
+		return
+	}
+	paths[path] = p.String()
+}
+
+func validateHTTPTrigger(v *problems, p fieldPath, h *HTTPTrigger, paths map[string]string) {
+	validateTriggerPath(v, p.key("path"), h.Path, paths)
+	if !slices.Contains(httpMethods(), h.Method) {
+		v.add(p.key("method"), "%s", oneOfRule(httpMethods()...))
+	}
+	for name, attr := range sortedMap(h.Headers) {
+		if strings.TrimSpace(name) == "" {
+			v.add(p.key("headers"), "header names must not be empty")
+		}
+		if !attributePattern.MatchString(attr) {
+			v.add(p.key("headers").key(name), "must be a CloudEvents attribute name (1-20 lower-case letters or digits)")
+		}
+	}
+	for name, attr := range sortedMap(h.Query) {
+		if name == "" {
+			v.add(p.key("query"), "query parameter names must not be empty")
+		}
+		if !attributePattern.MatchString(attr) {
+			v.add(p.key("query").key(name), "must be a CloudEvents attribute name (1-20 lower-case letters or digits)")
+		}
+	}
+	if h.Reply != nil && h.Reply.Timeout <= 0 {
+		v.add(p.key("reply").key("timeout"), "must be positive")
+	}
+	if h.TokenRef != nil {
+		validateSecretRef(v, p.key("tokenRef"), *h.TokenRef)
+	}
+}
+
+func validateCronTrigger(v *problems, p fieldPath, c *CronTrigger) {
+	sched := strings.TrimSpace(c.Schedule)
+	switch {
+	case sched == "":
+		v.add(p.key("schedule"), "required")
+	case strings.HasPrefix(sched, "TZ=") || strings.HasPrefix(sched, "CRON_TZ="):
+		v.add(p.key("schedule"), "must not carry a time zone; set timezone instead")
+	default:
+		if _, err := cronParser().Parse(sched); err != nil {
+			v.add(p.key("schedule"), "not a valid schedule: %v", err)
+		}
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" || strings.EqualFold(c.Timezone, "Local") {
+		v.add(p.key("timezone"), "must be an IANA time zone name such as UTC or Europe/Berlin")
+	}
+	if c.MissedRuns != "skip" && c.MissedRuns != "catchUp" {
+		v.add(p.key("missedRuns"), "%s", oneOfRule("skip", "catchUp"))
+	}
+	if c.MaxCatchUp < 0 {
+		v.add(p.key("maxCatchUp"), "must not be negative")
+	}
+	if strings.TrimSpace(c.ContentType) == "" {
+		v.add(p.key("contentType"), "required")
+	}
+}
+
+func validateWebhookTrigger(v *problems, p fieldPath, w *WebhookTrigger, paths map[string]string) {
+	if !slices.Contains(webhookProviders(), w.Provider) {
+		v.add(p.key("provider"), "%s", oneOfRule(webhookProviders()...))
+	}
+	validateTriggerPath(v, p.key("path"), w.Path, paths)
+	if w.SecretRef == nil && len(w.SecretRefs) == 0 {
+		v.add(p.key("secretRef"), "required: a webhook needs at least one secret (secretRef or secretRefs)")
+	}
+	if w.SecretRef != nil {
+		validateSecretRef(v, p.key("secretRef"), *w.SecretRef)
+	}
+	for i, ref := range w.SecretRefs {
+		validateSecretRef(v, p.key("secretRefs").index(i), ref)
+	}
+	switch {
+	case w.Provider == "hmac" && w.HMAC == nil:
+		v.add(p.key("hmac"), "required for provider hmac")
+	case w.Provider != "hmac" && w.HMAC != nil:
+		v.add(p.key("hmac"), "only allowed with provider hmac")
+	case w.HMAC != nil:
+		hp := p.key("hmac")
+		if strings.TrimSpace(w.HMAC.Header) == "" {
+			v.add(hp.key("header"), "required")
+		}
+		if !slices.Contains([]string{"sha1", "sha256", "sha512"}, w.HMAC.Algorithm) {
+			v.add(hp.key("algorithm"), "%s", oneOfRule("sha1", "sha256", "sha512"))
+		}
+		if w.HMAC.Encoding != "hex" && w.HMAC.Encoding != "base64" {
+			v.add(hp.key("encoding"), "%s", oneOfRule("hex", "base64"))
+		}
+	}
+}
+
+func validateEmit(v *problems, p fieldPath, e *Emit, typeRequired bool) {
+	if typeRequired && strings.TrimSpace(e.Type) == "" {
+		v.add(p.key("type"), "required for http and cron triggers")
+	}
+	if strings.TrimSpace(e.Source) == "" {
+		v.add(p.key("source"), "must not be empty")
+	}
+	for name := range sortedMap(e.Extensions) {
+		if !attributePattern.MatchString(name) {
+			v.add(p.key("extensions").key(name), "must be a CloudEvents attribute name (1-20 lower-case letters or digits)")
+		}
+	}
+}
