@@ -1,0 +1,130 @@
+package triggers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// mapping copies one request header or query parameter into an extension
+// attribute.
+type mapping struct {
+	// from is the header name (canonical form) or the query parameter name.
+	from string
+	// ext is the extension attribute name.
+	ext string
+}
+
+// buildMappings checks the header and query mappings of an HTTP trigger:
+// header names are HTTP tokens, extension names are 1-20 lower-case letters
+// or digits and not core attributes, and no extension is set twice (by two
+// mappings, or by a mapping and emit.extensions).
+func buildMappings(cfg config.Trigger) (headers, query []mapping, err error) {
+	owner := map[string]string{}
+	for name := range cfg.Emit.Extensions {
+		owner[name] = "emit.extensions[" + strconv.Quote(name) + "]"
+	}
+	claim := func(field, ext string) error {
+		if err := checkExtensionName(ext); err != nil {
+			return configErr(cfg.Name, field, "%v", err)
+		}
+		if first, ok := owner[ext]; ok {
+			return configErr(cfg.Name, field, "extension %q is already set by %s", ext, first)
+		}
+		owner[ext] = field
+		return nil
+	}
+	for _, name := range sortedKeys(cfg.HTTP.Headers) {
+		field := "http.headers[" + strconv.Quote(name) + "]"
+		if !isToken(name) {
+			return nil, nil, configErr(cfg.Name, field, "header name must be an HTTP token")
+		}
+		if err := claim(field, cfg.HTTP.Headers[name]); err != nil {
+			return nil, nil, err
+		}
+		headers = append(headers, mapping{from: http.CanonicalHeaderKey(name), ext: cfg.HTTP.Headers[name]})
+	}
+	for _, name := range sortedKeys(cfg.HTTP.Query) {
+		field := "http.query[" + strconv.Quote(name) + "]"
+		if name == "" {
+			return nil, nil, configErr(cfg.Name, field, "query parameter name must not be empty")
+		}
+		if err := claim(field, cfg.HTTP.Query[name]); err != nil {
+			return nil, nil, err
+		}
+		query = append(query, mapping{from: name, ext: cfg.HTTP.Query[name]})
+	}
+	return headers, query, nil
+}
+
+// mapRequest sets the extension attributes mapped from r's headers and query
+// parameters. Several values of one header or parameter are joined with
+// ","; absent ones set nothing. A value that is not a valid CloudEvents
+// string is an error naming the header or parameter.
+func (rt *Route) mapRequest(e *event.Event, r *http.Request) error {
+	for _, m := range rt.headers {
+		vals := r.Header.Values(m.from)
+		if len(vals) == 0 {
+			continue
+		}
+		v := strings.Join(vals, ",")
+		if err := checkString(m.ext, v); err != nil {
+			return fmt.Errorf("header %s: %w", m.from, err)
+		}
+		setExtension(e, m.ext, v)
+	}
+	if len(rt.query) == 0 {
+		return nil
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	for _, m := range rt.query {
+		vals, ok := q[m.from]
+		if !ok {
+			continue
+		}
+		v := strings.Join(vals, ",")
+		if err := checkString(m.ext, v); err != nil {
+			return fmt.Errorf("query parameter %q: %w", m.from, err)
+		}
+		setExtension(e, m.ext, v)
+	}
+	return nil
+}
+
+// isToken reports whether s is a non-empty HTTP token (RFC 9110 section 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sortedKeys returns the keys of m in order, so that checks report the same
+// problem first on every run.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
