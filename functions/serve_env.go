@@ -1,0 +1,91 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
+
+// serveEnv is the environment of a worker process. Names are spelled out in
+// full (no prefix) so envconfig never falls back to a bare name such as FILE.
+type serveEnv struct {
+	// Function is the function this process serves. FNMESH_FUNCTION.
+	Function string `envconfig:"FNMESH_FUNCTION"`
+	// File is the mesh file. FNMESH_FILE, default mesh.yaml.
+	File string `envconfig:"FNMESH_FILE" default:"mesh.yaml"`
+	// Replica identifies this process in logs. FNMESH_REPLICA.
+	Replica string `envconfig:"FNMESH_REPLICA"`
+	// HealthAddr, when set, serves /livez and /readyz. FNMESH_HEALTH_ADDR.
+	HealthAddr string `envconfig:"FNMESH_HEALTH_ADDR"`
+	// LogLevel is debug, info, warn or error. FNMESH_LOG_LEVEL.
+	LogLevel string `envconfig:"FNMESH_LOG_LEVEL" default:"info"`
+	// LogFormat is text or json. FNMESH_LOG_FORMAT.
+	LogFormat string `envconfig:"FNMESH_LOG_FORMAT" default:"text"`
+	// ShutdownTimeout bounds the drain on cancellation.
+	// FNMESH_SHUTDOWN_TIMEOUT, default 30s.
+	ShutdownTimeout time.Duration `envconfig:"FNMESH_SHUTDOWN_TIMEOUT" default:"30s"`
+	// Conn says how to reach NATS (NATS_URL, NATS_USER, ...).
+	Conn broker.ConnConfig `ignored:"true"`
+}
+
+// readServeEnv reads the process environment.
+func readServeEnv() (serveEnv, error) {
+	var env serveEnv
+	if err := envconfig.Process("", &env); err != nil {
+		return env, fmt.Errorf("environment: %w", err)
+	}
+	if err := envconfig.Process("", &env.Conn); err != nil {
+		return env, fmt.Errorf("environment: %w", err)
+	}
+	if env.ShutdownTimeout <= 0 {
+		return env, fmt.Errorf("environment: FNMESH_SHUTDOWN_TIMEOUT %s: must be positive", env.ShutdownTimeout)
+	}
+	return env, nil
+}
+
+// newLogger builds the process logger from FNMESH_LOG_LEVEL and
+// FNMESH_LOG_FORMAT.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("environment: FNMESH_LOG_LEVEL %q: must be debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
+	switch strings.ToLower(format) {
+	case "", "text":
+		h = slog.NewTextHandler(w, opts)
+	case "json":
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, fmt.Errorf("environment: FNMESH_LOG_FORMAT %q: must be text or json", format)
+	}
+	return slog.New(traceHandler{h}), nil
+}
+
+// traceHandler adds trace_id and span_id to records logged with a context
+// that carries a span.
+type traceHandler struct{ slog.Handler }
+
+func (t traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return t.Handler.Handle(ctx, r)
+}
+
+func (t traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return traceHandler{t.Handler.WithAttrs(as)}
+}
+
+func (t traceHandler) WithGroup(name string) slog.Handler {
+	return traceHandler{t.Handler.WithGroup(name)}
+}
