@@ -3,7 +3,9 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -158,12 +160,14 @@ func checkEvent(e *event.Event) (*event.EventContextV1, error) {
 	if e == nil || e.Context == nil {
 		return nil, attrErr("specversion", "event has no context")
 	}
-	if err := validationError(e.Validate()); err != nil {
-		return nil, err
-	}
 	ec, ok := e.Context.(*event.EventContextV1)
-	if !ok {
-		ec = e.Context.AsV1()
+	if !ok || !validFast(e, ec) {
+		if err := validationError(e.Validate()); err != nil {
+			return nil, err
+		}
+		if !ok {
+			ec = e.Context.AsV1()
+		}
 	}
 	if ec.DataContentType != nil {
 		if why := checkContentType(*ec.DataContentType); why != "" {
@@ -176,6 +180,57 @@ func checkEvent(e *event.Event) (*event.EventContextV1, error) {
 		}
 	}
 	return ec, nil
+}
+
+// validFast reports whether e certainly passes event.Validate, checking the
+// same rules without allocating. When it returns false, event.Validate has
+// the final word and words the error, so the two never disagree on what is
+// valid.
+func validFast(e *event.Event, ec *event.EventContextV1) bool {
+	if len(e.FieldErrors) > 0 ||
+		strings.TrimSpace(ec.ID) == "" ||
+		strings.TrimSpace(ec.Type) == "" ||
+		(ec.Subject != nil && strings.TrimSpace(*ec.Subject) == "") ||
+		(ec.DataSchema != nil && !ec.DataSchema.Validate()) {
+		return false
+	}
+	// event.Validate wants a non-blank source string; any scheme, host or
+	// path makes URL.String non-blank (spaces in a path are escaped).
+	if src := &ec.Source.URL; src.Scheme == "" && src.Host == "" && src.Path == "" {
+		return false
+	}
+	if ec.DataContentType != nil {
+		dct := strings.TrimSpace(*ec.DataContentType)
+		if dct == "" {
+			return false
+		}
+		if !isSimpleMediaType(dct) {
+			if _, _, err := mime.ParseMediaType(dct); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isSimpleMediaType reports whether s is "type/subtype" made of RFC 2045
+// token characters, which mime.ParseMediaType accepts.
+func isSimpleMediaType(s string) bool {
+	slash := strings.IndexByte(s, '/')
+	if slash <= 0 || slash == len(s)-1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if i != slash && !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTokenChar reports whether c is an RFC 2045 token character.
+func isTokenChar(c byte) bool {
+	return c > ' ' && c < 0x7f && !strings.ContainsRune(`()<>@,;:\"/[]?=`, rune(c))
 }
 
 // validationError turns the error of event.Validate into *AttributeError

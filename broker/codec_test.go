@@ -488,3 +488,49 @@ func TestDecodedEventReEncodes(t *testing.T) {
 		}
 	}
 }
+
+// TestValidFastAgreesWithSDK checks that the allocation-free validity check
+// never accepts what event.Validate rejects, and that the errors then come
+// from event.Validate.
+func TestValidFastAgreesWithSDK(t *testing.T) {
+	blank, tab := " ", "\t"
+	tests := []struct {
+		name     string
+		mutate   func(ec *event.EventContextV1)
+		wantAttr string
+	}{
+		{name: "blank id", mutate: func(ec *event.EventContextV1) { ec.ID = " \t" }, wantAttr: "id"},
+		{name: "blank type", mutate: func(ec *event.EventContextV1) { ec.Type = "\n" }, wantAttr: "type"},
+		{name: "empty source", mutate: func(ec *event.EventContextV1) { ec.Source = types.URIRef{} }, wantAttr: "source"},
+		{name: "blank opaque source", mutate: func(ec *event.EventContextV1) { ec.Source = types.URIRef{URL: url.URL{Opaque: " "}} }, wantAttr: "source"},
+		{name: "blank subject", mutate: func(ec *event.EventContextV1) { ec.Subject = &tab }, wantAttr: "subject"},
+		{name: "blank datacontenttype", mutate: func(ec *event.EventContextV1) { ec.DataContentType = &blank }, wantAttr: "datacontenttype"},
+		{name: "media type without subtype token", mutate: func(ec *event.EventContextV1) { s := "text/"; ec.DataContentType = &s }, wantAttr: "datacontenttype"},
+		{name: "bad media type parameter", mutate: func(ec *event.EventContextV1) { s := "text/plain; =x"; ec.DataContentType = &s }, wantAttr: "datacontenttype"},
+		{name: "relative dataschema", mutate: func(ec *event.EventContextV1) { ec.DataSchema = &types.URI{URL: url.URL{Path: "/x"}} }, wantAttr: "dataschema"},
+		{name: "query-only source is valid", mutate: func(ec *event.EventContextV1) { ec.Source = types.URIRef{URL: url.URL{RawQuery: "a=b"}} }},
+		{name: "media type with parameters is valid", mutate: func(ec *event.EventContextV1) { s := "text/plain; charset=utf-8"; ec.DataContentType = &s }},
+		{name: "media type without subtype is valid for sdk-go", mutate: func(ec *event.EventContextV1) { s := "text"; ec.DataContentType = &s }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := codecNewEvent(t, "1", "/s", "t")
+			ec := e.Context.(*event.EventContextV1)
+			tt.mutate(ec)
+			sdkErr := e.Validate()
+			if validFast(&e, ec) && sdkErr != nil {
+				t.Fatalf("validFast accepts what event.Validate rejects: %v", sdkErr)
+			}
+			_, err := checkEvent(&e)
+			if (sdkErr == nil) != (err == nil) {
+				t.Fatalf("checkEvent = %v, event.Validate = %v", err, sdkErr)
+			}
+			if tt.wantAttr != "" {
+				var ae *AttributeError
+				if !errors.As(err, &ae) || ae.Attribute != tt.wantAttr {
+					t.Fatalf("checkEvent = %v, want an error naming %q", err, tt.wantAttr)
+				}
+			}
+		})
+	}
+}
