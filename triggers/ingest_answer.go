@@ -7,7 +7,7 @@ import (
 )
 
 // stored is the answer for one stored event.
-type stored struct {
+type storedAnswer struct {
 	ID        string `json:"id"`
 	Stream    string `json:"stream"`
 	Seq       uint64 `json:"seq"`
@@ -47,7 +47,7 @@ func (in *Ingest) publish(w http.ResponseWriter, r *http.Request, events []*even
 			writeError(w, status, answer)
 			return
 		}
-		writeJSON(w, http.StatusAccepted, stored{ID: e.ID(), Stream: ack.Stream, Seq: ack.Sequence, Duplicate: ack.Duplicate})
+		writeJSON(w, http.StatusAccepted, storedAnswer{ID: e.ID(), Stream: ack.Stream, Seq: ack.Sequence, Duplicate: ack.Duplicate})
 		return
 	}
 	ans := batchAnswer{Results: make([]batchItem, len(events))}

@@ -81,17 +81,17 @@ func (b *eventBuilder) setString(name, v string) error {
 		}
 		b.specversion = true
 	case "id":
-		if blank(v) {
+		if isBlank(v) {
 			return attrErr(name, ruleNonEmpty)
 		}
 		b.ec.ID, b.id = v, true
 	case "type":
-		if blank(v) {
+		if isBlank(v) {
 			return attrErr(name, ruleNonEmpty)
 		}
 		b.ec.Type, b.typ = v, true
 	case "source":
-		if blank(v) {
+		if isBlank(v) {
 			return attrErr(name, ruleNonEmpty)
 		}
 		u, ok := parseURIRef(v)
@@ -100,12 +100,12 @@ func (b *eventBuilder) setString(name, v string) error {
 		}
 		b.ec.Source, b.source = types.URIRef{URL: *u}, true
 	case "subject":
-		if blank(v) {
+		if isBlank(v) {
 			return attrErr(name, ruleNonEmpty)
 		}
 		b.ec.Subject = &v
 	case "datacontenttype":
-		if blank(v) {
+		if isBlank(v) {
 			return attrErr(name, ruleNonEmpty)
 		}
 		if !printableASCII(v) || v[0] == ' ' || v[len(v)-1] == ' ' {
@@ -116,7 +116,7 @@ func (b *eventBuilder) setString(name, v string) error {
 		}
 		b.ec.DataContentType = &v
 	case "dataschema":
-		if blank(v) {
+		if isBlank(v) {
 			return attrErr(name, ruleNonEmpty)
 		}
 		u, ok := parseURIRef(v)
@@ -125,7 +125,7 @@ func (b *eventBuilder) setString(name, v string) error {
 		}
 		b.ec.DataSchema = &types.URI{URL: *u}
 	case "time":
-		t, err := parseTime(v)
+		t, err := parseCETime(v)
 		if err != nil {
 			return attrErr(name, ruleTime)
 		}
@@ -138,7 +138,7 @@ func (b *eventBuilder) setString(name, v string) error {
 
 // blank reports whether s is empty or only white space (the Go SDK, used by
 // consumers, treats such values as missing).
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -195,9 +195,9 @@ func (b *eventBuilder) build() (*event.Event, error) {
 	return e, nil
 }
 
-// parseTime parses an RFC 3339 timestamp (the "T" and "Z" may be lower case,
+// parseCETime parses an RFC 3339 timestamp (the "T" and "Z" may be lower case,
 // as RFC 3339 section 5.6 allows).
-func parseTime(s string) (time.Time, error) {
+func parseCETime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, strings.ToUpper(s))
 }
 

@@ -80,7 +80,7 @@ func parseRequest(r *http.Request, maxBody int64) ([]*event.Event, requestMode, 
 	if err != nil {
 		return nil, mode, err
 	}
-	body, err := readBody(r, maxBody)
+	body, err := readLimitedBody(r, maxBody)
 	if err != nil {
 		return nil, mode, err
 	}
@@ -134,8 +134,8 @@ func detectMode(h http.Header, ct string) (requestMode, error) {
 		ErrUnsupportedMediaType, ct, MediaTypeStructured, MediaTypeBatch)
 }
 
-// readBody reads at most maxBody bytes of the body.
-func readBody(r *http.Request, maxBody int64) ([]byte, error) {
+// readLimitedBody reads at most maxBody bytes of the body.
+func readLimitedBody(r *http.Request, maxBody int64) ([]byte, error) {
 	if r.ContentLength > maxBody {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, r.ContentLength, maxBody)
 	}

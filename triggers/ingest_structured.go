@@ -36,7 +36,7 @@ func parseBatch(body []byte) ([]*event.Event, error) {
 	if err := checkJSONBody(body); err != nil {
 		return nil, err
 	}
-	if firstNonSpace(body) != '[' {
+	if firstJSONByte(body) != '[' {
 		return nil, attrErr("", ruleBodyArray)
 	}
 	var raws []json.RawMessage
@@ -69,7 +69,7 @@ func parseStructured(body []byte) (*event.Event, error) {
 // parseObject builds an event from one JSON object already known to be
 // valid UTF-8 JSON.
 func parseObject(raw []byte) (*event.Event, error) {
-	if firstNonSpace(raw) != '{' {
+	if firstJSONByte(raw) != '{' {
 		return nil, attrErr("", ruleBodyObject)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -101,7 +101,7 @@ func parseObject(raw []byte) (*event.Event, error) {
 			data, hasData = v, true
 			continue
 		case "data_base64":
-			if !isNull(v) {
+			if !isJSONNull(v) {
 				dataBase64, hasDataB = v, true
 			}
 			continue
@@ -109,7 +109,7 @@ func parseObject(raw []byte) (*event.Event, error) {
 		if err := checkName(key); err != nil {
 			return nil, err
 		}
-		if isNull(v) {
+		if isJSONNull(v) {
 			continue // the JSON format: null is the same as absent
 		}
 		if err := setJSONMember(&b, key, v); err != nil {
@@ -275,9 +275,9 @@ func hexEscape(v []byte, i int) (rune, bool) {
 	return r, true
 }
 
-func isNull(v json.RawMessage) bool { return string(v) == "null" }
+func isJSONNull(v json.RawMessage) bool { return string(v) == "null" }
 
-func firstNonSpace(b []byte) byte {
+func firstJSONByte(b []byte) byte {
 	for _, c := range b {
 		switch c {
 		case ' ', '\t', '\r', '\n':
