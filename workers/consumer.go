@@ -1,0 +1,158 @@
+package workers
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// backoffRoom is added to a consumer's MaxAckPending on top of the events
+// its replicas can hold at once. An event waiting for its retry delay (a
+// NAK with delay) stays pending on the server, so without the room a burst
+// of failing events would stop the delivery of new ones until their
+// backoff ends.
+const backoffRoom = 1000
+
+// ConsumerName is the name of the durable consumer of function fn: the
+// function's name. All replicas of the function pull from it, so it is the
+// function's queue group.
+func ConsumerName(fn string) string { return fn }
+
+// ConsumerConfig derives the durable pull consumer of fn:
+//
+//   - Durable = ConsumerName(fn.Name); DeliverPolicy all, so a new function
+//     sees the events already stored;
+//   - AckPolicy explicit with AckWait = fn.ackWait (progress heartbeats keep
+//     longer work alive);
+//   - MaxDeliver -1: the worker counts the attempts from the delivery
+//     metadata and dead-letters at the last one (also when earlier attempts
+//     ended in a crash), so the server never drops an event silently;
+//   - MaxAckPending = concurrency x scaling.maxReplicaCount + backoffRoom;
+//   - FilterSubjects from FilterSubjects, so the server only delivers events
+//     the function may want.
+//
+// Unset fields of fn take their documented defaults; m and fn are not
+// modified.
+func ConsumerConfig(m *config.Mesh, fn *config.Function) jetstream.ConsumerConfig {
+	s, _ := resolve(m, fn)
+	var filters []config.Filter
+	if fn != nil {
+		filters = fn.Filters
+	}
+	return jetstream.ConsumerConfig{
+		Durable:        ConsumerName(s.fn),
+		Description:    "fnmesh function " + s.fn,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        s.ackWait,
+		MaxDeliver:     -1,
+		MaxAckPending:  s.concurrency*s.maxReplicas + backoffRoom,
+		ReplayPolicy:   jetstream.ReplayInstantPolicy,
+		FilterSubjects: FilterSubjects(s.prefix, filters),
+	}
+}
+
+// FilterSubjects derives the server-side subject filter of a function from
+// its filters (a list that must all match), under the subject prefix of
+// events. Every event that matches the filters is on one of the returned
+// subjects; the worker still evaluates the filters on each event.
+//
+//   - an exact filter on type: the subject of that type;
+//   - a prefix filter on type: the family of types below the prefix's last
+//     complete dot-separated token ("com.example." and "com.example.ord"
+//     both select "<prefix>.com.example.>");
+//   - any: the union of its members' subjects, when every member has one;
+//   - all (and the top-level list): the subjects of its first member that
+//     has some;
+//   - otherwise every event: "<prefix>.>".
+//
+// Subjects covered by another one are dropped, because JetStream rejects
+// overlapping filter subjects.
+func FilterSubjects(prefix string, filters []config.Filter) []string {
+	if prefix == "" {
+		prefix = config.DefaultSubjectPrefix
+	}
+	if subs, ok := subjectsOfAll(prefix, filters, 0); ok {
+		return subs
+	}
+	return []string{prefix + ".>"}
+}
+
+// subjectsOfAll derives the subjects of a list of filters that must all match.
+func subjectsOfAll(prefix string, fs []config.Filter, depth int) ([]string, bool) {
+	for i := range fs {
+		if subs, ok := subjectsOf(prefix, &fs[i], depth); ok {
+			return subs, true
+		}
+	}
+	return nil, false
+}
+
+// subjectsOf derives the subjects of one filter, if it restricts the type.
+func subjectsOf(prefix string, f *config.Filter, depth int) ([]string, bool) {
+	if depth > maxFilterDepth {
+		return nil, false
+	}
+	// A filter with several dialects set is invalid; deriving nothing is safe.
+	switch {
+	case f.Exact != nil && f.Prefix == nil && f.Suffix == nil && f.All == nil && f.Any == nil && f.Not == nil && f.CESQL == "":
+		if t, ok := f.Exact["type"]; ok && t != "" {
+			return []string{broker.Subject(prefix, t)}, true
+		}
+	case f.Prefix != nil && f.Exact == nil && f.Suffix == nil && f.All == nil && f.Any == nil && f.Not == nil && f.CESQL == "":
+		if p, ok := f.Prefix["type"]; ok {
+			if i := strings.LastIndexByte(p, '.'); i >= 0 {
+				return []string{broker.Subject(prefix, p[:i]) + ".>"}, true
+			}
+		}
+	case len(f.All) > 0 && f.Exact == nil && f.Prefix == nil && f.Suffix == nil && f.Any == nil && f.Not == nil && f.CESQL == "":
+		return subjectsOfAll(prefix, f.All, depth+1)
+	case len(f.Any) > 0 && f.Exact == nil && f.Prefix == nil && f.Suffix == nil && f.All == nil && f.Not == nil && f.CESQL == "":
+		var union []string
+		for i := range f.Any {
+			subs, ok := subjectsOf(prefix, &f.Any[i], depth+1)
+			if !ok {
+				return nil, false
+			}
+			union = append(union, subs...)
+		}
+		return minimalSubjects(union), true
+	}
+	return nil, false
+}
+
+// minimalSubjects sorts and de-duplicates subjects and drops those that
+// another one covers. Subjects here only have a wildcard as the last token
+// ("a.b.>").
+func minimalSubjects(subs []string) []string {
+	slices.Sort(subs)
+	subs = slices.Compact(subs)
+	out := subs[:0:0]
+	for _, s := range subs {
+		covered := false
+		for _, o := range subs {
+			if o != s && covers(o, s) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// covers reports whether pattern p ("x.y.>" or a literal) matches every
+// subject that s matches.
+func covers(p, s string) bool {
+	base, ok := strings.CutSuffix(p, ".>")
+	if !ok {
+		return p == s
+	}
+	return strings.HasPrefix(s, base+".")
+}

@@ -1,0 +1,60 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
+
+// deadLetter stores the original message on the function's dead-letter
+// subject and, once the broker confirmed it, terminates the delivery. When
+// the publish fails the event is retried later instead (never terminated
+// without a copy). With dead letters turned off it is terminated and logged.
+func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, cause error, log *slog.Logger) (string, error) {
+	if !w.s.deadLetter {
+		if err := msg.Term(); err != nil {
+			log.Warn("term failed; the event will be redelivered after the ack wait", "error", err)
+		}
+		log.Warn("event dropped after its last attempt (delivery.deadLetter is false)", "reason", cause)
+		return OutcomeDeadLetter, cause
+	}
+	info := broker.DeadLetterInfo{
+		Function: w.s.fn,
+		Attempts: int(min(md.NumDelivered, 1<<31-1)),
+		Reason:   cause.Error(),
+		Time:     time.Now(),
+		Subject:  msg.Subject(),
+	}
+	// The id names the delivery: dead-lettering it twice (a lost Term) stores
+	// one copy; the same event dead-lettered after a redrive has a new
+	// stream sequence and is stored again.
+	msgID := fmt.Sprintf("deadletter-%s-%s-%d", w.s.fn, md.Stream, md.Sequence.Stream)
+	pctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	// Decode again from the message: the dead letter carries the event as it
+	// was stored, whatever the handler did with its copy.
+	var err error
+	if orig, derr := broker.DecodeMsg(msg.Headers(), msg.Data()); derr == nil {
+		_, err = w.c.PublishDeadLetter(pctx, w.m, orig, info, msgID)
+	} else {
+		_, err = w.c.PublishDeadLetterRaw(pctx, w.m, msg.Headers(), msg.Data(), info, msgID)
+	}
+	if err != nil {
+		delay := w.s.backoff(md.NumDelivered, nil)
+		if nerr := msg.NakWithDelay(delay); nerr != nil {
+			log.Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
+		}
+		log.Error("dead letter not stored; retrying later", "error", err, "reason", cause, "retry_in", delay)
+		return OutcomeRetry, fmt.Errorf("dead letter: %w (reason: %w)", err, cause)
+	}
+	if terr := msg.Term(); terr != nil {
+		log.Warn("term failed; the event will be redelivered and dead-lettered again (stored once)", "error", terr)
+	}
+	log.Warn("event dead-lettered", "reason", cause)
+	return OutcomeDeadLetter, cause
+}

@@ -1,0 +1,92 @@
+// Package workers runs functions: the consume loop of one replica (Worker),
+// the backlog scaler and the runtimes that start and stop replicas.
+//
+// # The consume loop
+//
+// Every function has one durable pull consumer on its stream, named after
+// the function (ConsumerName) and shared by all its replicas: the consumer
+// is the function's queue group, each event goes to one replica at a time.
+// ConsumerConfig derives it from the mesh file; the server filters by
+// subject (FilterSubjects, from the type filters) and the worker evaluates
+// the full filters (CompileFilters) on each event.
+//
+// A replica never holds more than the function's concurrency events: it
+// asks the server for at most as many messages as it has free handler
+// slots, with pull requests that expire after a second.
+//
+// # Ack contract
+//
+// For each message the worker decodes the event, applies the filters
+// (events that do not match are acknowledged and counted as filtered) and
+// calls the Handler with the function's timeout, sending a progress
+// heartbeat every ackWait/2 while it runs so long work is not redelivered.
+// Then:
+//
+//   - nil: the returned events are published (each gets causationid and
+//     correlationid), and only when all are stored is the input
+//     acknowledged with a confirmed ack (DoubleAck). A failed publish counts
+//     as a handler error.
+//   - retryable error, attempt n <= delivery.retry: NAK with delay
+//     backoff(n) (exponential delay*2^(n-1) or linear delay*n, capped at
+//     backoffMax; an error with RetryAfter() sets the delay, still capped;
+//     no jitter). The attempt is the server's delivery count.
+//   - retryable error at the last attempt, or a permanent error: the
+//     original event (unchanged, plus the deadletter* extensions of
+//     package broker) is published to "<deadLetter.subjectPrefix>.<fn>" and
+//     only after the broker confirmed it is the delivery terminated. If that
+//     publish fails the event is NAKed with delay and tried again later.
+//     With delivery.deadLetter false the delivery is terminated and logged.
+//   - a message that is not a valid CloudEvent is dead-lettered at once, as
+//     it is (headers and payload).
+//
+// The consumer's MaxDeliver is unlimited; the worker counts attempts
+// itself, so the server never drops an event silently. Deliveries past the
+// last attempt (the earlier ones ended without a result) still call the
+// handler twice more, and any failure dead-letters at once; after that the
+// event is dead-lettered without calling the handler, so an event that
+// crashes every replica that takes it cannot loop forever.
+//
+// # What a kill -9 does at each step
+//
+// Delivery is at least once; a crash never loses an event, it may repeat
+// work:
+//
+//   - before or while the handler runs: no ack reached the server, so the
+//     event is redelivered after ackWait (the heartbeats stop with the
+//     process) with the attempt count raised by one;
+//   - after some returned events were published, before the ack: the event
+//     is redelivered and handled again. Returned events without an id get a
+//     name-based id derived from the input, so a handler that returns the
+//     same events again has them de-duplicated by the broker within the
+//     stream's duplicate window; events that carry their own fresh ids are
+//     published twice;
+//   - after the ack was sent, before the server confirmed it: the server
+//     either recorded it (done) or redelivers the event (handled twice);
+//     the worker reports an unconfirmed ack as a retry, never as success;
+//   - after a NAK: the event comes back after its backoff, as planned;
+//   - after the dead letter was stored, before the Term: the event is
+//     redelivered after ackWait and dead-lettered again with the same
+//     de-duplication id (function, stream and stream sequence), so the
+//     dead-letter stream keeps one copy when this happens within its
+//     duplicate window (2 minutes) and a duplicate after that;
+//   - during Redrive, after the publish and before the delete: the event is
+//     back in its stream and still in the dead-letter stream; a second
+//     Redrive sends it again.
+//
+// # Drain
+//
+// When Run's context ends the worker stops pulling; messages of pulls
+// already sent are still handled (their slots were reserved). Events in hand
+// get up to Options.ShutdownTimeout to finish; after that their handlers'
+// contexts are cancelled and the events are NAKed for immediate redelivery
+// to another replica. Run then returns nil; the exit code is the caller's.
+//
+// # Redrive
+//
+// broker.Client.Redrive sends dead letters back to their subject with the
+// redrivefunction extension naming the function that gave up. A worker
+// acknowledges, without calling its handler, every event whose
+// redrivefunction names another function, so a redrive is seen only by the
+// function that failed, not by every function subscribed to the type. The
+// extension is removed from events a handler returns.
+package workers

@@ -1,0 +1,78 @@
+package workers
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+	"github.com/google/uuid"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
+
+// Extensions set on every event a handler returns.
+const (
+	// ExtCausationID is the id of the event whose handling produced this one.
+	ExtCausationID = "causationid"
+	// ExtCorrelationID is the correlationid of the first event of a chain
+	// (its id, when it had none).
+	ExtCorrelationID = "correlationid"
+)
+
+// outputNamespace scopes the ids generated for returned events.
+var outputNamespace = uuid.MustParse("5a0c6f6e-8d4f-4a4e-9a0e-6d8e3b1f2c77")
+
+// SourcePrefix is the source of events returned by handlers that set none:
+// SourcePrefix + function name.
+const SourcePrefix = "/fnmesh/functions/"
+
+// prepareOutputs completes the events a handler returned for input in:
+// unless set, id, source ("/fnmesh/functions/<fn>"), specversion 1.0 and
+// time; always causationid and correlationid. A generated id is a
+// name-based UUID (version 5) of the function, the input's source and id
+// and the output's position, so the outputs of a retried attempt get the
+// same ids and the broker's de-duplication stores them once. The
+// redrivefunction extension is removed. An output that
+// is not a valid event is a permanent error: retrying would return it again.
+func prepareOutputs(fn string, in *event.Event, outs []event.Event, now time.Time) error {
+	correlation := in.ID()
+	if v, ok := in.Extensions()[ExtCorrelationID]; ok {
+		if s, err := types.Format(v); err == nil && s != "" {
+			correlation = s
+		}
+	}
+	for i := range outs {
+		o := &outs[i]
+		if o.Context == nil {
+			o.Context = &event.EventContextV1{}
+		}
+		if o.SpecVersion() == "" {
+			o.SetSpecVersion(event.CloudEventsVersionV1)
+		}
+		if o.ID() == "" {
+			name := fn + "\x00" + in.Source() + "\x00" + in.ID() + "\x00" + strconv.Itoa(i)
+			o.SetID(uuid.NewSHA1(outputNamespace, []byte(name)).String())
+		}
+		if o.Source() == "" {
+			o.SetSource(SourcePrefix + fn)
+		}
+		if o.Time().IsZero() {
+			o.SetTime(now)
+		}
+		// A handler that re-emits a copy of a redriven input must not pass on
+		// the redrive target: the copy is a new event for every function.
+		_ = o.Context.SetExtension(broker.ExtRedriveFunction, nil)
+		if err := o.Context.SetExtension(ExtCausationID, in.ID()); err != nil {
+			return permanentError{fmt.Errorf("output event %d: %s: %w", i, ExtCausationID, err)}
+		}
+		if err := o.Context.SetExtension(ExtCorrelationID, correlation); err != nil {
+			return permanentError{fmt.Errorf("output event %d: %s: %w", i, ExtCorrelationID, err)}
+		}
+		if err := o.Validate(); err != nil {
+			return permanentError{fmt.Errorf("output event %d is not a valid CloudEvent: %w", i, err)}
+		}
+	}
+	return nil
+}
