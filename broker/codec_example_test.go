@@ -1,0 +1,107 @@
+package broker_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
+
+func ExampleEncodeMsg() {
+	e := event.New()
+	e.SetID("42")
+	e.SetSource("/shop/api")
+	e.SetType("com.example.order.created")
+	e.SetExtension("tenant", "acme corp")
+	_ = e.SetData(event.ApplicationJSON, map[string]int{"qty": 2})
+
+	msg, err := broker.EncodeMsg(broker.Subject("events", e.Type()), &e)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("subject:", msg.Subject)
+	keys := make([]string, 0, len(msg.Header))
+	for k := range msg.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Printf("%s: %s\n", k, msg.Header.Get(k))
+	}
+	fmt.Println(string(msg.Data))
+	// Output:
+	// subject: events.com.example.order.created
+	// Content-Type: application/json
+	// Nats-Msg-Id: 98f405d02135848c2ae3363b6daecbe0bfdf1446067bd32ba3c6dd62a657c30c
+	// ce-id: 42
+	// ce-source: /shop/api
+	// ce-specversion: 1.0
+	// ce-tenant: acme%20corp
+	// ce-type: com.example.order.created
+	// {"qty":2}
+}
+
+func ExampleDecodeMsg() {
+	h := nats.Header{
+		"ce-specversion": {"1.0"},
+		"ce-id":          {"42"},
+		"ce-source":      {"/shop/api"},
+		"ce-type":        {"com.example.order.created"},
+		"ce-subject":     {"order%2042"},
+		"Content-Type":   {"application/json"},
+	}
+	e, err := broker.DecodeMsg(h, []byte(`{"qty":2}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(e.ID(), e.Source(), e.Type(), e.Subject(), e.DataContentType(), string(e.Data()))
+
+	// A message without the required attributes names what is missing.
+	_, err = broker.DecodeMsg(nats.Header{"ce-specversion": {"1.0"}, "ce-source": {"/s"}, "ce-type": {"t"}}, nil)
+	var ae *broker.AttributeError
+	fmt.Println(errors.Is(err, broker.ErrMalformedEvent), errors.As(err, &ae) && ae.Attribute == "id")
+	// Output:
+	// 42 /shop/api com.example.order.created order 42 application/json {"qty":2}
+	// true true
+}
+
+func ExampleEscapeType() {
+	for _, t := range []string{"com.example.order.created", "com.example.50%.off", "a..b", "café.*"} {
+		fmt.Println(broker.EscapeType(t))
+	}
+	// Output:
+	// com.example.order.created
+	// com.example.50%25.off
+	// a.%.b
+	// caf%C3%A9.%2A
+}
+
+func ExampleTypeFromSubject() {
+	subject := broker.Subject("events", "com.example.order created")
+	fmt.Println(subject)
+	t, err := broker.TypeFromSubject("events", subject)
+	fmt.Printf("%q %v\n", t, err)
+
+	_, err = broker.TypeFromSubject("events", "other.x")
+	fmt.Println(errors.Is(err, broker.ErrInvalidSubject))
+	// Output:
+	// events.com.example.order%20created
+	// "com.example.order created" <nil>
+	// true
+}
+
+func ExampleDedupID() {
+	fmt.Println(broker.DedupID("/shop/api", "42") == broker.DedupID("/shop/api", "42"))
+	fmt.Println(broker.DedupID("a", "bc") == broker.DedupID("ab", "c"))
+	fmt.Println(len(broker.DedupID("/shop/api", "42")))
+	// Output:
+	// true
+	// false
+	// 64
+}
