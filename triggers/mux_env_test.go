@@ -1,0 +1,155 @@
+package triggers
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// trEnv is a real embedded broker with the EVENTS stream on "events.>" and
+// a client on its own connection.
+type trEnv struct {
+	srv    *broker.Embedded
+	mesh   *config.Mesh
+	client *broker.Client
+}
+
+// newTrEnv starts a broker whose EVENTS stream has the given duplicate
+// window (the default when zero).
+func newTrEnv(t testing.TB, dupWindow time.Duration) *trEnv {
+	t.Helper()
+	m := brokertest.Mesh()
+	m.Streams[0].DuplicateWindow = config.Duration(dupWindow)
+	srv := brokertest.Server(t, "")
+	return &trEnv{srv: srv, mesh: m, client: brokertest.Client(t, srv, m)}
+}
+
+// newClient opens another client, as a second process would.
+func (env *trEnv) newClient(t testing.TB) *broker.Client {
+	t.Helper()
+	return brokertest.Client(t, env.srv, env.mesh)
+}
+
+// bucket opens (creating it if needed) a key-value bucket through c.
+func (env *trEnv) bucket(t testing.TB, c *broker.Client, name string, ttl time.Duration) jetstream.KeyValue {
+	t.Helper()
+	kv, err := c.KeyValue(context.Background(), broker.KVConfig{Bucket: name, TTL: ttl})
+	if err != nil {
+		t.Fatalf("bucket %s: %v", name, err)
+	}
+	return kv
+}
+
+// events reads every event stored in EVENTS, in stream order.
+func (env *trEnv) events(t testing.TB) []*event.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*event.Event
+	err := env.client.ReadStream(ctx, "EVENTS", "", func(se broker.StoredEvent) bool {
+		if se.Err != nil {
+			t.Errorf("message %d does not decode: %v", se.Sequence, se.Err)
+			return true
+		}
+		out = append(out, se.Event)
+		return true
+	})
+	if err != nil {
+		t.Fatalf("read EVENTS: %v", err)
+	}
+	return out
+}
+
+// trAnswer is an HTTP answer read in full.
+type trAnswer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// trDo sends one request and reads the answer.
+func trDo(t testing.TB, method, url string, hdr http.Header, body string) trAnswer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trAnswer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// logBuffer is a slog handler target that tests can read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger returns a logger writing text lines at debug level into b.
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// flakyPublisher fails the first n publishes with broker.ErrUnavailable,
+// then passes events to the real client.
+type flakyPublisher struct {
+	mu   sync.Mutex
+	fail int
+	next EventPublisher
+}
+
+func (p *flakyPublisher) Publish(ctx context.Context, e *event.Event) (broker.Ack, error) {
+	p.mu.Lock()
+	if p.fail > 0 {
+		p.fail--
+		p.mu.Unlock()
+		return broker.Ack{}, broker.ErrUnavailable
+	}
+	p.mu.Unlock()
+	return p.next.Publish(ctx, e)
+}
+
+// ext returns extension name of e as a string ("" when absent).
+func ext(e *event.Event, name string) string {
+	v, ok := e.Extensions()[name]
+	if !ok {
+		return ""
+	}
+	s, _ := v.(string)
+	return s
+}
