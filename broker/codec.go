@@ -169,6 +169,11 @@ func checkEvent(e *event.Event) (*event.EventContextV1, error) {
 			ec = e.Context.AsV1()
 		}
 	}
+	if ec.Time != nil {
+		if y := ec.Time.Time.UTC().Year(); y < 0 || y > 9999 {
+			return nil, attrErr("time", "year %d cannot be written as an RFC 3339 timestamp (0000-9999)", y)
+		}
+	}
 	if ec.DataContentType != nil {
 		if why := checkContentType(*ec.DataContentType); why != "" {
 			return nil, attrErr("datacontenttype", "%s", why)

@@ -36,6 +36,8 @@ func FuzzDecodeMsg(f *testing.F) {
 		{"Content-Type:application/cloudevents+json", `{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":"AP8=","x":1}`},
 		{"Content-Type:application/cloudevents+json", `{"specversion":"0.3","id":"1","source":"/s","type":"t","schemaurl":"https://s","datacontentencoding":"base64","data":"AP8="}`},
 		{"Content-Type:application/cloudevents-batch+json", `[]`},
+		{"ce-specversion:1.0\nce-id:1\nce-source://h%2Fo/a/../b;p?q=%zz#f%20g\nce-type:t\nce-dataschema:mailto:a@b", ""},
+		{"ce-specversion:1.0\nce-id:1\nce-source:http://[::1]:8080/%C3%BC\nce-type:t\nce-time:0000-01-01T00:00:00-01:00", ""},
 		{"Content-Type: application/cloudevents+json", `{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"2024-01-02T03:04:05+02:00","data":{"a":[1,2]}}`},
 	}
 	for _, s := range seeds {

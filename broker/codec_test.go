@@ -436,6 +436,11 @@ func TestEncodeMsgErrors(t *testing.T) {
 			e.Context.(*event.EventContextV1).DataContentType = &dct
 			return &e
 		}, wantErr: ErrMalformedEvent, wantAttr: "datacontenttype"},
+		{name: "time beyond RFC 3339", subject: "events.t", event: func() *event.Event {
+			e := valid()
+			e.SetTime(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+			return &e
+		}, wantErr: ErrMalformedEvent, wantAttr: "time"},
 		{name: "empty subject", subject: "", event: func() *event.Event { e := valid(); return &e }, wantErr: ErrInvalidSubject},
 		{name: "wildcard subject", subject: "events.>", event: func() *event.Event { e := valid(); return &e }, wantErr: ErrInvalidSubject},
 		{name: "subject with space", subject: "events.a b", event: func() *event.Event { e := valid(); return &e }, wantErr: ErrInvalidSubject},
