@@ -16,6 +16,9 @@ import (
 // MaxFileSize is the largest mesh file Load reads.
 const MaxFileSize = 8 << 20
 
+// maxReported is how many rule violations Parse reports with positions.
+const maxReported = 50
+
 // Load reads, decodes, defaults and validates the mesh file at path. Relative
 // paths in the mesh (run.dir, eventSchemas, secret files) are relative to the
 // directory of path. Errors about the content wrap ErrInvalid and read
@@ -42,6 +45,9 @@ func Load(path string) (*Mesh, error) {
 // applied (SetDefaults) and the result is validated (Validate); every error
 // wraps ErrInvalid and carries the file, line and column of the field.
 func Parse(filename string, data []byte) (*Mesh, error) {
+	if err := checkNesting(filename, data); err != nil {
+		return nil, err
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, syntaxError(filename, err)
@@ -61,7 +67,10 @@ func Parse(filename string, data []byte) (*Mesh, error) {
 		body = doc.Body
 	}
 	if body != nil {
-		if err := yaml.NodeToValue(body, m, yaml.DisallowUnknownField()); err != nil {
+		if err := checkTags(filename, loc, body); err != nil {
+			return nil, err
+		}
+		if err := decode(body, m); err != nil {
 			return nil, decodeError(filename, loc, err)
 		}
 	}
@@ -72,6 +81,10 @@ func Parse(filename string, data []byte) (*Mesh, error) {
 	if len(v.errs) == 0 {
 		return m, nil
 	}
+	more := len(v.errs) - maxReported
+	if more > 0 {
+		v.errs = v.errs[:maxReported]
+	}
 	for _, e := range v.errs {
 		e.File = filename
 		e.Line, e.Column = loc.position(e.segs)
@@ -81,6 +94,9 @@ func Parse(filename string, data []byte) (*Mesh, error) {
 	slices.SortStableFunc(v.errs, func(a, b *FieldError) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
+	if more > 0 {
+		v.errs = append(v.errs, &FieldError{File: filename, Rule: fmt.Sprintf("%d more problems not shown", more)})
+	}
 	return nil, v.join()
 }
 
@@ -105,4 +121,16 @@ func (m *Mesh) resolveSecretFiles() {
 			}
 		}
 	}
+}
+
+// decode fills m from the document body, strictly. The YAML decoder has
+// panicked on malformed trees before; such a panic is returned as an error
+// so that bad input never takes the process down.
+func decode(body ast.Node, m *Mesh) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the document cannot be decoded: %v", r)
+		}
+	}()
+	return yaml.NodeToValue(body, m, yaml.DisallowUnknownField())
 }

@@ -75,4 +75,3 @@ func validateAttributes(v *problems, p fieldPath, attrs map[string]string) {
 		}
 	}
 }
-

@@ -1,0 +1,57 @@
+package config
+
+import "testing"
+
+func TestCheckSubject(t *testing.T) {
+	tests := []struct {
+		s         string
+		wildcards bool
+		ok        bool
+	}{
+		{s: "events", ok: true},
+		{s: "events.>", wildcards: true, ok: true},
+		{s: "events.*.created", wildcards: true, ok: true},
+		{s: "events.>", wildcards: false},
+		{s: "", wildcards: true},
+		{s: "a..b", wildcards: true},
+		{s: ".a", wildcards: true},
+		{s: "a.", wildcards: true},
+		{s: "a.>.b", wildcards: true},
+		{s: "a.b*", wildcards: true},
+		{s: "a b", wildcards: true},
+	}
+	for _, tt := range tests {
+		if err := checkSubject(tt.s, tt.wildcards); (err == nil) != tt.ok {
+			t.Errorf("checkSubject(%q, %v) = %v, want ok=%v", tt.s, tt.wildcards, err, tt.ok)
+		}
+	}
+}
+
+func TestSubjectRelations(t *testing.T) {
+	tests := []struct {
+		a, b              string
+		overlap, contains bool
+	}{
+		{a: "events.>", b: "events.>", overlap: true, contains: true},
+		{a: "events.>", b: "events.a.b", overlap: true, contains: true},
+		{a: "events.>", b: "events", overlap: false, contains: false},
+		{a: "events.*", b: "events.a", overlap: true, contains: true},
+		{a: "events.*", b: "events.a.b", overlap: false, contains: false},
+		{a: "events.a", b: "events.*", overlap: true, contains: false},
+		{a: "events.a.>", b: "events.>", overlap: true, contains: false},
+		{a: ">", b: "deadletter.>", overlap: true, contains: true},
+		{a: "events.>", b: "deadletter.>", overlap: false, contains: false},
+		{a: "a.*.c", b: "a.b.*", overlap: true, contains: false},
+	}
+	for _, tt := range tests {
+		if got := subjectsOverlap(tt.a, tt.b); got != tt.overlap {
+			t.Errorf("subjectsOverlap(%q, %q) = %v", tt.a, tt.b, got)
+		}
+		if got := subjectsOverlap(tt.b, tt.a); got != tt.overlap {
+			t.Errorf("subjectsOverlap(%q, %q) = %v (not symmetric)", tt.b, tt.a, got)
+		}
+		if got := subjectContains(tt.a, tt.b); got != tt.contains {
+			t.Errorf("subjectContains(%q, %q) = %v", tt.a, tt.b, got)
+		}
+	}
+}
