@@ -16,10 +16,13 @@ import (
 //
 // A Content-Type of application/cloudevents+json (any parameters) selects
 // structured mode: data is the event in the CloudEvents JSON format, with
-// "data" or "data_base64", and "ce-" headers are ignored. Any other message
-// is read in binary mode: attributes from "ce-" headers (names matched
-// without regard to case, values percent-decoded), datacontenttype from
-// Content-Type and data from the payload. The decoded event aliases data;
+// "data" or "data_base64", and "ce-" headers are ignored; other
+// application/cloudevents formats and batches are rejected. Any other
+// message is read in binary mode: attributes from "ce-" headers (names
+// matched without regard to case, values percent-decoded), datacontenttype
+// from Content-Type (or a "ce-datacontenttype" header when there is none)
+// and data from the payload. Only specversion 1.0 is accepted in binary
+// mode; structured 0.3 events are converted to 1.0. The decoded event aliases data;
 // an empty payload leaves it without data. In binary mode extension values
 // come back as their canonical strings, because the headers carry no type;
 // the types package converts them (types.ToInteger, types.ToBool, ...).
@@ -124,7 +127,8 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 	case hasCT && seen[attrDataContentType] && headerUnescape(vals[attrDataContentType]) != contentType:
 		return nil, attrErr("datacontenttype", "Content-Type %q and header %q disagree", contentType, hdrPrefix+"datacontenttype")
 	case hasCT:
-		ec.DataContentType = &contentType
+		ct := contentType
+		ec.DataContentType = &ct
 	case seen[attrDataContentType]:
 		ct := headerUnescape(vals[attrDataContentType])
 		ec.DataContentType = &ct
