@@ -1,0 +1,222 @@
+package workers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// ErrNoDeployment means the Deployment of a function does not exist in the
+// runtime's namespace: the manifests were not applied (see `fnmesh deploy
+// render`).
+var ErrNoDeployment = errors.New("no deployment for function")
+
+// KubeConfig configures a KubeRuntime.
+type KubeConfig struct {
+	// Clientset talks to the cluster (kubernetes.NewForConfig, or the fake
+	// clientset in tests). Required.
+	Clientset kubernetes.Interface
+	// Namespace holds the Deployments. Default "default".
+	Namespace string
+	// Mesh is the loaded mesh file. Required.
+	Mesh *config.Mesh
+	// GracePeriod, when positive, overrides the pods'
+	// terminationGracePeriodSeconds when Stop deletes a pod (rounded up to
+	// whole seconds). The rendered manifests set it to the function's
+	// timeout plus 15s.
+	GracePeriod time.Duration
+	// PollInterval is how often Stop checks whether a deleted pod is gone.
+	// Default 500ms.
+	PollInterval time.Duration
+	// Log receives the runtime's events. Nil discards.
+	Log *slog.Logger
+}
+
+// KubeRuntime runs the workers of functions as the pods of one Deployment
+// per function, named KubeDeploymentName(fn) (as `fnmesh deploy render`
+// writes them). It only changes spec.replicas: the Deployment, its pod
+// template and the mesh ConfigMap are applied beforehand. Do not use it for
+// functions whose Deployment is scaled by a KEDA ScaledObject; KEDA and the
+// Scaler would fight over the count.
+type KubeRuntime struct {
+	cs   kubernetes.Interface
+	ns   string
+	mesh *config.Mesh
+	cfg  KubeConfig
+	log  *slog.Logger
+}
+
+var _ Runtime = (*KubeRuntime)(nil)
+
+// NewKubeRuntime checks cfg and returns a runtime. It does not contact the
+// cluster.
+func NewKubeRuntime(cfg KubeConfig) (*KubeRuntime, error) {
+	if cfg.Clientset == nil {
+		return nil, errors.New("kubernetes runtime: Clientset is nil")
+	}
+	if cfg.Mesh == nil {
+		return nil, errors.New("kubernetes runtime: Mesh is nil")
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "default"
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &KubeRuntime{cs: cfg.Clientset, ns: cfg.Namespace, mesh: cfg.Mesh, cfg: cfg, log: log}, nil
+}
+
+// KubeSelector is the label selector of the worker pods of function fn.
+func KubeSelector(fn string) string {
+	return labels.SelectorFromSet(labels.Set{
+		KubeLabelName:     KubeWorkerName,
+		KubeLabelFunction: KubeFunctionLabel(fn),
+	}).String()
+}
+
+// List returns the pods of fn's Deployment, oldest first. Pods being deleted
+// are ReplicaStopping, pods whose container waits in CrashLoopBackOff are
+// ReplicaBackoff, running pods are ReplicaRunning and the others
+// ReplicaStarting. Pods that have terminated (Succeeded or Failed) are not
+// replicas any more and are left out.
+func (rt *KubeRuntime) List(ctx context.Context, fn string) ([]Replica, error) {
+	if _, ok := rt.mesh.Function(fn); !ok {
+		return nil, fmt.Errorf("kubernetes runtime: %q: %w", fn, ErrUnknownFunction)
+	}
+	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: KubeSelector(fn)})
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes runtime: list pods of %s in %s: %w", fn, rt.ns, err)
+	}
+	out := make([]Replica, 0, len(pods.Items))
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		out = append(out, Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
+	}
+	slices.SortStableFunc(out, func(a, b Replica) int {
+		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// podStarted is when the pod started, or was created when it has not.
+func podStarted(p *corev1.Pod) time.Time {
+	if p.Status.StartTime != nil {
+		return p.Status.StartTime.Time
+	}
+	return p.CreationTimestamp.Time
+}
+
+// podState maps a pod to a Replica state.
+func podState(p *corev1.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return ReplicaStopping
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
+			return ReplicaBackoff
+		}
+	}
+	if p.Status.Phase == corev1.PodRunning {
+		return ReplicaRunning
+	}
+	return ReplicaStarting
+}
+
+// Scale sets spec.replicas of fn's Deployment to n with a merge patch. The
+// Deployment controller starts or deletes pods; deleted pods get their
+// terminationGracePeriodSeconds to drain. Scale returns once the Deployment
+// is updated.
+func (rt *KubeRuntime) Scale(ctx context.Context, fn string, n int) error {
+	if n < 0 {
+		return fmt.Errorf("kubernetes runtime: scale %s: replica count %d: must not be negative", fn, n)
+	}
+	if _, ok := rt.mesh.Function(fn); !ok {
+		return fmt.Errorf("kubernetes runtime: scale %q: %w", fn, ErrUnknownFunction)
+	}
+	name := KubeDeploymentName(fn)
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
+	d, err := rt.cs.AppsV1().Deployments(rt.ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("kubernetes runtime: scale %s: deployment %s/%s: %w (apply the manifests of `fnmesh deploy render` first)", fn, rt.ns, name, ErrNoDeployment)
+	}
+	if err != nil {
+		return fmt.Errorf("kubernetes runtime: scale %s: deployment %s/%s: %w", fn, rt.ns, name, err)
+	}
+	rt.log.Info("kubernetes runtime: scaled", "function", fn, "deployment", name, "replicas", n, "generation", generation(d))
+	return nil
+}
+
+func generation(d *appsv1.Deployment) int64 {
+	if d == nil {
+		return 0
+	}
+	return d.Generation
+}
+
+// Stop deletes one pod of fn with its grace period (KubeConfig.GracePeriod
+// when set) and waits until it is gone or ctx ends. The pod gets SIGTERM,
+// drains, and is killed after the grace period. The Deployment keeps its
+// replica count, so its controller starts a replacement pod: to run fewer
+// replicas, use Scale.
+func (rt *KubeRuntime) Stop(ctx context.Context, fn, id string) error {
+	if _, ok := rt.mesh.Function(fn); !ok {
+		return fmt.Errorf("kubernetes runtime: stop %q: %w", fn, ErrUnknownFunction)
+	}
+	pods := rt.cs.CoreV1().Pods(rt.ns)
+	p, err := pods.Get(ctx, id, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, ErrNoReplica)
+	}
+	if err != nil {
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, err)
+	}
+	if p.Labels[KubeLabelName] != KubeWorkerName || p.Labels[KubeLabelFunction] != KubeFunctionLabel(fn) {
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, ErrNoReplica)
+	}
+	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}}
+	if rt.cfg.GracePeriod > 0 {
+		secs := int64((rt.cfg.GracePeriod + time.Second - 1) / time.Second)
+		opts.GracePeriodSeconds = &secs
+	}
+	if err := pods.Delete(ctx, id, opts); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: delete pod: %w", fn, id, err)
+	}
+	rt.log.Info("kubernetes runtime: pod deleted", "function", fn, "pod", id)
+	t := time.NewTicker(rt.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		cur, err := pods.Get(ctx, id, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err), err == nil && cur.UID != p.UID:
+			return nil
+		case err != nil && ctx.Err() == nil:
+			return fmt.Errorf("kubernetes runtime: stop %s/%s: wait for the pod to go: %w", fn, id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
