@@ -108,17 +108,17 @@ func TestSubjectWildcards(t *testing.T) {
 		}
 	}
 	wantFamily := []string{"com.example.order created", "com.example.*", "com.example.>", "com.example.a.b"}
-	if got := received(family); !equalStrings(got, wantFamily) {
+	if got := received(family); !codecEqualStrings(got, wantFamily) {
 		t.Errorf("events.com.example.> received %q, want %q", got, wantFamily)
 	}
 	wantOne := []string{"com.example.order created", "com.example.*", "com.example.>"}
-	if got := received(oneToken); !equalStrings(got, wantOne) {
+	if got := received(oneToken); !codecEqualStrings(got, wantOne) {
 		t.Errorf("events.com.example.* received %q, want %q", got, wantOne)
 	}
 }
 
-// equalStrings reports whether a and b hold the same strings in order.
-func equalStrings(a, b []string) bool {
+// codecEqualStrings reports whether a and b hold the same strings in order.
+func codecEqualStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
