@@ -1,5 +1,3 @@
-// Package meshschema generates the JSON Schema of the mesh file from the Go
-// types in internal/config, with their doc comments as descriptions.
 package meshschema
 
 import (
