@@ -99,7 +99,7 @@ func NewHook(cfg config.Trigger, pub EventPublisher, dedup KeyValue, opts HookOp
 		provider: wh.Provider,
 		verifier: v,
 		emit:     em,
-		dedup:    hookDedup{kv: dedup, prefix: cfg.Name + "."},
+		dedup:    hookDedup{kv: dedup, prefix: cfg.Name + ".", pending: pendingTimeout},
 		pub:      pub,
 		maxBody:  opts.MaxBodyBytes,
 		now:      opts.Now,

@@ -47,6 +47,8 @@ var (
 type hookDedup struct {
 	kv     KeyValue
 	prefix string
+	// pending is how old an unconfirmed claim must be to be taken over.
+	pending time.Duration
 }
 
 // dedupClaim is a delivery id claimed for storing.
@@ -89,7 +91,7 @@ func (d hookDedup) claim(ctx context.Context, id string) (dedupClaim, error) {
 			return dedupClaim{}, fmt.Errorf("webhook ids: %w: %w", broker.ErrUnavailable, err)
 		case string(entry.Value()) == deliveryStored:
 			return dedupClaim{}, errDuplicateDelivery
-		case time.Since(entry.Created()) < pendingTimeout:
+		case time.Since(entry.Created()) < d.pending:
 			return dedupClaim{}, errDeliveryInProgress
 		}
 		rev, err = d.kv.Update(ctx, key, []byte(deliveryPending), entry.Revision())
