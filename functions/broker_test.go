@@ -1,0 +1,102 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// startServer runs a JetStream-enabled nats-server on a random loopback
+// port for the test.
+func startServer(t testing.TB) *server.Server {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true, DisableJetStreamBanner: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	return srv
+}
+
+func connect(t testing.TB, srv *server.Server) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// testMesh is meshYAML parsed (defaults applied, validated).
+func testMesh(t testing.TB, fn, ackWait string, concurrency int) *config.Mesh {
+	t.Helper()
+	m, err := config.Parse("mesh.yaml", []byte(meshYAML(fn, ackWait, concurrency)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// meshYAML is a mesh with one stream and one function consuming the
+// com.example.test.* events.
+func meshYAML(fn, ackWait string, concurrency int) string {
+	return fmt.Sprintf(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+metadata: { name: test }
+streams:
+  - name: EVENTS
+    subjects: ["events.>"]
+    storage: memory
+functions:
+  - name: %s
+    filters:
+      - prefix: { type: com.example.test. }
+    run: { command: ["worker"] }
+    concurrency: %d
+    ackWait: %s
+    timeout: 10s
+    delivery: { retry: 3, backoffDelay: 100ms, backoffMax: 1s }
+`, fn, concurrency, ackWait)
+}
+
+func newClient(t testing.TB, nc *nats.Conn, m *config.Mesh) *broker.Client {
+	t.Helper()
+	c, err := broker.New(nc, m.SubjectPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.EnsureStreams(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newTestEvent(source, id, typ string) *event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetSource(source)
+	e.SetType(typ)
+	_ = e.SetData(event.ApplicationJSON, map[string]string{"n": id})
+	return &e
+}

@@ -1,0 +1,47 @@
+package functions
+
+import (
+	"log/slog"
+	"net"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+// ServeOption overrides what Serve would otherwise read from the
+// environment.
+type ServeOption func(*serveConfig)
+
+type serveConfig struct {
+	mesh     *config.Mesh
+	conn     *nats.Conn
+	log      *slog.Logger
+	function string
+	hooks    workers.Hooks
+	healthLn net.Listener
+}
+
+// WithMesh serves a function of m instead of loading FNMESH_FILE. m must
+// have its defaults applied (config.Load and config.Parse do that).
+func WithMesh(m *config.Mesh) ServeOption { return func(c *serveConfig) { c.mesh = m } }
+
+// WithConn uses nc instead of connecting with the NATS_* variables. Serve
+// does not close a connection it was given.
+func WithConn(nc *nats.Conn) ServeOption { return func(c *serveConfig) { c.conn = nc } }
+
+// WithLogger logs to l instead of a logger built from FNMESH_LOG_LEVEL and
+// FNMESH_LOG_FORMAT.
+func WithLogger(l *slog.Logger) ServeOption { return func(c *serveConfig) { c.log = l } }
+
+// WithFunction serves the function called name instead of FNMESH_FUNCTION.
+func WithFunction(name string) ServeOption { return func(c *serveConfig) { c.function = name } }
+
+// WithHooks installs the worker's observation points (tracing, metrics).
+func WithHooks(h workers.Hooks) ServeOption { return func(c *serveConfig) { c.hooks = h } }
+
+// withHealthListener serves /livez and /readyz on ln (tests).
+func withHealthListener(ln net.Listener) ServeOption {
+	return func(c *serveConfig) { c.healthLn = ln }
+}
