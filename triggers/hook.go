@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fnmesh/fnmesh/internal/config"
@@ -92,7 +93,7 @@ func NewHook(cfg config.Trigger, pub EventPublisher, dedup KeyValue, opts HookOp
 	}
 	v, err := webhook.New(vcfg)
 	if err != nil {
-		return nil, configErr(cfg.Name, "webhook", "%v", err)
+		return nil, configErr(cfg.Name, "webhook", "%s", strings.TrimPrefix(err.Error(), webhook.ErrConfig.Error()+": "))
 	}
 	h := &Hook{
 		name:     cfg.Name,
