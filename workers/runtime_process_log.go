@@ -34,21 +34,25 @@ func newLineLogger(l *slog.Logger, output string) *lineLogger {
 func (w *lineLogger) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// w.buf holds no newline, so the first one is in p.
+	from := len(w.buf)
 	w.buf = append(w.buf, p...)
 	rest := w.buf
 	for {
-		i := bytes.IndexByte(rest, '\n')
+		i := bytes.IndexByte(rest[from:], '\n')
 		if i < 0 {
 			break
 		}
-		w.emit(rest[:i])
-		rest = rest[i+1:]
+		w.emit(rest[:from+i])
+		rest, from = rest[from+i+1:], 0
 	}
-	for len(rest) >= maxLogLine {
-		w.emit(rest[:maxLogLine])
+	for len(rest) > maxLogLine {
+		w.emitPiece(rest[:maxLogLine])
 		rest = rest[maxLogLine:]
 	}
-	w.buf = w.buf[:copy(w.buf, rest)]
+	if len(rest) != len(w.buf) {
+		w.buf = w.buf[:copy(w.buf, rest)]
+	}
 	return len(p), nil
 }
 
@@ -60,8 +64,17 @@ func (w *lineLogger) Flush() {
 	w.buf = nil
 }
 
+// emit logs one line, in pieces of at most maxLogLine bytes.
 func (w *lineLogger) emit(line []byte) {
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	for len(line) > maxLogLine {
+		w.emitPiece(line[:maxLogLine])
+		line = line[maxLogLine:]
+	}
+	w.emitPiece(line)
+}
+
+func (w *lineLogger) emitPiece(line []byte) {
 	if len(line) == 0 {
 		return
 	}
@@ -113,7 +126,7 @@ func parseChildLine(line []byte) (slog.Level, string, []slog.Attr) {
 	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
-		if k != "level" && isChildOwnKey(k) {
+		if k == "" || k != "level" && isChildOwnKey(k) {
 			continue
 		}
 		keys = append(keys, k)
