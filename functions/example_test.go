@@ -98,16 +98,6 @@ func ExampleNewHTTPAdapter() {
 	// false true 5s
 }
 
-func ExampleNewExecAdapter() {
-	script := `cat > /dev/null
-printf '{"specversion":"1.0","id":"r-%s","source":"/sh","type":"com.example.order.checked"}' "$FNMESH_EVENT_ID"`
-	h := functions.NewExecAdapter([]string{"sh", "-c", script}, "", nil)
-
-	out, err := h.Handle(context.Background(), orderCreated("A-4"))
-	fmt.Println(err, out[0].ID(), out[0].Type())
-	// Output: <nil> r-A-4 com.example.order.checked
-}
-
 // ExampleServe runs a replica of the "greet" function against an embedded
 // NATS server until its handler has seen one event.
 func ExampleServe() {

@@ -100,3 +100,18 @@ func newTestEvent(source, id, typ string) *event.Event {
 	_ = e.SetData(event.ApplicationJSON, map[string]string{"n": id})
 	return &e
 }
+
+func testEvent(t testing.TB, id string) event.Event {
+	t.Helper()
+	e := event.New()
+	e.SetID(id)
+	e.SetSource("/test/source")
+	e.SetType("com.example.order.created")
+	e.SetSubject("orders/42")
+	e.SetTime(time.Date(2025, 3, 1, 12, 30, 0, 0, time.UTC))
+	e.SetExtension("tenant", "acme")
+	if err := e.SetData(event.ApplicationJSON, map[string]any{"orderId": "42", "items": 3}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
