@@ -152,7 +152,7 @@ func (r *procReplica) isStopped() bool {
 // exitText describes how a process ended.
 func exitText(err error) string {
 	if err == nil {
-		return "status 0"
+		return "exit status 0"
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

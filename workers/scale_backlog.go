@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -30,7 +31,13 @@ type Backlog struct {
 }
 
 // Total is Pending + AckPending, the number the Scaler sizes replicas by.
-func (b Backlog) Total() uint64 { return b.Pending + b.AckPending }
+// It saturates instead of overflowing.
+func (b Backlog) Total() uint64 {
+	if t := b.Pending + b.AckPending; t >= b.Pending {
+		return t
+	}
+	return math.MaxUint64
+}
 
 // BacklogSource reads a function's backlog.
 type BacklogSource interface {

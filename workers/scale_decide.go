@@ -141,7 +141,8 @@ func (d Decision) LogValue() slog.Value {
 //     AckPending, clamped to [Min, Max];
 //   - a function at zero replicas starts only when backlog > Activation;
 //   - scaling up is immediate; scaling down happens only once the desired
-//     count has stayed below the current one for Cooldown;
+//     count has stayed below the current one for Cooldown (a count above
+//     Max, after Max was lowered, comes down to Max at once);
 //   - when the backlog cannot be read (missing consumer, broker
 //     unreachable) the current count is kept (clamped to [Min, Max]) and
 //     the reason says why; the cooldown restarts afterwards.
@@ -176,6 +177,10 @@ func Decide(p ScalingParams, in DecideInput) Decision {
 		if activating && d.Backlog > 0 {
 			d.Reason = fmt.Sprintf("idle: backlog %d <= activation %d", d.Backlog, p.Activation)
 		}
+	case in.Current > p.Max && d.Desired == p.Max:
+		// Max is a hard cap (it may have been lowered since the replicas started).
+		d.To = p.Max
+		d.Reason = fmt.Sprintf("scale down to max %d: backlog %d", p.Max, d.Backlog)
 	default:
 		below := in.BelowSince
 		if below.IsZero() || below.After(in.Now) {
@@ -186,10 +191,14 @@ func Decide(p ScalingParams, in DecideInput) Decision {
 			d.Reason = fmt.Sprintf("scale down: backlog %d below target for %s", d.Backlog, waited.Round(time.Millisecond))
 			return d
 		}
-		d.To = in.Current
+		// Down to max at once; the rest of the way waits for the cooldown.
+		d.To = min(in.Current, p.Max)
 		d.BelowSince = below
 		d.Reason = fmt.Sprintf("cooldown: backlog %d wants %d, scale down in %s", d.Backlog, d.Desired,
 			(p.Cooldown - in.Now.Sub(below)).Round(time.Millisecond))
+		if d.To < in.Current {
+			d.Reason = fmt.Sprintf("scale down to max %d; %s", p.Max, d.Reason)
+		}
 	}
 	return d
 }

@@ -344,17 +344,29 @@ func (b *scaleBench) single(ctx context.Context) (time.Duration, error) {
 }
 
 // runScaler runs a Scaler for the function with min replicas set to minR
-// until the returned function is called.
+// until the returned function is called. It returns after the first
+// decision, so that what is measured next includes the wait for a poll.
 func (b *scaleBench) runScaler(ctx context.Context, minR int, metrics func(Decision)) (stop func()) {
 	fn := b.fn
 	fn.Scaling.MinReplicaCount = &minR
-	s := NewScaler(b.src, b.cfg.Runtime, []config.Function{fn}, ScalerOptions{Log: b.log, Metrics: metrics})
+	first := make(chan struct{})
+	var once sync.Once
+	s := NewScaler(b.src, b.cfg.Runtime, []config.Function{fn}, ScalerOptions{Log: b.log, Metrics: func(d Decision) {
+		once.Do(func() { close(first) })
+		if metrics != nil {
+			metrics(d)
+		}
+	}})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = s.Run(ctx)
 	}()
+	select {
+	case <-first:
+	case <-ctx.Done():
+	}
 	return func() { cancel(); <-done }
 }
 
