@@ -1,0 +1,87 @@
+package k8s
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+)
+
+// Marshal writes objs as one multi-document YAML stream, documents
+// separated by "---". Keys are sorted; status and empty creationTimestamp
+// fields are left out.
+func Marshal(objs []Object) ([]byte, error) {
+	var buf bytes.Buffer
+	for i, o := range objs {
+		b, err := marshalOne(o)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(b)
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteDir writes each object to dir as "<kind>-<name>.yaml" (lower case),
+// creating dir. Applying the directory with kubectl creates the ConfigMap
+// before the Deployments that mount it.
+func WriteDir(dir string, objs []Object) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write manifests: %w", err)
+	}
+	for _, o := range objs {
+		b, err := marshalOne(o)
+		if err != nil {
+			return err
+		}
+		name := FileName(o)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("write manifests: %w", err)
+		}
+	}
+	return nil
+}
+
+// FileName is the file WriteDir writes o to.
+func FileName(o Object) string {
+	return strings.ToLower(o.GetObjectKind().GroupVersionKind().Kind) + "-" + o.GetName() + ".yaml"
+}
+
+// marshalOne is the YAML of one object.
+func marshalOne(o Object) ([]byte, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s %s: %w", o.GetObjectKind().GroupVersionKind().Kind, o.GetName(), err)
+	}
+	prune(m)
+	delete(m, "status") // manifests declare; the cluster reports
+	b, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s %s: %w", o.GetObjectKind().GroupVersionKind().Kind, o.GetName(), err)
+	}
+	return b, nil
+}
+
+// prune drops the null creationTimestamp fields typed metadata leaves.
+func prune(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if ts, ok := x["creationTimestamp"]; ok && ts == nil {
+			delete(x, "creationTimestamp")
+		}
+		for _, c := range x {
+			prune(c)
+		}
+	case []any:
+		for _, c := range x {
+			prune(c)
+		}
+	}
+}
