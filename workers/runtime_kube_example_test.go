@@ -1,0 +1,41 @@
+package workers_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+// The Kubernetes runtime scales the Deployment `fnmesh deploy render`
+// wrote for a function. A real program passes kubernetes.NewForConfig(cfg);
+// the fake clientset stands in for a cluster here.
+func ExampleNewKubeRuntime() {
+	m := &config.Mesh{Functions: []config.Function{{Name: "fulfil-order", Run: config.Run{Image: "shop/fulfil-order:1"}}}}
+	cs := fake.NewClientset(&appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: workers.KubeDeploymentName("fulfil-order"), Namespace: "shop"},
+	})
+	rt, err := workers.NewKubeRuntime(workers.KubeConfig{Clientset: cs, Namespace: "shop", Mesh: m})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := rt.Scale(ctx, "fulfil-order", 4); err != nil {
+		log.Fatal(err)
+	}
+	d, err := cs.AppsV1().Deployments("shop").Get(ctx, "fnmesh-fulfil-order", metav1.GetOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Name, *d.Spec.Replicas)
+	fmt.Println(workers.KubeSelector("fulfil-order"))
+	// Output:
+	// fnmesh-fulfil-order 4
+	// app.kubernetes.io/name=fnmesh-worker,fnmesh.dev/function=fulfil-order
+}
