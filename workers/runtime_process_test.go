@@ -1,3 +1,5 @@
+//go:build unix
+
 package workers_test
 
 import (
@@ -130,6 +132,7 @@ func listIDs(t *testing.T, rt workers.Runtime, fn string) []string {
 }
 
 func TestProcessRuntimeEnvAndDir(t *testing.T) {
+	t.Parallel()
 	work := t.TempDir()
 	script := `env > "$OUT/$FNMESH_REPLICA.env"; pwd > "$OUT/$FNMESH_REPLICA.pwd"; exec sleep 60`
 	a := shellFn("alpha", script)
@@ -185,6 +188,7 @@ func TestProcessRuntimeEnvAndDir(t *testing.T) {
 }
 
 func TestProcessRuntimeScaleStopsNewestFirst(t *testing.T) {
+	t.Parallel()
 	m := shellMesh(t, shellFn("f", `trap 'exit 0' TERM; while :; do sleep 0.05; done`))
 	rt, _ := newProcRuntime(t, workers.ProcessConfig{Mesh: m})
 	ctx := context.Background()
@@ -211,6 +215,7 @@ func TestProcessRuntimeScaleStopsNewestFirst(t *testing.T) {
 }
 
 func TestProcessRuntimeStopDrains(t *testing.T) {
+	t.Parallel()
 	work := t.TempDir()
 	fn := shellFn("f", `trap 'echo drained > "$OUT/drained"; exit 0' TERM; while :; do sleep 0.05; done`)
 	fn.Env = map[string]string{"OUT": work}
@@ -240,6 +245,7 @@ func TestProcessRuntimeStopDrains(t *testing.T) {
 }
 
 func TestProcessRuntimeKillsGroupAfterStopTimeout(t *testing.T) {
+	t.Parallel()
 	work := t.TempDir()
 	// The worker ignores SIGTERM and leaves a grandchild behind.
 	fn := shellFn("f", `trap '' TERM; sleep 300 & echo $! > "$OUT/child"; echo $$ > "$OUT/pid"; while :; do sleep 0.05; done`)
@@ -276,6 +282,7 @@ func TestProcessRuntimeKillsGroupAfterStopTimeout(t *testing.T) {
 }
 
 func TestProcessRuntimeRestartsCrashedWorkers(t *testing.T) {
+	t.Parallel()
 	work := t.TempDir()
 	fn := shellFn("f", `echo x >> "$OUT/starts"; exit 3`)
 	fn.Env = map[string]string{"OUT": work}
@@ -314,6 +321,7 @@ func TestProcessRuntimeRestartsCrashedWorkers(t *testing.T) {
 }
 
 func TestProcessRuntimeLogsWorkerOutput(t *testing.T) {
+	t.Parallel()
 	fn := shellFn("f", `echo plain line; echo '{"level":"WARN","msg":"from slog","k":1}' >&2; printf 'no newline'; exec sleep 60`)
 	m := shellMesh(t, fn)
 	rt, logs := newProcRuntime(t, workers.ProcessConfig{Mesh: m, StopTimeout: 5 * time.Second})
@@ -333,6 +341,7 @@ func TestProcessRuntimeLogsWorkerOutput(t *testing.T) {
 }
 
 func TestProcessRuntimeErrors(t *testing.T) {
+	t.Parallel()
 	img := config.Function{Name: "img", Run: config.Run{Image: "example/worker:1"}}
 	missing := config.Function{Name: "missing", Run: config.Run{Command: []string{"./bin/not-there"}}}
 	nameless := config.Function{Name: "nameless", Run: config.Run{Command: []string{"fnmesh-no-such-program"}}}
@@ -386,6 +395,7 @@ func TestProcessRuntimeErrors(t *testing.T) {
 }
 
 func TestProcessRuntimeHTTPFunctionRunsSelf(t *testing.T) {
+	t.Parallel()
 	work := t.TempDir()
 	self := filepath.Join(work, "fnmesh")
 	script := "#!/bin/sh\necho \"$@\" > \"" + filepath.Join(work, "args") + "\"\nexec sleep 60\n"

@@ -1,3 +1,5 @@
+//go:build unix
+
 package workers_test
 
 import (
@@ -165,6 +167,7 @@ func expectAll(source string, n int) []string {
 
 // TestProcessScaling runs the test worker as real processes.
 func TestProcessScaling(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs worker processes")
 	}

@@ -142,6 +142,7 @@ func statusOf(s *workers.Scaler, fn string) workers.FunctionStatus {
 }
 
 func TestScalerHoldsWhileConsumerMissing(t *testing.T) {
+	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
 	c := brokertest.Client(t, srv, m)
@@ -175,6 +176,7 @@ func TestScalerHoldsWhileConsumerMissing(t *testing.T) {
 }
 
 func TestScalerEnsuresConsumer(t *testing.T) {
+	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
 	c := brokertest.Client(t, srv, m)
@@ -189,6 +191,7 @@ func TestScalerEnsuresConsumer(t *testing.T) {
 }
 
 func TestScalerHoldsWhileBrokerDown(t *testing.T) {
+	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
 	c := brokertest.Client(t, srv, m)
@@ -234,6 +237,7 @@ func TestScalerHoldsWhileBrokerDown(t *testing.T) {
 }
 
 func TestScalerStopAll(t *testing.T) {
+	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
 	c := brokertest.Client(t, srv, m)
