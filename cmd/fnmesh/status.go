@@ -56,7 +56,18 @@ func printStatus(cmd *cobra.Command, fns []workers.FunctionStatus) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tBACKLOG\tACK PENDING\tDESIRED\tACTUAL\tLAST DECISION")
 	for _, f := range fns {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", f.Function, f.Backlog, f.AckPending, f.Desired, f.Actual, f.LastDecision)
+		last := f.LastScale
+		if last.Time.IsZero() {
+			last = f.LastDecision
+		}
+		desc := fmt.Sprintf("%d->%d %s", last.From, last.To, last.Reason)
+		if !last.Time.IsZero() {
+			desc = last.Time.Format(time.TimeOnly) + " " + desc
+		}
+		if f.Error != "" {
+			desc += " (" + f.Error + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", f.Function, f.Backlog, f.AckPending, f.Desired, f.Actual, desc)
 	}
 	return tw.Flush()
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
+	"github.com/fnmesh/fnmesh/schemas"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -68,7 +70,59 @@ type mesh struct {
 	nc       *nats.Conn
 	client   *broker.Client
 	natsURL  string
+	tel      *telemetry.Telemetry
+	replies  *triggers.ReplyWaiter
 	draining atomic.Bool
+}
+
+// triggers builds the HTTP side and the cron triggers of the mesh with what
+// they need from the broker: key-value buckets for webhook de-duplication
+// and cron state, a reply waiter when a route answers with a function's
+// event, and the event data schemas.
+func (ms *mesh) triggers(ctx context.Context, m *config.Mesh, token string) (*triggers.Mux, error) {
+	if token != "" {
+		m.Ingest.TokenRef = &config.SecretRef{Value: token}
+	}
+	deps := triggers.MuxDeps{Logger: ms.log}
+	var hooks, crons, replies bool
+	for _, t := range m.Triggers {
+		hooks = hooks || t.Webhook != nil
+		crons = crons || t.Cron != nil
+		replies = replies || (t.HTTP != nil && t.HTTP.Reply != nil)
+	}
+	if hooks {
+		kv, err := ms.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL})
+		if err != nil {
+			return nil, err
+		}
+		deps.WebhookIDs = kv
+	}
+	if crons {
+		kv, err := ms.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.CronBucket, Description: "last cron ticks"})
+		if err != nil {
+			return nil, err
+		}
+		deps.CronState = kv
+	}
+	if replies {
+		rw, err := triggers.NewReplyWaiter(ms.nc, m.SubjectPrefix, ms.log)
+		if err != nil {
+			return nil, err
+		}
+		ms.replies, deps.Replies = rw, rw
+	}
+	if len(m.EventSchemas) > 0 {
+		files := make(map[string]string, len(m.EventSchemas))
+		for _, es := range m.EventSchemas {
+			files[es.Type] = m.Resolve(es.Schema)
+		}
+		reg, err := schemas.NewRegistry(files)
+		if err != nil {
+			return nil, err
+		}
+		deps.Validator = reg
+	}
+	return triggers.NewMux(m, ms.client, deps)
 }
 
 func runUp(ctx context.Context, g *globals, f upFlags) error {
@@ -84,7 +138,11 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	ms := &mesh{log: log}
+	tel, err := telemetry.Setup(ctx, "fnmesh")
+	if err != nil {
+		return err
+	}
+	ms := &mesh{log: log, tel: tel}
 	defer ms.close()
 	if err := ms.connect(ctx, g, m); err != nil {
 		return err
@@ -93,7 +151,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 		return err
 	}
 
-	mux, err := triggers.NewMux(m, ms.client, triggers.MuxDeps{Conn: ms.nc, Log: log, Token: []byte(g.env.Token)})
+	mux, err := ms.triggers(ctx, m, g.env.Token)
 	if err != nil {
 		return err
 	}
@@ -122,7 +180,8 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", g.env.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.Handle("GET /metrics", ms.tel.MetricsHandler)
+	srv := &http.Server{Handler: ms.tel.HTTP(mux), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -156,7 +215,12 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 		fns := slices.DeleteFunc(slices.Clone(m.Functions), func(fn config.Function) bool {
 			return fn.Run.Runtime != "" && fn.Run.Runtime != "process"
 		})
-		scaler = workers.NewScaler(workers.NewBrokerBacklog(ms.client, m), rt, fns, workers.ScalerOptions{Log: log})
+		scaler = workers.NewScaler(workers.NewBrokerBacklog(ms.client, m), rt, fns, workers.ScalerOptions{
+			Log: log,
+			Metrics: func(d workers.Decision) {
+				ms.tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To)
+			},
+		})
 		wg.Go(func() {
 			if err := scaler.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("scaler", "err", err)
@@ -209,7 +273,8 @@ func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
 		}
 		ms.nc, ms.natsURL = nc, emb.ClientURL()
 	}
-	c, err := broker.New(ms.nc, m.SubjectPrefix, broker.WithLogger(ms.log))
+	c, err := broker.New(ms.nc, m.SubjectPrefix, broker.WithLogger(ms.log),
+		broker.WithHooks(broker.PublishHooks{Before: ms.tel.BeforePublish}))
 	if err != nil {
 		return err
 	}
@@ -218,6 +283,12 @@ func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
 }
 
 func (ms *mesh) close() {
+	if ms.replies != nil {
+		ms.replies.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = ms.tel.Shutdown(ctx)
 	if ms.nc != nil {
 		_ = ms.nc.Drain()
 	}

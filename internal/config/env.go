@@ -11,33 +11,33 @@ import (
 // by the command line).
 type Env struct {
 	// File is the mesh file. FNMESH_FILE, default mesh.yaml.
-	File string `envconfig:"FILE" default:"mesh.yaml"`
+	File string `envconfig:"FNMESH_FILE" default:"mesh.yaml"`
 	// DataDir holds the embedded server's store. FNMESH_DATA_DIR, default ./.fnmesh.
-	DataDir string `envconfig:"DATA_DIR" default:".fnmesh"`
+	DataDir string `envconfig:"FNMESH_DATA_DIR" default:".fnmesh"`
 	// HTTPAddr is where triggers, /events, health and metrics listen.
 	// FNMESH_HTTP_ADDR, default 127.0.0.1:8080.
-	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080"`
+	HTTPAddr string `envconfig:"FNMESH_HTTP_ADDR" default:"127.0.0.1:8080"`
 	// NATSHost and NATSPort are the embedded server's client listener.
 	// FNMESH_NATS_HOST (default 127.0.0.1), FNMESH_NATS_PORT (default 4222, 0 = random).
-	NATSHost string `envconfig:"NATS_HOST" default:"127.0.0.1"`
-	NATSPort int    `envconfig:"NATS_PORT" default:"4222"`
+	NATSHost string `envconfig:"FNMESH_NATS_HOST" default:"127.0.0.1"`
+	NATSPort int    `envconfig:"FNMESH_NATS_PORT" default:"4222"`
 	// Function names the function a worker process serves. FNMESH_FUNCTION.
-	Function string `envconfig:"FUNCTION"`
+	Function string `envconfig:"FNMESH_FUNCTION"`
 	// LogLevel is debug, info, warn or error. FNMESH_LOG_LEVEL, default info.
-	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+	LogLevel string `envconfig:"FNMESH_LOG_LEVEL" default:"info"`
 	// LogFormat is text or json. FNMESH_LOG_FORMAT, default text.
-	LogFormat string `envconfig:"LOG_FORMAT" default:"text"`
+	LogFormat string `envconfig:"FNMESH_LOG_FORMAT" default:"text"`
 	// ShutdownTimeout bounds the drain on SIGTERM. FNMESH_SHUTDOWN_TIMEOUT, default 30s.
-	ShutdownTimeout string `envconfig:"SHUTDOWN_TIMEOUT" default:"30s"`
+	ShutdownTimeout string `envconfig:"FNMESH_SHUTDOWN_TIMEOUT" default:"30s"`
 	// Token is the bearer token required by POST /events when set
 	// (overrides ingest.tokenRef). FNMESH_TOKEN.
-	Token string `envconfig:"TOKEN"`
+	Token string `envconfig:"FNMESH_TOKEN"`
 }
 
 // LoadEnv reads the FNMESH_* variables.
 func LoadEnv() (Env, error) {
 	var e Env
-	if err := envconfig.Process("FNMESH", &e); err != nil {
+	if err := envconfig.Process("", &e); err != nil {
 		return e, fmt.Errorf("config: environment: %w", err)
 	}
 	return e, nil
