@@ -16,8 +16,11 @@ type healthServer struct {
 	done chan struct{}
 }
 
-func startHealth(ln net.Listener, ready func() bool, log *slog.Logger) *healthServer {
+func startHealth(ln net.Listener, ready func() bool, metrics http.Handler, log *slog.Logger) *healthServer {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -39,7 +41,8 @@ var (
 //	FNMESH_LOG_FORMAT        text (default) or json (WithLogger)
 //	FNMESH_REPLICA           the replica id in logs, default hostname-pid
 //	FNMESH_SHUTDOWN_TIMEOUT  the drain bound, default 30s
-//	FNMESH_HEALTH_ADDR       when set, serves GET /livez and /readyz there
+//	FNMESH_HEALTH_ADDR       when set, serves GET /livez, /readyz and /metrics there
+//	OTEL_*                   tracing and metrics export, as OpenTelemetry documents them
 //
 // Configuration errors name the variable or field at fault.
 func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
@@ -95,7 +98,25 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 			nc.Close()
 		}()
 	}
-	client, err := broker.New(nc, m.SubjectPrefix, broker.WithLogger(log))
+	// Tracing and metrics come from the standard OTEL_* environment unless
+	// the caller installed its own hooks.
+	var metrics http.Handler
+	bopts := []broker.Option{broker.WithLogger(log)}
+	if sc.hooks.Deliver == nil {
+		tel, err := telemetry.Setup(ctx, name)
+		if err != nil {
+			return fmt.Errorf("functions: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = tel.Shutdown(sctx)
+		}()
+		sc.hooks = workers.Hooks{Deliver: tel.Deliver}
+		bopts = append(bopts, broker.WithHooks(broker.PublishHooks{Before: tel.BeforePublish}))
+		metrics = tel.MetricsHandler
+	}
+	client, err := broker.New(nc, m.SubjectPrefix, bopts...)
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
 	}
@@ -116,7 +137,7 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 		}
 	}
 	if ln != nil {
-		hs := startHealth(ln, w.Ready, log)
+		hs := startHealth(ln, w.Ready, metrics, log)
 		defer hs.shutdown()
 		log.Debug("health endpoints listening", "addr", ln.Addr().String())
 	}

@@ -22,10 +22,10 @@ import (
 
 type publishFlags struct {
 	typ, source, id, subject, data, dataFile, contentType, dataschema string
-	ext                                                              []string
-	url, token                                                       string
-	direct                                                           bool
-	timeout                                                          time.Duration
+	ext                                                               []string
+	url, token                                                        string
+	direct                                                            bool
+	timeout                                                           time.Duration
 }
 
 func newPublishCmd(g *globals) *cobra.Command {

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	dockerclient "github.com/moby/moby/client"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
@@ -155,7 +156,10 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	var scaler *workers.Scaler
+	var (
+		scalersMu  sync.Mutex
+		allScalers []*workers.Scaler
+	)
 	mux.Handle("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	mux.Handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		switch {
@@ -168,10 +172,12 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 		}
 	}))
 	mux.Handle("GET /status", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		var st []workers.FunctionStatus
-		if scaler != nil {
-			st = scaler.Status()
+		st := []workers.FunctionStatus{}
+		scalersMu.Lock()
+		for _, sc := range allScalers {
+			st = append(st, sc.Status()...)
 		}
+		scalersMu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"functions": st})
 	}))
@@ -200,33 +206,24 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 			}
 		})
 	}
-	var rt *workers.ProcessRuntime
+	var runtimes []closer
+	var scalers []*workers.Scaler
 	if !f.noFunctions && len(m.Functions) > 0 {
-		self, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("locate the fnmesh binary: %w", err)
-		}
-		rt, err = workers.NewProcessRuntime(workers.ProcessConfig{
-			Mesh: m, Self: self, NATSURL: ms.natsURL, Log: log, StopTimeout: stopTimeout + 5*time.Second,
-		})
+		runtimes, scalers, err = ms.startFunctions(m, stopTimeout)
 		if err != nil {
 			return err
 		}
-		fns := slices.DeleteFunc(slices.Clone(m.Functions), func(fn config.Function) bool {
-			return fn.Run.Runtime != "" && fn.Run.Runtime != "process"
-		})
-		scaler = workers.NewScaler(workers.NewBrokerBacklog(ms.client, m), rt, fns, workers.ScalerOptions{
-			Log: log,
-			Metrics: func(d workers.Decision) {
-				ms.tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To)
-			},
-		})
-		wg.Go(func() {
-			if err := scaler.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("scaler", "err", err)
-			}
-		})
+		for _, sc := range scalers {
+			wg.Go(func() {
+				if err := sc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+					log.Error("scaler", "err", err)
+				}
+			})
+		}
 	}
+	scalersMu.Lock()
+	allScalers = scalers
+	scalersMu.Unlock()
 
 	<-ctx.Done()
 	log.Info("shutting down: draining")
@@ -236,10 +233,10 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	var errs []error
 	errs = append(errs, srv.Shutdown(sctx))
 	cancelRun()
-	if scaler != nil {
-		errs = append(errs, scaler.StopAll(sctx))
+	for _, sc := range scalers {
+		errs = append(errs, sc.StopAll(sctx))
 	}
-	if rt != nil {
+	for _, rt := range runtimes {
 		errs = append(errs, rt.Close(sctx))
 	}
 	wg.Wait()
@@ -299,4 +296,67 @@ func (ms *mesh) close() {
 			ms.log.Error("embedded server shutdown", "err", err)
 		}
 	}
+}
+
+type closer interface{ Close(context.Context) error }
+
+// startFunctions builds a runtime and a scaler for the functions of each
+// runtime kind the mesh uses: local processes, or Docker containers for
+// run.runtime: docker. Kubernetes functions are deployed with
+// `fnmesh deploy render` and scaled there (by KEDA or fnmesh's scaler).
+func (ms *mesh) startFunctions(m *config.Mesh, stopTimeout time.Duration) ([]closer, []*workers.Scaler, error) {
+	byKind := map[string][]config.Function{}
+	for _, fn := range m.Functions {
+		kind := fn.Run.Runtime
+		if kind == "" {
+			kind = "process"
+		}
+		byKind[kind] = append(byKind[kind], fn)
+	}
+	backlog := workers.NewBrokerBacklog(ms.client, m)
+	opts := workers.ScalerOptions{
+		Log: ms.log,
+		Metrics: func(d workers.Decision) {
+			ms.tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To)
+		},
+	}
+	var rts []closer
+	var scs []*workers.Scaler
+	if fns := byKind["process"]; len(fns) > 0 {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, nil, fmt.Errorf("locate the fnmesh binary: %w", err)
+		}
+		rt, err := workers.NewProcessRuntime(workers.ProcessConfig{
+			Mesh: m, Self: self, NATSURL: ms.natsURL, Log: ms.log, StopTimeout: stopTimeout + 5*time.Second,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		rts = append(rts, rt)
+		scs = append(scs, workers.NewScaler(backlog, rt, fns, opts))
+	}
+	if fns := byKind["docker"]; len(fns) > 0 {
+		cli, err := dockerclient.New(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
+		if err != nil {
+			return nil, nil, fmt.Errorf("docker runtime: %w", err)
+		}
+		network := os.Getenv("FNMESH_DOCKER_NETWORK")
+		if network == "" {
+			network = "host" // containers reach the embedded server on loopback
+		}
+		rt, err := workers.NewDockerRuntime(workers.DockerConfig{
+			Mesh: m, Client: cli, Network: network, NATSURL: ms.natsURL, MountMesh: true,
+			StopTimeout: stopTimeout + 5*time.Second, Log: ms.log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		rts = append(rts, rt)
+		scs = append(scs, workers.NewScaler(backlog, rt, fns, opts))
+	}
+	if fns := byKind["kubernetes"]; len(fns) > 0 {
+		ms.log.Info("kubernetes functions are not run by `fnmesh up`; deploy them with `fnmesh deploy render`", "functions", len(fns))
+	}
+	return rts, scs, nil
 }

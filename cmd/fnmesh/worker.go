@@ -44,6 +44,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			h = functions.Chain(h, functions.Recover(), functions.Logging(log))
 			return functions.Serve(cmd.Context(), h,
 				functions.WithMesh(m), functions.WithFunction(name), functions.WithLogger(log))
 		},
