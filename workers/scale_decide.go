@@ -12,15 +12,16 @@ import (
 // ScalingParams are a function's scaling settings with defaults applied.
 type ScalingParams struct {
 	// Min and Max bound the replica count (Max >= Min).
-	Min, Max int
+	Min int `json:"min"`
+	Max int `json:"max"`
 	// LagThreshold is the backlog one replica is expected to handle (>= 1).
-	LagThreshold int
+	LagThreshold int `json:"lagThreshold"`
 	// Activation is the backlog above which a function at zero replicas starts one.
-	Activation int
+	Activation int `json:"activation"`
 	// Cooldown is how long the backlog must stay below target before scaling down.
-	Cooldown time.Duration
+	Cooldown time.Duration `json:"cooldown"`
 	// PollingInterval is how often the backlog is read.
-	PollingInterval time.Duration
+	PollingInterval time.Duration `json:"pollingInterval"`
 }
 
 // ParamsFor resolves fn's scaling settings, applying the documented defaults
