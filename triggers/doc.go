@@ -17,4 +17,21 @@
 // always a 4xx; 503 (with Retry-After) means the broker could not be
 // reached and the request can be retried as is, since storing an event is
 // idempotent by (source, id).
+//
+// The mesh file's triggers section builds the rest (NewMux mounts them all):
+//
+//   - Route maps plain HTTP requests on a path to events of a configured
+//     type: the body is the data, an Idempotency-Key header becomes the
+//     event id (so client retries store one event), selected headers and
+//     query parameters become extensions. In reply mode the request waits
+//     for the event a function returns (matched by its causationid) and
+//     answers with it, or 504 when none came in time.
+//   - Cron emits an event per tick of a cron schedule in an IANA zone. The
+//     event id is the trigger name plus the scheduled instant, so several
+//     processes running the same trigger store one event per tick; missed
+//     ticks are skipped or caught up (bounded) from the state in a KV bucket.
+//   - Hook verifies a provider webhook (package webhook) on the raw body
+//     and publishes it with the provider's delivery id as event id,
+//     de-duplicating redeliveries through a KV bucket. A failed check
+//     answers 401 and publishes nothing; the reason goes to the log only.
 package triggers
