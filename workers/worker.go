@@ -50,6 +50,7 @@ const (
 type Worker struct {
 	c        *broker.Client
 	m        *config.Mesh
+	fn       config.Function
 	s        settings
 	filter   Filter
 	h        Handler
@@ -88,7 +89,7 @@ func New(c *broker.Client, m *config.Mesh, fn *config.Function, h Handler, o Opt
 		return nil, fmt.Errorf("workers: function %q: %w", fn.Name, err)
 	}
 	w := &Worker{
-		c: c, m: m, s: s, filter: filter, h: h,
+		c: c, m: m, fn: *fn, s: s, filter: filter, h: h,
 		log:      o.Log,
 		replica:  o.Replica,
 		shutdown: o.ShutdownTimeout,
@@ -158,7 +159,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // ensure creates or updates the durable consumer, retrying until it
 // succeeds or ctx ends.
 func (w *Worker) ensure(ctx context.Context) (jetstream.Consumer, error) {
-	cfg := ConsumerConfig(w.m, w.fnConfig())
+	cfg := ConsumerConfig(w.m, &w.fn)
 	wait := 250 * time.Millisecond
 	for {
 		cons, err := w.c.EnsureConsumer(ctx, w.s.stream, cfg)
@@ -176,14 +177,6 @@ func (w *Worker) ensure(ctx context.Context) (jetstream.Consumer, error) {
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
-}
-
-// fnConfig returns the function declaration the worker was made for.
-func (w *Worker) fnConfig() *config.Function {
-	if fn, ok := w.m.Function(w.s.fn); ok {
-		return fn
-	}
-	return &config.Function{Name: w.s.fn}
 }
 
 // pullLoop requests messages for free handler slots until ctx ends. Each

@@ -1,0 +1,127 @@
+package workers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
+
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return f(ctx, e) }
+
+// A worker for one function: it handles the events its filters select and
+// stops (draining) when its context ends.
+func ExampleNew() {
+	dir, _ := os.MkdirTemp("", "fnmesh-example")
+	defer os.RemoveAll(dir)
+	srv, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Shutdown(context.Background())
+	nc, _ := srv.Connect("example")
+	defer nc.Close()
+	c, _ := broker.New(nc, "events")
+
+	m := &config.Mesh{Functions: []config.Function{{
+		Name:    "greet",
+		Filters: []config.Filter{{Exact: map[string]string{"type": "com.example.hello"}}},
+		Run:     config.Run{Command: []string{"greet"}},
+	}}}
+	m.SetDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.EnsureStreams(ctx, m); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	handled := make(chan string)
+	w, err := workers.New(c, m, &m.Functions[0], handlerFunc(func(_ context.Context, e event.Event) ([]event.Event, error) {
+		handled <- string(e.Data())
+		return nil, nil // nil: acknowledge
+	}), workers.Options{ShutdownTimeout: 5 * time.Second})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+
+	e := event.New()
+	e.SetID("1")
+	e.SetSource("/example")
+	e.SetType("com.example.hello")
+	_ = e.SetData("text/plain", "hello, world")
+	if _, err := c.Publish(ctx, &e); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(<-handled)
+	cancel()
+	fmt.Println("Run returned", <-done)
+	// Output:
+	// hello, world
+	// Run returned <nil>
+}
+
+func ExampleFilterSubjects() {
+	filters := []config.Filter{{Any: []config.Filter{
+		{Exact: map[string]string{"type": "com.example.order.created"}},
+		{Prefix: map[string]string{"type": "com.example.user."}},
+	}}}
+	fmt.Println(workers.FilterSubjects("events", filters))
+	fmt.Println(workers.FilterSubjects("events", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}))
+	// Output:
+	// [events.com.example.order.created events.com.example.user.>]
+	// [events.>]
+}
+
+func ExampleCompileFilters() {
+	f, err := workers.CompileFilters([]config.Filter{
+		{Prefix: map[string]string{"type": "com.example."}},
+		{CESQL: "source LIKE '/shop/%'"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e := event.New()
+	e.SetID("1")
+	e.SetType("com.example.order.created")
+	e.SetSource("/shop/api")
+	ok, _ := f.Match(&e)
+	fmt.Println(ok)
+	e.SetSource("/crm")
+	ok, _ = f.Match(&e)
+	fmt.Println(ok)
+
+	_, err = workers.CompileFilters([]config.Filter{{Any: []config.Filter{{CESQL: "type ="}}}})
+	fmt.Println(err != nil)
+	// Output:
+	// true
+	// false
+	// true
+}
+
+func ExampleConsumerConfig() {
+	m := &config.Mesh{}
+	fn := &config.Function{
+		Name:        "fulfil-order",
+		Filters:     []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}},
+		Concurrency: 8,
+	}
+	cc := workers.ConsumerConfig(m, fn)
+	fmt.Println(cc.Durable, cc.FilterSubjects, cc.AckWait, cc.MaxDeliver, cc.MaxAckPending)
+	// Output:
+	// fulfil-order [events.com.example.order.created] 30s -1 1080
+}

@@ -1,0 +1,162 @@
+package workers
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// testEvent builds a valid event; ext are extensions as name, value pairs.
+func testEvent(id, typ, source string, ext ...any) *event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetType(typ)
+	e.SetSource(source)
+	for i := 0; i+1 < len(ext); i += 2 {
+		e.SetExtension(ext[i].(string), ext[i+1])
+	}
+	return &e
+}
+
+func TestFilterMatch(t *testing.T) {
+	order := testEvent("1", "com.example.order.created", "/shop/api", "tenant", "acme", "priority", int32(3))
+	order.SetSubject("orders/42")
+	order.SetTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	_ = order.SetData("application/json", map[string]int{"total": 10})
+	bare := testEvent("2", "com.example.user.deleted", "/crm")
+
+	tests := []struct {
+		name    string
+		filters []config.Filter
+		event   *event.Event
+		want    bool
+	}{
+		{"no filters", nil, bare, true},
+		{"exact type", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}, order, true},
+		{"exact type other", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}, bare, false},
+		{"exact two attributes", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created", "source": "/shop/api"}}}, order, true},
+		{"exact two attributes one differs", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created", "source": "/crm"}}}, order, false},
+		{"exact extension", []config.Filter{{Exact: map[string]string{"tenant": "acme"}}}, order, true},
+		{"exact integer extension canonical", []config.Filter{{Exact: map[string]string{"priority": "3"}}}, order, true},
+		{"exact missing extension", []config.Filter{{Exact: map[string]string{"tenant": "acme"}}}, bare, false},
+		{"exact subject", []config.Filter{{Exact: map[string]string{"subject": "orders/42"}}}, order, true},
+		{"exact unset subject", []config.Filter{{Exact: map[string]string{"subject": "orders/42"}}}, bare, false},
+		{"exact time canonical", []config.Filter{{Exact: map[string]string{"time": "2025-01-02T03:04:05Z"}}}, order, true},
+		{"exact datacontenttype", []config.Filter{{Exact: map[string]string{"datacontenttype": "application/json"}}}, order, true},
+		{"exact specversion", []config.Filter{{Exact: map[string]string{"specversion": "1.0"}}}, bare, true},
+		{"prefix type", []config.Filter{{Prefix: map[string]string{"type": "com.example.order."}}}, order, true},
+		{"prefix type other", []config.Filter{{Prefix: map[string]string{"type": "com.example.order."}}}, bare, false},
+		{"prefix source", []config.Filter{{Prefix: map[string]string{"source": "/shop"}}}, order, true},
+		{"suffix type", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, order, true},
+		{"suffix type other", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, bare, false},
+		{"suffix missing", []config.Filter{{Suffix: map[string]string{"tenant": "me"}}}, bare, false},
+		{"top-level list is all", []config.Filter{
+			{Prefix: map[string]string{"type": "com.example."}},
+			{Exact: map[string]string{"source": "/crm"}},
+		}, order, false},
+		{"all", []config.Filter{{All: []config.Filter{
+			{Prefix: map[string]string{"type": "com.example."}},
+			{Suffix: map[string]string{"type": ".created"}},
+		}}}, order, true},
+		{"all one fails", []config.Filter{{All: []config.Filter{
+			{Prefix: map[string]string{"type": "com.example."}},
+			{Suffix: map[string]string{"type": ".created"}},
+		}}}, bare, false},
+		{"any second", []config.Filter{{Any: []config.Filter{
+			{Exact: map[string]string{"type": "nope"}},
+			{Exact: map[string]string{"source": "/crm"}},
+		}}}, bare, true},
+		{"any none", []config.Filter{{Any: []config.Filter{
+			{Exact: map[string]string{"type": "nope"}},
+			{Exact: map[string]string{"source": "/nope"}},
+		}}}, bare, false},
+		{"not", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"source": "/crm"}}}}, order, true},
+		{"not matching", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"source": "/crm"}}}}, bare, false},
+		{"cesql like", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}, order, true},
+		{"cesql like other", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}, bare, false},
+		{"cesql extension integer", []config.Filter{{CESQL: "priority > 2"}}, order, true},
+		{"cesql missing attribute is no match", []config.Filter{{CESQL: "priority > 2"}}, bare, false},
+		{"cesql exists", []config.Filter{{CESQL: "EXISTS tenant"}}, bare, false},
+		{"cesql integer result cast", []config.Filter{{CESQL: "1"}}, bare, true},
+		{"not of failing cesql passes (Knative)", []config.Filter{{Not: &config.Filter{CESQL: "priority > 2"}}}, bare, true},
+		{"nested mix", []config.Filter{
+			{Exact: map[string]string{"type": "com.example.order.created"}},
+			{Any: []config.Filter{
+				{CESQL: "tenant = 'other'"},
+				{All: []config.Filter{{Suffix: map[string]string{"subject": "/42"}}, {Not: &config.Filter{Prefix: map[string]string{"source": "/crm"}}}}},
+			}},
+		}, order, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := CompileFilters(tt.filters)
+			if err != nil {
+				t.Fatalf("CompileFilters: %v", err)
+			}
+			got, _ := f.Match(tt.event)
+			if got != tt.want {
+				t.Errorf("Match = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFilterMatchReportsEvaluationError(t *testing.T) {
+	f, err := CompileFilters([]config.Filter{{CESQL: "priority > 2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := f.Match(testEvent("1", "t", "/s"))
+	if ok || err == nil || !strings.Contains(err.Error(), "priority > 2") {
+		t.Errorf("Match = %v, %v; want false and an error naming the expression", ok, err)
+	}
+}
+
+func TestCompileFiltersErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		filters []config.Filter
+		want    string
+	}{
+		{"none set", []config.Filter{{}}, "filters[0]: exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found none)"},
+		{"two set", []config.Filter{{Exact: map[string]string{"type": "a"}, CESQL: "true"}}, "filters[0]: exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found exact, cesql)"},
+		{"empty exact", []config.Filter{{Exact: map[string]string{}}}, "filters[0].exact: must name at least one attribute"},
+		{"bad attribute name", []config.Filter{{Prefix: map[string]string{"Type": "a"}}}, "filters[0].prefix.Type: must be a CloudEvents attribute name"},
+		{"empty value", []config.Filter{{Suffix: map[string]string{"type": ""}}}, "filters[0].suffix.type: the value must not be empty"},
+		{"empty any", []config.Filter{{Any: []config.Filter{}}}, "filters[0].any: must list at least one filter"},
+		{"nested", []config.Filter{{Exact: map[string]string{"type": "a"}}, {All: []config.Filter{{Not: &config.Filter{}}}}}, "filters[1].all[0].not: exactly one of"},
+		{"bad cesql", []config.Filter{{CESQL: "source LIKE"}}, "filters[0].cesql: not a valid CloudEvents SQL expression"},
+		{"too deep", []config.Filter{deepNot(maxFilterDepth + 2)}, "must not nest deeper than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := CompileFilters(tt.filters)
+			if !errors.Is(err, ErrInvalidFilter) {
+				t.Fatalf("err = %v, want ErrInvalidFilter", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func deepNot(n int) config.Filter {
+	f := config.Filter{Exact: map[string]string{"type": "x"}}
+	for range n {
+		f = config.Filter{Not: &f}
+	}
+	return f
+}
+
+func TestZeroFilterMatchesAll(t *testing.T) {
+	var f Filter
+	if ok, err := f.Match(testEvent("1", "t", "/s")); !ok || err != nil {
+		t.Errorf("zero Filter: Match = %v, %v", ok, err)
+	}
+}

@@ -1,0 +1,308 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+func TestSlowHandlerIsNotRedelivered(t *testing.T) {
+	env := newEnv(t)
+	var o outcomes
+	rec := &recorder{fn: func(ctx context.Context, _ event.Event, _ int) ([]event.Event, error) {
+		select {
+		case <-time.After(3 * time.Second):
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}}
+	fn := fnDecl("slow", func(f *config.Function) {
+		f.AckWait = config.Duration(time.Second)
+		f.Timeout = config.Duration(10 * time.Second)
+		f.Concurrency = 2 // a free slot would take a redelivery at once
+	})
+	env.start(t, fn, rec, Options{Hooks: o.hooks()})
+	env.publish(t, testEvent("slow-1", "com.example.x", "/test"))
+	waitFor(t, 10*time.Second, "the outcome", func() bool { return len(o.of("slow-1")) == 1 })
+	time.Sleep(1500 * time.Millisecond) // past another ack wait
+	if n := rec.count(); n != 1 {
+		t.Errorf("handler called %d times, want 1 (heartbeats keep the event)", n)
+	}
+	if got := o.of("slow-1"); !slices.Equal(got, []string{OutcomeOK}) {
+		t.Errorf("outcomes = %q", got)
+	}
+	info, err := env.pub.ConsumerInfo(context.Background(), "EVENTS", fn.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumRedelivered != 0 || info.NumAckPending != 0 {
+		t.Errorf("redelivered %d, ack pending %d; want 0, 0", info.NumRedelivered, info.NumAckPending)
+	}
+}
+
+func TestConcurrencyBound(t *testing.T) {
+	for _, c := range []int{1, 3, 8} {
+		t.Run(fmt.Sprintf("concurrency=%d", c), func(t *testing.T) {
+			env := newEnv(t)
+			var inFlight, peak atomic.Int32
+			h := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
+				n := inFlight.Add(1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				time.Sleep(150 * time.Millisecond)
+				inFlight.Add(-1)
+				return nil, nil
+			}}
+			env.start(t, fnDecl("bounded", func(f *config.Function) { f.Concurrency = c }), h, Options{})
+			n := 4 * c
+			env.publishN(t, n, "c", "com.example.x")
+			waitFor(t, 20*time.Second, "all handled", func() bool { return h.count() == n })
+			if p := peak.Load(); p != int32(c) {
+				t.Errorf("peak in flight = %d, want exactly %d", p, c)
+			}
+		})
+	}
+}
+
+func TestFiltersRouteMixedStream(t *testing.T) {
+	env := newEnv(t)
+	events := []*event.Event{
+		testEvent("e1", "com.example.order.created", "/shop/api", "tenant", "acme"),
+		testEvent("e2", "com.example.order.cancelled", "/shop/api"),
+		testEvent("e3", "com.example.user.created", "/crm", "tenant", "beta"),
+		testEvent("e4", "other.thing", "/shop/x", "priority", int32(5)),
+	}
+	tests := []struct {
+		name    string
+		filters []config.Filter
+		want    []string
+	}{
+		{"exact", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}, []string{"e1"}},
+		{"prefix", []config.Filter{{Prefix: map[string]string{"type": "com.example."}}}, []string{"e1", "e2", "e3"}},
+		{"suffix", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, []string{"e1", "e3"}},
+		{"all", []config.Filter{{All: []config.Filter{{Prefix: map[string]string{"source": "/shop"}}, {Suffix: map[string]string{"type": "created"}}}}}, []string{"e1"}},
+		{"any", []config.Filter{{Any: []config.Filter{{Exact: map[string]string{"tenant": "beta"}}, {Exact: map[string]string{"type": "other.thing"}}}}}, []string{"e3", "e4"}},
+		{"any-types", []config.Filter{{Any: []config.Filter{{Exact: map[string]string{"type": "com.example.order.cancelled"}}, {Exact: map[string]string{"type": "other.thing"}}}}}, []string{"e2", "e4"}},
+		{"not", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"source": "/crm"}}}}, []string{"e1", "e2", "e4"}},
+		{"cesql", []config.Filter{{CESQL: "source LIKE '/shop/%' AND type <> 'com.example.order.cancelled'"}}, []string{"e1", "e4"}},
+		{"cesql-missing-attribute", []config.Filter{{CESQL: "priority > 3"}}, []string{"e4"}},
+		{"list", []config.Filter{{Prefix: map[string]string{"type": "com.example."}}, {CESQL: "EXISTS tenant"}}, []string{"e1", "e3"}},
+	}
+	type fnRun struct {
+		rec *recorder
+		o   *outcomes
+	}
+	runs := make([]fnRun, len(tests))
+	for i, tt := range tests {
+		runs[i] = fnRun{rec: &recorder{}, o: &outcomes{}}
+		env.start(t, fnDecl("f-"+tt.name, func(f *config.Function) { f.Filters = tt.filters }), runs[i].rec, Options{Hooks: runs[i].o.hooks()})
+	}
+	env.publish(t, events...)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			waitFor(t, 10*time.Second, "the consumer to drain", func() bool {
+				p, ack := env.consumerState(t, "f-"+tt.name)
+				if p != 0 || ack != 0 {
+					return false
+				}
+				for _, id := range tt.want {
+					if len(runs[i].o.of(id)) == 0 {
+						return false
+					}
+				}
+				return true
+			})
+			got := slices.Sorted(maps.Keys(runs[i].rec.perIDCounts()))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("handled %q, want %q", got, tt.want)
+			}
+			for _, e := range events {
+				outs := runs[i].o.of(e.ID())
+				switch {
+				case slices.Contains(tt.want, e.ID()):
+					if !slices.Equal(outs, []string{OutcomeOK}) {
+						t.Errorf("%s: outcomes %q, want ok", e.ID(), outs)
+					}
+				case len(outs) > 0 && !slices.Equal(outs, []string{OutcomeFiltered}):
+					// Events the server filtered never reach the worker.
+					t.Errorf("%s: outcomes %q, want filtered or none", e.ID(), outs)
+				}
+			}
+		})
+	}
+}
+
+func TestQueueGroupHandlesEachOnce(t *testing.T) {
+	env := newEnv(t)
+	fn := fnDecl("shared", func(f *config.Function) { f.Concurrency = 4 })
+	recs := []*recorder{{}, {}, {}}
+	for _, r := range recs {
+		env.start(t, fn, r, Options{})
+	}
+	const n = 3000
+	ids := env.publishN(t, n, "q", "com.example.x")
+	total := func() int {
+		s := 0
+		for _, r := range recs {
+			s += r.count()
+		}
+		return s
+	}
+	waitFor(t, 30*time.Second, "all handled", func() bool { return total() >= n })
+	waitFor(t, 10*time.Second, "the consumer to drain", func() bool { p, ack := env.consumerState(t, fn.Name); return p == 0 && ack == 0 })
+	time.Sleep(200 * time.Millisecond)
+	seen := map[string]int{}
+	for i, r := range recs {
+		c := r.perIDCounts()
+		if len(c) == 0 {
+			t.Errorf("replica %d handled nothing", i)
+		}
+		for id, k := range c {
+			seen[id] += k
+		}
+	}
+	if len(seen) != n || total() != n {
+		t.Errorf("%d distinct events in %d calls, want %d in %d", len(seen), total(), n, n)
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("%s handled %d times", id, seen[id])
+		}
+	}
+}
+
+func TestDrainFinishesInHandEvents(t *testing.T) {
+	env := newEnv(t)
+	fn := fnDecl("drain", func(f *config.Function) { f.Concurrency = 4; f.AckWait = config.Duration(30 * time.Second) })
+	var finished atomic.Int32
+	slow := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
+		time.Sleep(300 * time.Millisecond)
+		finished.Add(1)
+		return nil, nil
+	}}
+	r1 := env.start(t, fn, slow, Options{ShutdownTimeout: 10 * time.Second})
+	const n = 20
+	ids := env.publishN(t, n, "d", "com.example.x")
+	waitFor(t, 10*time.Second, "a handler to start", func() bool { return slow.count() > 0 })
+	if err := r1.stop(t); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if r1.w.Ready() {
+		t.Error("Ready after Run returned")
+	}
+	first := slow.perIDCounts()
+	if int(finished.Load()) != slow.count() {
+		t.Errorf("%d handlers started, %d finished before Run returned", slow.count(), finished.Load())
+	}
+	for id, k := range first {
+		if k != 1 {
+			t.Errorf("%s handled %d times by the stopped replica", id, k)
+		}
+	}
+	if len(first) == n {
+		t.Fatalf("the first replica handled every event; the test needs some left over")
+	}
+
+	rest := &recorder{}
+	env.start(t, fn, rest, Options{})
+	waitFor(t, 10*time.Second, "the rest", func() bool { return len(first)+rest.count() >= n })
+	time.Sleep(200 * time.Millisecond)
+	second := rest.perIDCounts()
+	for _, id := range ids {
+		if first[id]+second[id] != 1 {
+			t.Errorf("%s handled %d times before and %d after the restart, want once in all", id, first[id], second[id])
+		}
+	}
+}
+
+func TestDrainTimeoutReleasesEvents(t *testing.T) {
+	env := newEnv(t)
+	// The ack wait is long: only a NAK at shutdown gets the events to the
+	// next replica within the test's time.
+	fn := fnDecl("stuck", func(f *config.Function) { f.Concurrency = 2; f.AckWait = config.Duration(time.Minute) })
+	var o outcomes
+	stuck := &recorder{fn: func(ctx context.Context, _ event.Event, _ int) ([]event.Event, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	r1 := env.start(t, fn, stuck, Options{ShutdownTimeout: 300 * time.Millisecond, Hooks: o.hooks()})
+	env.publish(t, testEvent("s-1", "com.example.x", "/test"), testEvent("s-2", "com.example.x", "/test"))
+	waitFor(t, 10*time.Second, "both in hand", func() bool { return stuck.count() == 2 })
+	start := time.Now()
+	if err := r1.stop(t); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Run took %s to return with a 300ms shutdown timeout", d)
+	}
+	for _, id := range []string{"s-1", "s-2"} {
+		if got := o.of(id); !slices.Equal(got, []string{OutcomeRetry}) {
+			t.Errorf("%s: outcomes %q, want retry", id, got)
+		}
+	}
+	next := &recorder{}
+	env.start(t, fn, next, Options{})
+	waitFor(t, 10*time.Second, "redelivery to the next replica", func() bool { return next.count() == 2 })
+}
+
+func TestReturnedEventsArePublished(t *testing.T) {
+	env := newEnv(t)
+	emit := &recorder{fn: func(_ context.Context, e event.Event, _ int) ([]event.Event, error) {
+		out := event.New()
+		out.SetType("com.example.out")
+		if err := out.SetData("text/plain", "from "+e.ID()); err != nil {
+			return nil, err
+		}
+		return []event.Event{out}, nil
+	}}
+	env.start(t, fnDecl("emit", func(f *config.Function) {
+		f.Filters = []config.Filter{{Exact: map[string]string{"type": "com.example.in"}}}
+	}), emit, Options{})
+	var mu sync.Mutex
+	got := map[string]event.Event{}
+	sink := &recorder{fn: func(_ context.Context, e event.Event, _ int) ([]event.Event, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[fmt.Sprint(e.Extensions()["causationid"])] = e
+		return nil, nil
+	}}
+	env.start(t, fnDecl("sink", func(f *config.Function) {
+		f.Filters = []config.Filter{{Exact: map[string]string{"type": "com.example.out"}}}
+	}), sink, Options{})
+
+	env.publish(t, testEvent("in-1", "com.example.in", "/test"), testEvent("in-2", "com.example.in", "/test", "correlationid", "corr-1"))
+	waitFor(t, 10*time.Second, "two outputs", func() bool { return sink.count() == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, tt := range []struct{ cause, correlation string }{{"in-1", "in-1"}, {"in-2", "corr-1"}} {
+		e, ok := got[tt.cause]
+		if !ok {
+			t.Errorf("no output caused by %s", tt.cause)
+			continue
+		}
+		if fmt.Sprint(e.Extensions()["correlationid"]) != tt.correlation {
+			t.Errorf("output of %s: correlationid %v, want %s", tt.cause, e.Extensions()["correlationid"], tt.correlation)
+		}
+		if e.Source() != "/fnmesh/functions/emit" || e.SpecVersion() != "1.0" || e.Time().IsZero() || string(e.Data()) != "from "+tt.cause {
+			t.Errorf("output of %s: %s", tt.cause, e)
+		}
+		if _, err := uuid.Parse(e.ID()); err != nil {
+			t.Errorf("output id %q is not a UUID: %v", e.ID(), err)
+		}
+	}
+}

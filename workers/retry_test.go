@@ -1,0 +1,294 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// gapTolerance is how much later than its backoff delay a retry may come:
+// the server's redelivery timer plus a pull round trip on a loaded machine.
+const gapTolerance = 1500 * time.Millisecond
+
+func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
+	env := newEnv(t)
+	const typ = "com.example.order.created"
+	fn := fnDecl("always-fails", func(f *config.Function) {
+		f.Filters = []config.Filter{{Exact: map[string]string{"type": typ}}}
+		f.Delivery.BackoffDelay = config.Duration(200 * time.Millisecond)
+		f.Delivery.BackoffMax = config.Duration(time.Second)
+	})
+	var healed atomic.Bool
+	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
+		if healed.Load() {
+			return nil, nil
+		}
+		return nil, errBoom
+	}}
+	env.start(t, fn, rec, Options{})
+	// A second function on the same type handles the event at once; the
+	// redrive must not reach it again.
+	other := &recorder{}
+	env.start(t, fnDecl("other", func(f *config.Function) { f.Filters = fn.Filters }), other, Options{})
+
+	in := testEvent("order-1", typ, "/shop/api", "tenant", "acme", "priority", int32(7))
+	in.SetSubject("orders/1")
+	in.SetTime(time.Date(2025, 5, 6, 7, 8, 9, 123456789, time.UTC))
+	if err := in.SetData("application/json", map[string]any{"total": 12.5}); err != nil {
+		t.Fatal(err)
+	}
+	env.publish(t, in)
+
+	waitFor(t, 20*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) > 0 })
+	time.Sleep(700 * time.Millisecond) // room for a wrong extra attempt
+	calls := rec.snapshot()
+	if len(calls) != 4 {
+		t.Fatalf("handler called %d times, want 1 + retry = 4", len(calls))
+	}
+	for i, want := range []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond} {
+		gap := calls[i+1].at.Sub(calls[i].at)
+		if gap < want || gap >= want+gapTolerance {
+			t.Errorf("gap before attempt %d = %s, want in [%s, %s)", i+2, gap, want, want+gapTolerance)
+		}
+	}
+
+	dls := env.deadLetters(t, fn.Name)
+	if len(dls) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dls))
+	}
+	d := dls[0]
+	if d.Function != fn.Name || d.Attempts != 4 || !strings.Contains(d.Reason, "boom") ||
+		d.Subject != "events."+typ || time.Since(d.Time) > time.Minute || d.Err != nil {
+		t.Errorf("dead letter = %+v", d)
+	}
+	assertSameEvent(t, in, d.Event, broker.ExtDeadLetterFunction, broker.ExtDeadLetterAttempts,
+		broker.ExtDeadLetterReason, broker.ExtDeadLetterTime, broker.ExtDeadLetterSubject)
+	if p, ack := env.consumerState(t, fn.Name); p != 0 || ack != 0 {
+		t.Errorf("consumer pending %d, ack pending %d after the dead letter; want 0, 0", p, ack)
+	}
+
+	healed.Store(true)
+	n, err := env.pub.Redrive(context.Background(), env.m, fn.Name, time.Time{})
+	if err != nil || n != 1 {
+		t.Fatalf("Redrive = %d, %v; want 1, nil", n, err)
+	}
+	waitFor(t, 10*time.Second, "the redriven event", func() bool { return rec.count() == 5 })
+	waitFor(t, 10*time.Second, "the ack", func() bool { p, ack := env.consumerState(t, fn.Name); return p == 0 && ack == 0 })
+	time.Sleep(300 * time.Millisecond)
+	if n := rec.count(); n != 5 {
+		t.Errorf("handler called %d times in all, want 5 (the redrive once)", n)
+	}
+	if got := len(env.deadLetters(t, fn.Name)); got != 0 {
+		t.Errorf("%d dead letters left after the redrive", got)
+	}
+	if n := other.count(); n != 1 {
+		t.Errorf("the other function handled the event %d times, want 1 (a redrive is for the failed function only)", n)
+	}
+}
+
+// assertSameEvent compares every attribute and the data of want and got;
+// got may carry the extensions named in extra on top.
+func assertSameEvent(t *testing.T, want, got *event.Event, extra ...string) {
+	t.Helper()
+	if got == nil {
+		t.Fatal("no event")
+	}
+	if got.ID() != want.ID() || got.Type() != want.Type() || got.Source() != want.Source() ||
+		got.Subject() != want.Subject() || !got.Time().Equal(want.Time()) || got.SpecVersion() != want.SpecVersion() ||
+		got.DataContentType() != want.DataContentType() || got.DataSchema() != want.DataSchema() {
+		t.Errorf("attributes differ:\n got %s\nwant %s", got, want)
+	}
+	if string(got.Data()) != string(want.Data()) {
+		t.Errorf("data = %q, want %q", got.Data(), want.Data())
+	}
+	gotExt := maps.Clone(got.Extensions())
+	for _, name := range extra {
+		if _, ok := gotExt[name]; !ok {
+			t.Errorf("extension %s missing", name)
+		}
+		delete(gotExt, name)
+	}
+	for name, v := range want.Extensions() {
+		if fmt.Sprint(gotExt[name]) != fmt.Sprint(v) {
+			t.Errorf("extension %s = %v, want %v", name, gotExt[name], v)
+		}
+		delete(gotExt, name)
+	}
+	if len(gotExt) > 0 {
+		t.Errorf("unexpected extensions %v", slices.Sorted(maps.Keys(gotExt)))
+	}
+}
+
+func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
+	env := newEnv(t)
+	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
+		return nil, fmt.Errorf("handler: %w", permErr{fmt.Errorf("order total is negative")})
+	}}
+	fn := fnDecl("permanent")
+	env.start(t, fn, rec, Options{})
+	env.publish(t, testEvent("p-1", "com.example.x", "/test"))
+	waitFor(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if n := rec.count(); n != 1 {
+		t.Errorf("handler called %d times, want 1", n)
+	}
+	d := env.deadLetters(t, fn.Name)[0]
+	if d.Attempts != 1 || d.Reason != "handler: order total is negative" {
+		t.Errorf("dead letter attempts %d reason %q", d.Attempts, d.Reason)
+	}
+}
+
+func TestRetryAfterSetsTheDelay(t *testing.T) {
+	env := newEnv(t)
+	rec := &recorder{fn: func(_ context.Context, _ event.Event, n int) ([]event.Event, error) {
+		if n == 1 {
+			return nil, retryAfterErr{300 * time.Millisecond}
+		}
+		return nil, nil
+	}}
+	fn := fnDecl("retry-after", func(f *config.Function) {
+		f.Delivery.BackoffDelay = config.Duration(10 * time.Second)
+		f.Delivery.BackoffMax = config.Duration(time.Minute)
+	})
+	env.start(t, fn, rec, Options{})
+	env.publish(t, testEvent("r-1", "com.example.x", "/test"))
+	waitFor(t, 10*time.Second, "the second attempt", func() bool { return rec.count() == 2 })
+	calls := rec.snapshot()
+	if gap := calls[1].at.Sub(calls[0].at); gap < 300*time.Millisecond || gap >= 300*time.Millisecond+gapTolerance {
+		t.Errorf("gap = %s, want the 300ms the error asked for", gap)
+	}
+}
+
+func TestPanicIsRetried(t *testing.T) {
+	env := newEnv(t)
+	var o outcomes
+	rec := &recorder{fn: func(_ context.Context, _ event.Event, n int) ([]event.Event, error) {
+		if n == 1 {
+			panic("nil map")
+		}
+		return nil, nil
+	}}
+	fn := fnDecl("panics")
+	env.start(t, fn, rec, Options{Hooks: o.hooks()})
+	env.publish(t, testEvent("pan-1", "com.example.x", "/test"))
+	waitFor(t, 10*time.Second, "two outcomes", func() bool { return len(o.of("pan-1")) == 2 })
+	if got := o.of("pan-1"); !slices.Equal(got, []string{OutcomeRetry, OutcomeOK}) {
+		t.Errorf("outcomes = %q, want retry then ok", got)
+	}
+	if n := len(env.deadLetters(t, fn.Name)); n != 0 {
+		t.Errorf("%d dead letters", n)
+	}
+}
+
+func TestDeadLetterOffTerminates(t *testing.T) {
+	env := newEnv(t)
+	off, zero := false, 0
+	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) { return nil, errBoom }}
+	fn := fnDecl("no-dl", func(f *config.Function) { f.Delivery.DeadLetter, f.Delivery.Retry = &off, &zero })
+	env.start(t, fn, rec, Options{})
+	env.publish(t, testEvent("n-1", "com.example.x", "/test"))
+	waitFor(t, 10*time.Second, "the term", func() bool { p, ack := env.consumerState(t, fn.Name); return rec.count() == 1 && p == 0 && ack == 0 })
+	time.Sleep(300 * time.Millisecond)
+	if n := rec.count(); n != 1 {
+		t.Errorf("handler called %d times, want 1", n)
+	}
+	if n := len(env.deadLetters(t, "")); n != 0 {
+		t.Errorf("%d dead letters with deadLetter: false", n)
+	}
+}
+
+// TestAttemptsPastTheLast covers deliveries that ended without a result
+// (simulated by a raw consumer that NAKs without handling): within the
+// margin the handler still runs and a failure dead-letters at once; past it
+// the event is dead-lettered without calling the handler.
+func TestAttemptsPastTheLast(t *testing.T) {
+	for _, tt := range []struct {
+		naks      int
+		wantCalls int
+		reason    string
+	}{
+		{naks: 2, wantCalls: 1, reason: "boom"},
+		{naks: 3, wantCalls: 0, reason: "delivery attempts exhausted: delivered 4 times, 1 attempts allowed"},
+	} {
+		t.Run(fmt.Sprintf("naks=%d", tt.naks), func(t *testing.T) {
+			env := newEnv(t)
+			zero := 0
+			fn := fnDecl("crashy", func(f *config.Function) { f.Delivery.Retry = &zero })
+			js, err := jetstream.New(brokertest.Conn(t, env.srv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			cons, err := js.CreateOrUpdateConsumer(ctx, "EVENTS", ConsumerConfig(env.m, fn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.publish(t, testEvent("c-1", "com.example.x", "/test"))
+			for range tt.naks {
+				msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := msg.Nak(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) { return nil, errBoom }}
+			env.start(t, fn, rec, Options{})
+			waitFor(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) == 1 })
+			d := env.deadLetters(t, fn.Name)[0]
+			if n := rec.count(); n != tt.wantCalls {
+				t.Errorf("handler called %d times, want %d", n, tt.wantCalls)
+			}
+			if d.Attempts != tt.naks+1 || !strings.Contains(d.Reason, tt.reason) {
+				t.Errorf("dead letter attempts %d reason %q; want %d and %q", d.Attempts, d.Reason, tt.naks+1, tt.reason)
+			}
+		})
+	}
+}
+
+func TestUndecodableMessageIsDeadLettered(t *testing.T) {
+	env := newEnv(t)
+	var o outcomes
+	rec := &recorder{}
+	fn := fnDecl("strict")
+	env.start(t, fn, rec, Options{Hooks: o.hooks()})
+	js, err := jetstream.New(brokertest.Conn(t, env.srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(context.Background(), "events.garbage", []byte("not an event")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) == 1 })
+	d := env.deadLetters(t, fn.Name)[0]
+	if d.Event != nil || d.Err == nil || d.Function != fn.Name || d.Attempts != 1 || d.Subject != "events.garbage" ||
+		!strings.Contains(d.Reason, "not a valid CloudEvent") || !strings.Contains(d.Reason, "specversion") {
+		t.Errorf("dead letter = %+v", d)
+	}
+	if n := rec.count(); n != 0 {
+		t.Errorf("handler called %d times for an undecodable message", n)
+	}
+	if got := o.of("<undecodable>"); !slices.Equal(got, []string{OutcomeDeadLetter}) {
+		t.Errorf("outcomes = %q", got)
+	}
+	// Redrive leaves it in place.
+	if n, err := env.pub.Redrive(context.Background(), env.m, fn.Name, time.Time{}); n != 0 || err != nil {
+		t.Errorf("Redrive = %d, %v", n, err)
+	}
+	if n := len(env.deadLetters(t, fn.Name)); n != 1 {
+		t.Errorf("%d dead letters after redrive, want the undecodable one kept", n)
+	}
+}
