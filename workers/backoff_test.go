@@ -10,7 +10,7 @@ import (
 
 type retryAfterErr struct{ d time.Duration }
 
-func (r retryAfterErr) Error() string              { return "busy" }
+func (r retryAfterErr) Error() string             { return "busy" }
 func (r retryAfterErr) RetryAfter() time.Duration { return r.d }
 
 func TestBackoff(t *testing.T) {

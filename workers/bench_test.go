@@ -113,7 +113,9 @@ func BenchmarkRawJetStream(b *testing.B) {
 type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
 
 // Handle calls f.
-func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return f(ctx, e) }
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) {
+	return f(ctx, e)
+}
 
 func publishParallel(b *testing.B, n int, publish func(i int) error) {
 	var wg sync.WaitGroup

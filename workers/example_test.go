@@ -15,7 +15,9 @@ import (
 
 type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
 
-func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return f(ctx, e) }
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) {
+	return f(ctx, e)
+}
 
 // A worker for one function: it handles the events its filters select and
 // stops (draining) when its context ends.
