@@ -1,0 +1,265 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+// stallTimeout fails a consume phase that makes no progress for this long.
+const stallTimeout = 30 * time.Second
+
+// runPipeline publishes then consumes Count events on each side.
+func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
+	res := Result{
+		Scenario: Pipeline,
+		FnMesh:   Measure{Name: "fnmesh (broker.Publish, workers)"},
+		Baseline: Measure{Name: "nats.go (js.Publish, Consume+Ack)"},
+	}
+	err := doLabelled(ctx, "baseline", func(ctx context.Context) error {
+		return pipelineRaw(ctx, e, cfg, &res.Baseline)
+	})
+	if err != nil {
+		return res, fmt.Errorf("pipeline baseline: %w", err)
+	}
+	err = doLabelled(ctx, "fnmesh", func(ctx context.Context) error {
+		return pipelineFnmesh(ctx, e, cfg, &res.FnMesh)
+	})
+	if err != nil {
+		return res, fmt.Errorf("pipeline fnmesh: %w", err)
+	}
+	return res, nil
+}
+
+// pipelineRaw is the baseline: js.Publish with PubAck, then Replicas
+// connections consuming one durable pull consumer with Consume and Ack.
+func pipelineRaw(ctx context.Context, e *env, cfg Config, m *Measure) error {
+	stream, subject, err := e.rawStream(ctx, "pipeline")
+	if err != nil {
+		return err
+	}
+	nc, err := e.connect(ctx, "fnmesh-bench-raw-publisher")
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	body, _ := payload(cfg.Size)
+	var lat samples
+	prog := startProgress(cfg.Progress, "pipeline baseline: publish", int64(cfg.Count), 0)
+	took, err := countLoop(ctx, cfg.Concurrency, cfg.Count, func(ctx context.Context, _ int) error {
+		_, err := js.Publish(ctx, subject, body)
+		return err
+	}, &lat, prog)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	m.PublishRate = perSecond(int64(cfg.Count), took)
+	m.setLatency(&lat)
+
+	prog = startProgress(cfg.Progress, "pipeline baseline: consume", int64(cfg.Count), 0)
+	defer prog.finish()
+	handled := newCounter(int64(cfg.Count))
+	start := time.Now()
+	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, "bench-raw", func(msg jetstream.Msg) {
+		_ = msg.Ack()
+		handled.add()
+	})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := handled.wait(ctx, "baseline consume", stallTimeout, prog); err != nil {
+		return err
+	}
+	took = time.Since(start)
+	m.Count, m.Seconds, m.Rate = int64(cfg.Count), elapsed(took), perSecond(int64(cfg.Count), took)
+	return nil
+}
+
+// rawConsumers creates a durable pull consumer on stream and consumes it
+// from n connections with nats.go's defaults. stop ends the consumers and
+// flushes their acks.
+func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handle func(jetstream.Msg)) (stop func(), err error) {
+	_, err = e.admin.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable:   name,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   config.DefaultAckWait,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: consumer %s: %w", name, err)
+	}
+	var ccs []jetstream.ConsumeContext
+	var ncs []*nats.Conn
+	stop = func() {
+		for _, cc := range ccs {
+			cc.Stop()
+		}
+		for _, nc := range ncs {
+			_ = nc.Flush()
+		}
+	}
+	for r := range n {
+		nc, err := e.connect(ctx, "fnmesh-bench-raw-consumer-"+strconv.Itoa(r))
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		ncs = append(ncs, nc)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		cons, err := js.Consumer(ctx, stream, name)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("bench: consumer %s: %w", name, err)
+		}
+		cc, err := cons.Consume(handle)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("bench: consume %s: %w", name, err)
+		}
+		ccs = append(ccs, cc)
+	}
+	return stop, nil
+}
+
+// pipelineFnmesh publishes through broker.Client and consumes with
+// Replicas in-process workers, each on its own connection.
+func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
+	fn := benchFunction("bench-pipeline", cfg)
+	mesh := e.mesh(fn)
+	client, err := e.client(ctx, "fnmesh-bench-publisher", mesh)
+	if err != nil {
+		return err
+	}
+	if err := e.ensureMesh(ctx, client, mesh); err != nil {
+		return err
+	}
+	body, ctype := payload(cfg.Size)
+	var lat samples
+	prog := startProgress(cfg.Progress, "pipeline fnmesh: publish", int64(cfg.Count), 0)
+	took, err := countLoop(ctx, cfg.Concurrency, cfg.Count, func(ctx context.Context, i int) error {
+		ev := newEvent(i, ctype, body)
+		_, err := client.Publish(ctx, &ev)
+		return err
+	}, &lat, prog)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	m.PublishRate = perSecond(int64(cfg.Count), took)
+	m.setLatency(&lat)
+
+	prog = startProgress(cfg.Progress, "pipeline fnmesh: consume", int64(cfg.Count), 0)
+	defer prog.finish()
+	handled := newCounter(int64(cfg.Count))
+	start := time.Now()
+	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, workers.Hooks{
+		Deliver: func(ctx context.Context, _ string, _ nats.Header, _ *event.Event, _ uint64) (context.Context, func(string, error)) {
+			return ctx, func(outcome string, _ error) {
+				if outcome == workers.OutcomeOK {
+					handled.add()
+				}
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := handled.wait(ctx, "fnmesh consume", stallTimeout, prog); err != nil {
+		return err
+	}
+	took = time.Since(start)
+	m.Count, m.Seconds, m.Rate = int64(cfg.Count), elapsed(took), perSecond(int64(cfg.Count), took)
+	return nil
+}
+
+// benchFunction declares the function the workers run: the benchmark's
+// event type, Concurrency events in flight, up to Replicas replicas.
+func benchFunction(name string, cfg Config) config.Function {
+	return config.Function{
+		Name:        name,
+		Filters:     []config.Filter{{Exact: map[string]string{"type": benchType}}},
+		Concurrency: cfg.Concurrency,
+		Scaling:     config.Scaling{MaxReplicaCount: cfg.Replicas},
+	}
+}
+
+// newEvent is benchmark event number i.
+func newEvent(i int, ctype string, data []byte) event.Event {
+	ev := event.New()
+	ev.SetID(strconv.Itoa(i))
+	ev.SetSource("/fnmesh/bench")
+	ev.SetType(benchType)
+	ev.SetDataContentType(ctype)
+	ev.DataEncoded = data
+	return ev
+}
+
+// noop is the handler of the pipeline and latency scenarios.
+var noop workers.Handler = handlerFunc(func(context.Context, event.Event) ([]event.Event, error) { return nil, nil })
+
+// handlerFunc adapts a function to workers.Handler.
+type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
+
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return f(ctx, e) }
+
+// runWorkers starts n workers of fn, each with its own connection, and
+// returns once all of them are ready. stop cancels them and waits for
+// their drain.
+func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Function, n int, h workers.Handler, hooks workers.Hooks) (stop func(), err error) {
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	stop = func() { cancel(); wg.Wait() }
+	ws := make([]*workers.Worker, 0, n)
+	for r := range n {
+		client, err := e.client(ctx, "fnmesh-bench-worker-"+strconv.Itoa(r), mesh)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		w, err := workers.New(client, mesh, fn, h, workers.Options{
+			Log: e.log, Replica: "bench-" + strconv.Itoa(r), ShutdownTimeout: 5 * time.Second, Hooks: hooks,
+		})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		ws = append(ws, w)
+		wg.Go(func() { _ = w.Run(wctx) })
+	}
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, w := range ws {
+		for !w.Ready() {
+			select {
+			case <-ctx.Done():
+				stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			if time.Now().After(deadline) {
+				stop()
+				return nil, fmt.Errorf("bench: workers not ready after 30s: %w", ErrIncomplete)
+			}
+		}
+	}
+	return stop, nil
+}

@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+// Result is what one scenario measured.
+type Result struct {
+	// Scenario is the scenario's name.
+	Scenario string `json:"scenario"`
+	// Params are the settings the run used.
+	Params Params `json:"params"`
+	// FnMesh is the measured side, Baseline the plain nats.go side.
+	FnMesh   Measure `json:"fnmesh"`
+	Baseline Measure `json:"baseline"`
+	// Ratio is FnMesh.Rate / Baseline.Rate (higher is better for fnmesh).
+	Ratio float64 `json:"ratio"`
+	// P50DeltaMs is FnMesh.P50Ms - Baseline.P50Ms and P99Ratio is
+	// FnMesh.P99Ms / Baseline.P99Ms (latency scenario).
+	P50DeltaMs float64 `json:"p50_delta_ms,omitempty"`
+	P99Ratio   float64 `json:"p99_ratio,omitempty"`
+	// Scale holds the scale scenario's report.
+	Scale *workers.ScaleReport `json:"scale,omitempty"`
+	// Machine is where it ran.
+	Machine Machine `json:"machine"`
+}
+
+// Params are the settings of a run, as reported.
+type Params struct {
+	Count       int    `json:"count,omitempty"`
+	Size        int    `json:"size"`
+	Duration    string `json:"duration,omitempty"`
+	Concurrency int    `json:"concurrency"`
+	Replicas    int    `json:"replicas"`
+	Rate        int    `json:"rate,omitempty"`
+	Work        string `json:"work,omitempty"`
+	// Broker is "embedded" or "external".
+	Broker string `json:"broker"`
+}
+
+// Measure is one side of a scenario.
+type Measure struct {
+	// Name says what was measured ("fnmesh ingest", "nats.go publish-only handler", ...).
+	Name string `json:"name"`
+	// Count of requests or events measured, Seconds they took.
+	Count   int64   `json:"count"`
+	Seconds float64 `json:"seconds"`
+	// Rate is the scenario's figure of merit per second: requests (ingest),
+	// consumed events (pipeline), handled events (latency), drained events
+	// (scale).
+	Rate float64 `json:"rate"`
+	// PublishRate is the rate of the publish phase (pipeline).
+	PublishRate float64 `json:"publish_rate,omitempty"`
+	// Latency percentiles in milliseconds: of the request (ingest), of the
+	// publish round trip (pipeline), publish to handler (latency).
+	P50Ms float64 `json:"p50_ms"`
+	P90Ms float64 `json:"p90_ms"`
+	P99Ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+}
+
+// setLatency copies the percentiles of s into m.
+func (m *Measure) setLatency(s *samples) {
+	p := s.percentiles()
+	m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs = p.p50, p.p90, p.p99, p.max
+}
+
+// finish computes the ratios from the two sides.
+func (r *Result) finish() {
+	r.Ratio = ratio(r.FnMesh.Rate, r.Baseline.Rate)
+	if r.Scenario == Latency {
+		r.P50DeltaMs = round3(r.FnMesh.P50Ms - r.Baseline.P50Ms)
+		r.P99Ratio = ratio(r.FnMesh.P99Ms, r.Baseline.P99Ms)
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return round3(a / b)
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// WriteText writes r as a short report with a table.
+func (r *Result) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s\n", r.Scenario, r.describe())
+	fmt.Fprintf(&b, "machine: %s\n\n", r.Machine)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
+	unit := map[string]string{Ingest: "req/s", Pipeline: "events/s", Latency: "events/s", Scale: "events/s"}[r.Scenario]
+	pub := r.Scenario == Pipeline
+	head := "\t" + unit
+	if pub {
+		head += "\tpublish/s"
+	}
+	fmt.Fprintln(tw, head+"\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
+	for _, m := range []Measure{r.Baseline, r.FnMesh} {
+		row := m.Name + "\t" + formatRate(m.Rate)
+		if pub {
+			row += "\t" + formatRate(m.PublishRate)
+		}
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", row, m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "\nratio fnmesh/baseline: %.2fx", r.Ratio)
+	if r.Scenario == Latency {
+		fmt.Fprintf(&b, "   p50 delta: %+.3f ms   p99 ratio: %.2fx", r.P50DeltaMs, r.P99Ratio)
+	}
+	b.WriteString("\n")
+	if r.Scale != nil {
+		b.WriteString("\n")
+		b.WriteString(r.Scale.String())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// describe is the settings in words.
+func (r *Result) describe() string {
+	p := r.Params
+	switch r.Scenario {
+	case Ingest:
+		return fmt.Sprintf("%d clients, %s per side, %d B bodies, %s broker", p.Concurrency, p.Duration, p.Size, p.Broker)
+	case Pipeline:
+		return fmt.Sprintf("%d events of %d B, %d publishers, %d replica(s) x concurrency %d, %s broker",
+			p.Count, p.Size, p.Concurrency, p.Replicas, p.Concurrency, p.Broker)
+	case Latency:
+		return fmt.Sprintf("%d events/s for %s, %d B, %d replica(s) x concurrency %d, %s broker",
+			p.Rate, p.Duration, p.Size, p.Replicas, p.Concurrency, p.Broker)
+	default:
+		return fmt.Sprintf("bursts of %d events, %s of work each, concurrency %d, up to %d replicas, %s broker",
+			p.Count, p.Work, p.Concurrency, p.Replicas, p.Broker)
+	}
+}
+
+// formatRate writes a rate with thousands separators.
+func formatRate(v float64) string {
+	n := int64(math.Round(v))
+	s := fmt.Sprint(n)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// params reports cfg for scenario.
+func params(scenario string, cfg Config) Params {
+	p := Params{Size: cfg.Size, Concurrency: cfg.Concurrency, Replicas: cfg.Replicas, Broker: "embedded"}
+	if cfg.NATS.URL != "" {
+		p.Broker = "external"
+	}
+	switch scenario {
+	case Ingest:
+		p.Duration = cfg.Duration.String()
+	case Pipeline:
+		p.Count = cfg.Count
+	case Latency:
+		p.Duration, p.Rate = cfg.Duration.String(), cfg.Rate
+	case Scale:
+		p.Count, p.Work = cfg.Count, cfg.Work.String()
+	}
+	return p
+}
+
+// elapsed is d in seconds, rounded to the millisecond.
+func elapsed(d time.Duration) float64 { return round3(d.Seconds()) }

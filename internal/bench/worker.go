@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+// Environment of a scale scenario replica, besides FNMESH_FUNCTION,
+// FNMESH_FILE, FNMESH_REPLICA and NATS_URL that the process runtime sets.
+const (
+	// EnvWork is how long the handler works on each event (a Go duration).
+	EnvWork = "FNMESH_BENCH_WORK"
+	// EnvAckSubject, when set, is where the replica announces its first
+	// acknowledged event (an empty message on "<subject>.<replica>").
+	EnvAckSubject = "FNMESH_BENCH_ACK_SUBJECT"
+)
+
+// ErrWorkerEnv means a variable ServeWorker needs is missing or invalid.
+var ErrWorkerEnv = errors.New("bench worker: bad environment")
+
+// ServeWorker runs one replica of the scale scenario's function until ctx
+// ends: a worker whose handler sleeps EnvWork per event. getenv reads the
+// environment (os.Getenv); log may be nil.
+func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	name, file, replica := getenv("FNMESH_FUNCTION"), getenv("FNMESH_FILE"), getenv("FNMESH_REPLICA")
+	for k, v := range map[string]string{"FNMESH_FUNCTION": name, "FNMESH_FILE": file} {
+		if v == "" {
+			return fmt.Errorf("%w: %s: must be set", ErrWorkerEnv, k)
+		}
+	}
+	var work time.Duration
+	if s := getenv(EnvWork); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > maxWork {
+			return fmt.Errorf("%w: %s %q: must be a Go duration between 0 and %s", ErrWorkerEnv, EnvWork, s, maxWork)
+		}
+		work = d
+	}
+	m, err := config.Load(file)
+	if err != nil {
+		return err
+	}
+	fn, ok := m.Function(name)
+	if !ok {
+		return fmt.Errorf("%w: FNMESH_FUNCTION %q: no such function in %s", ErrWorkerEnv, name, file)
+	}
+	nc, err := broker.Connect(ctx, broker.ConnConfig{URL: getenv("NATS_URL")}, "fnmesh-bench-worker-"+replica)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	c, err := broker.New(nc, m.SubjectPrefix, broker.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	var hooks workers.Hooks
+	if subj := getenv(EnvAckSubject); subj != "" && replica != "" {
+		hooks.Deliver = announceFirstAck(nc, subj+"."+replica)
+	}
+	w, err := workers.New(c, m, fn, sleeper(work), workers.Options{Log: log, Replica: replica, Hooks: hooks})
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// sleeper is a handler that works for d on each event.
+func sleeper(d time.Duration) workers.Handler {
+	return handlerFunc(func(ctx context.Context, _ event.Event) ([]event.Event, error) {
+		if d <= 0 {
+			return nil, nil
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+}
+
+// announceFirstAck publishes on subject once, after the first event this
+// process acknowledged.
+func announceFirstAck(nc *nats.Conn, subject string) func(context.Context, string, nats.Header, *event.Event, uint64) (context.Context, func(string, error)) {
+	var once sync.Once
+	return func(ctx context.Context, _ string, _ nats.Header, _ *event.Event, _ uint64) (context.Context, func(string, error)) {
+		return ctx, func(outcome string, _ error) {
+			if outcome == workers.OutcomeOK {
+				once.Do(func() {
+					_ = nc.Publish(subject, nil)
+					_ = nc.Flush()
+				})
+			}
+		}
+	}
+}
