@@ -15,9 +15,10 @@ import (
 // underscores and adds unit and _total suffixes.
 type Metrics struct {
 	// Received counts events arriving at a trigger, by trigger and outcome
-	// (accepted, duplicate, rejected, unauthorized, unavailable).
+	// (accepted, duplicate, rejected, unauthorized, unavailable, error).
 	Received metric.Int64Counter
-	// Published counts publishes to the broker by outcome (ok, duplicate, error).
+	// Published counts publishes to the broker by outcome (ok, error); a
+	// publish the broker de-duplicated counts as ok.
 	Published metric.Int64Counter
 	// Delivered counts messages handed to a function's worker, by function.
 	Delivered metric.Int64Counter

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,7 +36,8 @@ type Telemetry struct {
 	Propagator propagation.TextMapPropagator
 	// Metrics are fnmesh's instruments.
 	Metrics *Metrics
-	// MetricsHandler serves the Prometheus exposition at /metrics.
+	// MetricsHandler serves the Prometheus exposition at /metrics. It is
+	// nil for Disabled and for NewForTest given a meter provider.
 	MetricsHandler http.Handler
 	// Recording is true when spans are exported (not a no-op provider).
 	Recording bool
@@ -48,9 +51,10 @@ type Telemetry struct {
 // sampler from OTEL_TRACES_SAMPLER, propagators from OTEL_PROPAGATORS and
 // the resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, with
 // service as the default service name. Nothing is exported unless an
-// exporter or endpoint is configured. Metrics are always served in the
-// Prometheus format by MetricsHandler, and also pushed when
-// OTEL_METRICS_EXPORTER is set.
+// exporter or endpoint is configured, and nothing at all when
+// OTEL_SDK_DISABLED is true; trace context is still passed on then.
+// Metrics are always served in the Prometheus format by MetricsHandler, and
+// also pushed when OTEL_METRICS_EXPORTER is set.
 func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(service), semconv.ServiceNamespace("fnmesh")),
@@ -62,9 +66,10 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
 	t := &Telemetry{Propagator: autoprop.NewTextMapPropagator()}
+	disabled := sdkDisabled()
 
 	var tp trace.TracerProvider = noop.NewTracerProvider()
-	if tracesConfigured() {
+	if tracesConfigured() && !disabled {
 		exp, err := autoexport.NewSpanExporter(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: trace exporter: %w", err)
@@ -81,13 +86,13 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	reg := prometheus.NewRegistry()
 	promExp, err := otelprom.New(otelprom.WithRegisterer(reg))
 	if err != nil {
-		return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+		return nil, errors.Join(fmt.Errorf("telemetry: prometheus exporter: %w", err), t.Shutdown(ctx))
 	}
 	mopts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(promExp)}
-	if os.Getenv("OTEL_METRICS_EXPORTER") != "" {
+	if os.Getenv("OTEL_METRICS_EXPORTER") != "" && !disabled {
 		r, err := autoexport.NewMetricReader(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("telemetry: metric reader: %w", err)
+			return nil, errors.Join(fmt.Errorf("telemetry: metric reader: %w", err), t.Shutdown(ctx))
 		}
 		if !autoexport.IsNoneMetricReader(r) {
 			mopts = append(mopts, sdkmetric.WithReader(r))
@@ -98,24 +103,39 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	t.Metrics, err = NewMetrics(mp.Meter(ScopeName))
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, t.Shutdown(ctx))
 	}
 	return t, nil
 }
 
 // NewForTest builds a Telemetry around given providers (for instance a
-// tracetest.SpanRecorder and a manual metric reader).
+// tracetest.SpanRecorder and a manual metric reader). When mp is nil the
+// metrics are kept by a meter provider of its own and served in the
+// Prometheus format by MetricsHandler, as Setup does. Propagation is W3C
+// tracecontext and baggage. Recording is true.
 func NewForTest(tp trace.TracerProvider, mp metric.MeterProvider) (*Telemetry, error) {
+	t := &Telemetry{
+		Tracer:     tp.Tracer(ScopeName),
+		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		Recording:  true,
+	}
+	if mp == nil {
+		reg := prometheus.NewRegistry()
+		promExp, err := otelprom.New(otelprom.WithRegisterer(reg))
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+		}
+		sdk := sdkmetric.NewMeterProvider(sdkmetric.WithReader(promExp))
+		t.shutdown = append(t.shutdown, sdk.Shutdown)
+		t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		mp = sdk
+	}
 	m, err := NewMetrics(mp.Meter(ScopeName))
 	if err != nil {
 		return nil, err
 	}
-	return &Telemetry{
-		Tracer:     tp.Tracer(ScopeName),
-		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-		Metrics:    m,
-		Recording:  true,
-	}, nil
+	t.Metrics = m
+	return t, nil
 }
 
 // Disabled is a Telemetry that records nothing (tests, tools).
@@ -136,6 +156,12 @@ func tracesConfigured() bool {
 		}
 	}
 	return false
+}
+
+// sdkDisabled reports whether OTEL_SDK_DISABLED turns the SDK off.
+func sdkDisabled() bool {
+	v, err := strconv.ParseBool(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")))
+	return err == nil && v
 }
 
 // Shutdown flushes and stops the providers. It is safe to call more than once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -24,10 +25,14 @@ const (
 )
 
 // Attribute keys fnmesh adds beyond the semantic conventions.
-var (
-	attrAttempt = attribute.Key("messaging.nats.delivery.attempt")
-	attrOutcome = attribute.Key("fnmesh.outcome")
-	attrFunc    = attribute.Key("function")
+const (
+	attrAttempt attribute.Key = "messaging.nats.delivery.attempt"
+	attrOutcome attribute.Key = "fnmesh.outcome"
+	attrTrigger attribute.Key = "fnmesh.trigger"
+	attrTick    attribute.Key = "fnmesh.cron.tick"
+	// Labels of the metrics (plain Prometheus label names).
+	attrFunc      attribute.Key = "function"
+	metricOutcome attribute.Key = "outcome"
 )
 
 // BeforePublish is a broker publish hook: it starts a producer span for the
@@ -64,7 +69,7 @@ func (t *Telemetry) BeforePublish(ctx context.Context, e *event.Event, msg *nats
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
 		}
-		t.Metrics.Published.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(outcome)))
+		t.Metrics.Published.Add(ctx, 1, metric.WithAttributes(metricOutcome.String(outcome)))
 		span.End()
 	}
 }
@@ -105,7 +110,7 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
 		}
-		set := metric.WithAttributes(fnAttr, attrOutcome.String(outcome))
+		set := metric.WithAttributes(fnAttr, metricOutcome.String(outcome))
 		t.Metrics.Processed.Add(ctx, 1, set)
 		if outcome != "filtered" {
 			t.Metrics.HandlerDuration.Record(ctx, time.Since(start).Seconds(), set)
@@ -115,8 +120,11 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 }
 
 // HTTP wraps the trigger server: each request continues the caller's trace
-// (traceparent header) in a server span named after the matched route, and
-// is counted in fnmesh.ingest.duration.
+// (traceparent header) in a server span named "<method> <route>" after the
+// http.ServeMux pattern that matched (method and host left out, as
+// http.route wants), and is counted in fnmesh.ingest.duration. The pattern
+// is read from the request passed on, so next must be the ServeMux itself
+// or pass that request through unchanged.
 func (t *Telemetry) HTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
@@ -125,25 +133,58 @@ func (t *Telemetry) HTTP(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		r = r.WithContext(ctx)
+		defer func() {
+			// Deferred so that a panicking handler (recovered by net/http)
+			// still ends its span.
+			route := routeOf(r.Pattern)
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPResponseStatusCode(sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
+			span.End()
+			t.Metrics.IngestDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
+				semconv.HTTPRoute(route), attribute.String("status", strconv.Itoa(sw.status))))
+		}()
 		next.ServeHTTP(sw, r)
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
-		span.SetName(r.Method + " " + route)
-		span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPResponseStatusCode(sw.status))
-		if sw.status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(sw.status))
+	})
+}
+
+// routeOf turns a ServeMux pattern ("[METHOD ][HOST]/PATH") into the
+// http.route of a request: the path template alone. A request no pattern
+// matched is "unmatched".
+func routeOf(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if i := strings.IndexAny(pattern, " \t"); i >= 0 {
+		pattern = strings.TrimLeft(pattern[i:], " \t")
+	}
+	if i := strings.IndexByte(pattern, '/'); i > 0 {
+		pattern = pattern[i:]
+	}
+	return pattern
+}
+
+// StartTick starts the root span of one cron tick, "cron <trigger>": the
+// producer span of the tick's event becomes its child, so every tick is a
+// trace of its own. end is called once with the result of storing the
+// tick's event.
+func (t *Telemetry) StartTick(ctx context.Context, trigger string, tick time.Time) (context.Context, func(error)) {
+	ctx, span := t.Tracer.Start(ctx, "cron "+trigger, trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attrTrigger.String(trigger), attrTick.String(tick.UTC().Format(time.RFC3339))))
+	return ctx, func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
 		}
 		span.End()
-		t.Metrics.IngestDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
-			semconv.HTTPRoute(route), attribute.String("status", strconv.Itoa(sw.status))))
-	})
+	}
 }
 
 // CountReceived increments fnmesh.events.received for a trigger.
 func (t *Telemetry) CountReceived(ctx context.Context, trigger, outcome string, n int) {
-	t.Metrics.Received.Add(ctx, int64(n), metric.WithAttributes(attribute.String("trigger", trigger), attrOutcome.String(outcome)))
+	t.Metrics.Received.Add(ctx, int64(n), metric.WithAttributes(attribute.String("trigger", trigger), metricOutcome.String(outcome)))
 }
 
 type statusWriter struct {
