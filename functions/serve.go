@@ -61,8 +61,8 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 	}
 	log := sc.log
 	if log == nil {
-		if log, err = newLogger(os.Stderr, env.LogLevel, env.LogFormat); err != nil {
-			return fmt.Errorf("functions: %w", err)
+		if log, err = telemetry.NewLogger(os.Stderr, env.LogLevel, env.LogFormat); err != nil {
+			return fmt.Errorf("functions: environment: %w", err)
 		}
 	}
 	name := sc.function

@@ -1,15 +1,10 @@
 package functions
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fnmesh/fnmesh/broker"
 )
@@ -49,43 +44,4 @@ func readServeEnv() (serveEnv, error) {
 		return env, fmt.Errorf("environment: FNMESH_SHUTDOWN_TIMEOUT %s: must be positive", env.ShutdownTimeout)
 	}
 	return env, nil
-}
-
-// newLogger builds the process logger from FNMESH_LOG_LEVEL and
-// FNMESH_LOG_FORMAT.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("environment: FNMESH_LOG_LEVEL %q: must be debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	var h slog.Handler
-	switch strings.ToLower(format) {
-	case "", "text":
-		h = slog.NewTextHandler(w, opts)
-	case "json":
-		h = slog.NewJSONHandler(w, opts)
-	default:
-		return nil, fmt.Errorf("environment: FNMESH_LOG_FORMAT %q: must be text or json", format)
-	}
-	return slog.New(traceHandler{h}), nil
-}
-
-// traceHandler adds trace_id and span_id to records logged with a context
-// that carries a span.
-type traceHandler struct{ slog.Handler }
-
-func (t traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
-	}
-	return t.Handler.Handle(ctx, r)
-}
-
-func (t traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return traceHandler{t.Handler.WithAttrs(as)}
-}
-
-func (t traceHandler) WithGroup(name string) slog.Handler {
-	return traceHandler{t.Handler.WithGroup(name)}
 }
