@@ -12,11 +12,14 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func TestSlowHandlerIsNotRedelivered(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	var o outcomes
 	rec := &recorder{fn: func(ctx context.Context, _ event.Event, _ int) ([]event.Event, error) {
@@ -52,6 +55,7 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 }
 
 func TestConcurrencyBound(t *testing.T) {
+	t.Parallel()
 	for _, c := range []int{1, 3, 8} {
 		t.Run(fmt.Sprintf("concurrency=%d", c), func(t *testing.T) {
 			env := newEnv(t)
@@ -80,6 +84,7 @@ func TestConcurrencyBound(t *testing.T) {
 }
 
 func TestFiltersRouteMixedStream(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	events := []*event.Event{
 		testEvent("e1", "com.example.order.created", "/shop/api", "tenant", "acme"),
@@ -148,6 +153,7 @@ func TestFiltersRouteMixedStream(t *testing.T) {
 }
 
 func TestQueueGroupHandlesEachOnce(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fn := fnDecl("shared", func(f *config.Function) { f.Concurrency = 4 })
 	recs := []*recorder{{}, {}, {}}
@@ -187,6 +193,7 @@ func TestQueueGroupHandlesEachOnce(t *testing.T) {
 }
 
 func TestDrainFinishesInHandEvents(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	fn := fnDecl("drain", func(f *config.Function) { f.Concurrency = 4; f.AckWait = config.Duration(30 * time.Second) })
 	var finished atomic.Int32
@@ -231,6 +238,7 @@ func TestDrainFinishesInHandEvents(t *testing.T) {
 }
 
 func TestDrainTimeoutReleasesEvents(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	// The ack wait is long: only a NAK at shutdown gets the events to the
 	// next replica within the test's time.
@@ -261,6 +269,7 @@ func TestDrainTimeoutReleasesEvents(t *testing.T) {
 }
 
 func TestReturnedEventsArePublished(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	emit := &recorder{fn: func(_ context.Context, e event.Event, _ int) ([]event.Event, error) {
 		out := event.New()
@@ -304,5 +313,25 @@ func TestReturnedEventsArePublished(t *testing.T) {
 		if _, err := uuid.Parse(e.ID()); err != nil {
 			t.Errorf("output id %q is not a UUID: %v", e.ID(), err)
 		}
+	}
+}
+
+func TestConsumerRecreatedAfterDeletion(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	rec := &recorder{}
+	fn := fnDecl("phoenix")
+	r := env.start(t, fn, rec, Options{})
+	js, err := jetstream.New(brokertest.Conn(t, env.srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteConsumer(context.Background(), "EVENTS", fn.Name); err != nil {
+		t.Fatal(err)
+	}
+	env.publish(t, testEvent("ph-1", "com.example.x", "/test"))
+	waitFor(t, 15*time.Second, "the event after the consumer was re-created", func() bool { return rec.count() == 1 })
+	if !r.w.Ready() {
+		t.Error("not ready after the consumer was re-created")
 	}
 }

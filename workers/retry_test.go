@@ -23,6 +23,7 @@ import (
 const gapTolerance = 1500 * time.Millisecond
 
 func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	const typ = "com.example.order.created"
 	fn := fnDecl("always-fails", func(f *config.Function) {
@@ -132,6 +133,7 @@ func assertSameEvent(t *testing.T, want, got *event.Event, extra ...string) {
 }
 
 func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
 		return nil, fmt.Errorf("handler: %w", permErr{fmt.Errorf("order total is negative")})
@@ -151,6 +153,7 @@ func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
 }
 
 func TestRetryAfterSetsTheDelay(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	rec := &recorder{fn: func(_ context.Context, _ event.Event, n int) ([]event.Event, error) {
 		if n == 1 {
@@ -172,6 +175,7 @@ func TestRetryAfterSetsTheDelay(t *testing.T) {
 }
 
 func TestPanicIsRetried(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	var o outcomes
 	rec := &recorder{fn: func(_ context.Context, _ event.Event, n int) ([]event.Event, error) {
@@ -193,6 +197,7 @@ func TestPanicIsRetried(t *testing.T) {
 }
 
 func TestDeadLetterOffTerminates(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	off, zero := false, 0
 	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) { return nil, errBoom }}
@@ -214,6 +219,7 @@ func TestDeadLetterOffTerminates(t *testing.T) {
 // margin the handler still runs and a failure dead-letters at once; past it
 // the event is dead-lettered without calling the handler.
 func TestAttemptsPastTheLast(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		naks      int
 		wantCalls int
@@ -260,6 +266,7 @@ func TestAttemptsPastTheLast(t *testing.T) {
 }
 
 func TestUndecodableMessageIsDeadLettered(t *testing.T) {
+	t.Parallel()
 	env := newEnv(t)
 	var o outcomes
 	rec := &recorder{}
