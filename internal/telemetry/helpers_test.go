@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	dto "github.com/prometheus/client_model/go"
@@ -88,4 +89,13 @@ func sampleValue(fams map[string]*dto.MetricFamily, name string, labels ...strin
 		}
 	}
 	return sum
+}
+
+func mustTime(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

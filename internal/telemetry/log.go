@@ -15,7 +15,7 @@ import (
 func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("telemetry: log level %q: must be debug, info, warn or error", level)
+		return nil, fmt.Errorf("FNMESH_LOG_LEVEL %q: must be debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	var h slog.Handler
@@ -25,13 +25,15 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "json":
 		h = slog.NewJSONHandler(w, opts)
 	default:
-		return nil, fmt.Errorf("telemetry: log format %q: must be text or json", format)
+		return nil, fmt.Errorf("FNMESH_LOG_FORMAT %q: must be text or json", format)
 	}
 	return slog.New(TraceHandler{h}), nil
 }
 
 // TraceHandler adds trace_id and span_id attributes to records logged with a
-// context that carries a valid span.
+// context that carries a valid span (use the *Context logging methods, or
+// Log and LogAttrs, with the handler's ctx). Like every attribute of a
+// record, they land inside the innermost group opened with WithGroup.
 type TraceHandler struct{ slog.Handler }
 
 // Handle implements slog.Handler.
