@@ -140,7 +140,7 @@ func runIngest(ctx context.Context, e *env, cfg Config) (Result, error) {
 		t   time.Duration
 		lat *samples
 	}{{&res.FnMesh, fnN, fnT, &fnLat}, {&res.Baseline, baseN, baseT, &baseLat}} {
-		s.m.Count, s.m.Seconds, s.m.Rate = s.n, elapsed(s.t), perSecond(s.n, s.t)
+		s.m.setRate(s.n, s.t)
 		s.m.setLatency(s.lat)
 	}
 	return res, nil

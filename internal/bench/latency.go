@@ -154,8 +154,7 @@ func paced(ctx context.Context, cfg Config, label string, handled *counter, m *M
 	if err := handled.wait(ctx, label, stallTimeout, prog); err != nil {
 		return err
 	}
-	m.Count, m.Seconds = total, elapsed(published)
-	m.Rate = perSecond(total, published)
+	m.setRate(total, published)
 	m.setLatency(lat)
 	return nil
 }

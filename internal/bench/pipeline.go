@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -21,12 +22,13 @@ const stallTimeout = 30 * time.Second
 // runPipeline publishes then consumes Count events on each side.
 func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 	res := Result{
-		Scenario: Pipeline,
-		FnMesh:   Measure{Name: "fnmesh (broker.Publish, workers)"},
-		Baseline: Measure{Name: "nats.go (js.Publish, Consume+Ack)"},
+		Scenario:          Pipeline,
+		FnMesh:            Measure{Name: "fnmesh (broker.Publish, workers)"},
+		Baseline:          Measure{Name: "nats.go (js.Publish, Consume+Ack)"},
+		BaselineConfirmed: &Measure{Name: "nats.go (Consume+DoubleAck)"},
 	}
 	err := doLabelled(ctx, "baseline", func(ctx context.Context) error {
-		return pipelineRaw(ctx, e, cfg, &res.Baseline)
+		return pipelineRaw(ctx, e, cfg, &res.Baseline, res.BaselineConfirmed)
 	})
 	if err != nil {
 		return res, fmt.Errorf("pipeline baseline: %w", err)
@@ -42,7 +44,10 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 
 // pipelineRaw is the baseline: js.Publish with PubAck, then Replicas
 // connections consuming one durable pull consumer with Consume and Ack.
-func pipelineRaw(ctx context.Context, e *env, cfg Config, m *Measure) error {
+// The same events are then consumed again through a second consumer with
+// the guarantee fnmesh gives, a confirmed ack (DoubleAck) with
+// Concurrency acks in flight per connection, into confirmed.
+func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure) error {
 	stream, subject, err := e.rawStream(ctx, "pipeline")
 	if err != nil {
 		return err
@@ -66,27 +71,58 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	if err != nil {
 		return err
 	}
-	m.PublishRate = perSecond(int64(cfg.Count), took)
+	m.PublishRate = round1(perSecond(int64(cfg.Count), took))
 	m.setLatency(&lat)
 
-	prog = startProgress(cfg.Progress, "pipeline baseline: consume", int64(cfg.Count), 0)
-	defer prog.finish()
-	handled := newCounter(int64(cfg.Count))
-	start := time.Now()
-	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, "bench-raw", func(msg jetstream.Msg) {
+	took, err = rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", func(msg jetstream.Msg, done func()) {
 		_ = msg.Ack()
-		handled.add()
+		done()
 	})
 	if err != nil {
 		return err
 	}
-	defer stop()
-	if err := handled.wait(ctx, "baseline consume", stallTimeout, prog); err != nil {
+	m.setRate(int64(cfg.Count), took)
+
+	// One slot per ack in flight on each connection, as a worker's concurrency.
+	slots := make([]chan struct{}, cfg.Replicas)
+	for i := range slots {
+		slots[i] = make(chan struct{}, cfg.Concurrency)
+	}
+	var next atomic.Int64
+	took, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", func(msg jetstream.Msg, done func()) {
+		sem := slots[int(next.Add(1))%len(slots)]
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			if err := msg.DoubleAck(ctx); err == nil {
+				done()
+			}
+		}()
+	})
+	if err != nil {
 		return err
 	}
-	took = time.Since(start)
-	m.Count, m.Seconds, m.Rate = int64(cfg.Count), elapsed(took), perSecond(int64(cfg.Count), took)
+	confirmed.setRate(int64(cfg.Count), took)
 	return nil
+}
+
+// rawConsume consumes the Count events of stream with a new durable
+// consumer from Replicas connections; handle calls done once per event
+// settled. It returns the time from creating the consumer to the last done.
+func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, handle func(msg jetstream.Msg, done func())) (time.Duration, error) {
+	prog := startProgress(cfg.Progress, label, int64(cfg.Count), 0)
+	defer prog.finish()
+	handled := newCounter(int64(cfg.Count))
+	start := time.Now()
+	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, name, func(msg jetstream.Msg) { handle(msg, handled.add) })
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	if err := handled.wait(ctx, label, stallTimeout, prog); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 // rawConsumers creates a durable pull consumer on stream and consumes it
@@ -162,7 +198,7 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	if err != nil {
 		return err
 	}
-	m.PublishRate = perSecond(int64(cfg.Count), took)
+	m.PublishRate = round1(perSecond(int64(cfg.Count), took))
 	m.setLatency(&lat)
 
 	prog = startProgress(cfg.Progress, "pipeline fnmesh: consume", int64(cfg.Count), 0)
@@ -185,8 +221,7 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	if err := handled.wait(ctx, "fnmesh consume", stallTimeout, prog); err != nil {
 		return err
 	}
-	took = time.Since(start)
-	m.Count, m.Seconds, m.Rate = int64(cfg.Count), elapsed(took), perSecond(int64(cfg.Count), took)
+	m.setRate(int64(cfg.Count), time.Since(start))
 	return nil
 }
 
@@ -218,7 +253,9 @@ var noop workers.Handler = handlerFunc(func(context.Context, event.Event) ([]eve
 // handlerFunc adapts a function to workers.Handler.
 type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
 
-func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return f(ctx, e) }
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) {
+	return f(ctx, e)
+}
 
 // runWorkers starts n workers of fn, each with its own connection, and
 // returns once all of them are ready. stop cancels them and waits for

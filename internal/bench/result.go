@@ -20,8 +20,14 @@ type Result struct {
 	// FnMesh is the measured side, Baseline the plain nats.go side.
 	FnMesh   Measure `json:"fnmesh"`
 	Baseline Measure `json:"baseline"`
+	// BaselineConfirmed is the pipeline baseline with fnmesh's guarantee:
+	// every ack confirmed by the server (DoubleAck), Concurrency in flight
+	// per connection (consume figures only: the events are the baseline's).
+	BaselineConfirmed *Measure `json:"baseline_confirmed,omitempty"`
 	// Ratio is FnMesh.Rate / Baseline.Rate (higher is better for fnmesh).
 	Ratio float64 `json:"ratio"`
+	// RatioConfirmed is FnMesh.Rate / BaselineConfirmed.Rate.
+	RatioConfirmed float64 `json:"ratio_confirmed,omitempty"`
 	// P50DeltaMs is FnMesh.P50Ms - Baseline.P50Ms and P99Ratio is
 	// FnMesh.P99Ms / Baseline.P99Ms (latency scenario).
 	P50DeltaMs float64 `json:"p50_delta_ms,omitempty"`
@@ -66,15 +72,23 @@ type Measure struct {
 	MaxMs float64 `json:"max_ms"`
 }
 
-// setLatency copies the percentiles of s into m.
+// setLatency copies the percentiles of s into m, to the microsecond.
 func (m *Measure) setLatency(s *samples) {
 	p := s.percentiles()
-	m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs = p.p50, p.p90, p.p99, p.max
+	m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs = round3(p.p50), round3(p.p90), round3(p.p99), round3(p.max)
+}
+
+// setRate sets Count, Seconds and Rate from n events in d.
+func (m *Measure) setRate(n int64, d time.Duration) {
+	m.Count, m.Seconds, m.Rate = n, round3(d.Seconds()), round1(perSecond(n, d))
 }
 
 // finish computes the ratios from the two sides.
 func (r *Result) finish() {
 	r.Ratio = ratio(r.FnMesh.Rate, r.Baseline.Rate)
+	if r.BaselineConfirmed != nil {
+		r.RatioConfirmed = ratio(r.FnMesh.Rate, r.BaselineConfirmed.Rate)
+	}
 	if r.Scenario == Latency {
 		r.P50DeltaMs = round3(r.FnMesh.P50Ms - r.Baseline.P50Ms)
 		r.P99Ratio = ratio(r.FnMesh.P99Ms, r.Baseline.P99Ms)
@@ -90,6 +104,8 @@ func ratio(a, b float64) float64 {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
 // WriteText writes r as a short report with a table.
 func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
@@ -103,17 +119,32 @@ func (r *Result) WriteText(w io.Writer) error {
 		head += "\tpublish/s"
 	}
 	fmt.Fprintln(tw, head+"\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
-	for _, m := range []Measure{r.Baseline, r.FnMesh} {
-		row := m.Name + "\t" + formatRate(m.Rate)
+	rows := []Measure{r.Baseline}
+	if r.BaselineConfirmed != nil {
+		rows = append(rows, *r.BaselineConfirmed)
+	}
+	rows = append(rows, r.FnMesh)
+	width := 0
+	for _, m := range rows {
+		width = max(width, len(m.Name))
+	}
+	for _, m := range rows {
+		row := m.Name + strings.Repeat(" ", width-len(m.Name)) + "\t" + formatRate(m.Rate)
 		if pub {
-			row += "\t" + formatRate(m.PublishRate)
+			row += "\t" + orDash(formatRate(m.PublishRate), m.PublishRate)
 		}
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", row, m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs)
+		for _, v := range []float64{m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs} {
+			row += "\t" + orDash(fmt.Sprintf("%.3f", v), v)
+		}
+		fmt.Fprintln(tw, row+"\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(&b, "\nratio fnmesh/baseline: %.2fx", r.Ratio)
+	if r.BaselineConfirmed != nil {
+		fmt.Fprintf(&b, "   fnmesh/confirmed acks: %.2fx", r.RatioConfirmed)
+	}
 	if r.Scenario == Latency {
 		fmt.Fprintf(&b, "   p50 delta: %+.3f ms   p99 ratio: %.2fx", r.P50DeltaMs, r.P99Ratio)
 	}
@@ -142,6 +173,14 @@ func (r *Result) describe() string {
 		return fmt.Sprintf("bursts of %d events, %s of work each, concurrency %d, up to %d replicas, %s broker",
 			p.Count, p.Work, p.Concurrency, p.Replicas, p.Broker)
 	}
+}
+
+// orDash is s, or "-" when v is zero (not measured).
+func orDash(s string, v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return s
 }
 
 // formatRate writes a rate with thousands separators.
@@ -176,6 +215,3 @@ func params(scenario string, cfg Config) Params {
 	}
 	return p
 }
-
-// elapsed is d in seconds, rounded to the millisecond.
-func elapsed(d time.Duration) float64 { return round3(d.Seconds()) }

@@ -71,14 +71,10 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 	}
 	res.Scale = &rep
 	n := int64(rep.Events)
-	res.FnMesh = Measure{
-		Name:  fmt.Sprintf("scaled drain (1 -> up to %d replicas)", cfg.Replicas),
-		Count: n, Seconds: elapsed(rep.DrainScaled), Rate: perSecond(n, rep.DrainScaled),
-	}
-	res.Baseline = Measure{
-		Name:  "one fixed replica",
-		Count: n, Seconds: elapsed(rep.DrainSingle), Rate: perSecond(n, rep.DrainSingle),
-	}
+	res.FnMesh = Measure{Name: fmt.Sprintf("scaled drain (1 -> up to %d replicas)", cfg.Replicas)}
+	res.FnMesh.setRate(n, rep.DrainScaled)
+	res.Baseline = Measure{Name: "one fixed replica"}
+	res.Baseline.setRate(n, rep.DrainSingle)
 	return res, nil
 }
 
