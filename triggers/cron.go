@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -49,6 +50,9 @@ type CronOptions struct {
 	Clock Clock
 	// Logger receives ticks, skipped runs and publish failures; nil discards.
 	Logger *slog.Logger
+	// Observer starts a root span for each tick and counts the tick's
+	// event once stored or given up on; nil observes nothing.
+	Observer Observer
 }
 
 // Cron is a cron trigger: it emits one event per tick of its schedule. The
@@ -69,6 +73,7 @@ type Cron struct {
 	state       cronState
 	clock       Clock
 	log         *slog.Logger
+	obs         Observer
 	maxSleep    time.Duration
 	running     atomic.Bool
 }
@@ -116,6 +121,7 @@ func NewCron(cfg config.Trigger, pub EventPublisher, opts CronOptions) (*Cron, e
 		state:      cronState{kv: opts.State, key: cfg.Name},
 		clock:      opts.Clock,
 		log:        orDiscard(opts.Logger).With("trigger", cfg.Name),
+		obs:        opts.Observer,
 		maxSleep:   maxSleep,
 	}
 	switch c.MissedRuns {
@@ -266,11 +272,23 @@ func lastTicks(s schedule, from, to time.Time, n int) []time.Time {
 // stored, the next tick is due or ctx ends, and records the tick once
 // stored.
 func (c *Cron) fire(ctx context.Context, tick time.Time) {
+	var (
+		ack broker.Ack
+		err error
+	)
+	if c.obs != nil {
+		var end func(error)
+		ctx, end = c.obs.StartTick(ctx, c.name, tick)
+		defer func() {
+			c.obs.CountReceived(ctx, c.name, publishOutcome(ack, err), 1)
+			end(err)
+		}()
+	}
 	e := c.event(tick)
 	giveUp := c.sched.Next(tick)
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
-		ack, err := c.pub.Publish(ctx, e)
+		ack, err = c.pub.Publish(ctx, e)
 		if err == nil {
 			c.log.Debug("tick stored", "tick", tick, "id", e.ID(), "duplicate", ack.Duplicate)
 			if err := c.state.save(ctx, tick); err != nil {

@@ -28,6 +28,9 @@ type MuxDeps struct {
 	Clock Clock
 	// Logger is passed to every trigger; nil discards.
 	Logger *slog.Logger
+	// Observer counts the events arriving at each trigger and starts the
+	// span of each cron tick; nil observes nothing.
+	Observer Observer
 }
 
 // Mux is the HTTP side of a mesh's triggers: the CloudEvents endpoint at
@@ -69,27 +72,29 @@ func NewMux(m *config.Mesh, pub EventPublisher, deps MuxDeps) (*Mux, error) {
 	if ingestPath == "" {
 		ingestPath = config.DefaultIngestPath
 	}
-	errs = append(errs, mx.mount("ingest.path", ingestPath, NewIngest(pub, ic)))
+	ipub, counted := observed(deps.Observer, IngestTriggerName, pub)
+	errs = append(errs, mx.mount("ingest.path", ingestPath, counted(NewIngest(ipub, ic))))
 
 	maxBody := m.Ingest.MaxBodyBytes
 	for _, t := range m.Triggers {
+		tpub, counted := observed(deps.Observer, t.Name, pub)
 		switch {
 		case t.HTTP != nil:
-			rt, err := NewRoute(t, pub, RouteOptions{MaxBodyBytes: maxBody, Replies: deps.Replies, Validator: deps.Validator, Logger: log})
+			rt, err := NewRoute(t, tpub, RouteOptions{MaxBodyBytes: maxBody, Replies: deps.Replies, Validator: deps.Validator, Logger: log})
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", t.Name), t.HTTP.Path, rt))
+			errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", t.Name), t.HTTP.Path, counted(rt)))
 		case t.Webhook != nil:
-			h, err := NewHook(t, pub, deps.WebhookIDs, HookOptions{MaxBodyBytes: maxBody, Logger: log})
+			h, err := NewHook(t, tpub, deps.WebhookIDs, HookOptions{MaxBodyBytes: maxBody, Logger: log})
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", t.Name), t.Webhook.Path, h))
+			errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", t.Name), t.Webhook.Path, counted(h)))
 		case t.Cron != nil:
-			c, err := NewCron(t, pub, CronOptions{State: deps.CronState, Clock: deps.Clock, Logger: log})
+			c, err := NewCron(t, pub, CronOptions{State: deps.CronState, Clock: deps.Clock, Logger: log, Observer: deps.Observer})
 			if err != nil {
 				errs = append(errs, err)
 				continue
