@@ -84,7 +84,7 @@ func (ms *mesh) triggers(ctx context.Context, m *config.Mesh, token string) (*tr
 	if token != "" {
 		m.Ingest.TokenRef = &config.SecretRef{Value: token}
 	}
-	deps := triggers.MuxDeps{Logger: ms.log}
+	deps := triggers.MuxDeps{Logger: ms.log, Observer: ms.tel}
 	var hooks, crons, replies bool
 	for _, t := range m.Triggers {
 		hooks = hooks || t.Webhook != nil
