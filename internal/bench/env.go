@@ -40,14 +40,14 @@ type env struct {
 
 // openEnv starts the embedded server (cfg.NATS.URL empty) or connects to
 // the external one.
-func openEnv(ctx context.Context, cfg Config) (e *env, err error) {
+func openEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var rnd [3]byte
 	_, _ = rand.Read(rnd[:])
-	e = &env{cfg: cfg, log: log, url: cfg.NATS.URL, id: hex.EncodeToString(rnd[:])}
+	e := &env{cfg: cfg, log: log, url: cfg.NATS.URL, id: hex.EncodeToString(rnd[:])}
 	defer func() {
 		if err != nil {
 			_ = e.close(context.WithoutCancel(ctx))

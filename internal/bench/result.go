@@ -114,11 +114,15 @@ func (r *Result) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
 	unit := map[string]string{Ingest: "req/s", Pipeline: "events/s", Latency: "events/s", Scale: "events/s"}[r.Scenario]
 	pub := r.Scenario == Pipeline
+	lat := r.Scenario != Scale
 	head := "\t" + unit
 	if pub {
 		head += "\tpublish/s"
 	}
-	fmt.Fprintln(tw, head+"\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
+	if lat {
+		head += "\tp50 ms\tp90 ms\tp99 ms\tmax ms"
+	}
+	fmt.Fprintln(tw, head+"\t")
 	rows := []Measure{r.Baseline}
 	if r.BaselineConfirmed != nil {
 		rows = append(rows, *r.BaselineConfirmed)
@@ -134,7 +138,9 @@ func (r *Result) WriteText(w io.Writer) error {
 			row += "\t" + orDash(formatRate(m.PublishRate), m.PublishRate)
 		}
 		for _, v := range []float64{m.P50Ms, m.P90Ms, m.P99Ms, m.MaxMs} {
-			row += "\t" + orDash(fmt.Sprintf("%.3f", v), v)
+			if lat {
+				row += "\t" + orDash(fmt.Sprintf("%.3f", v), v)
+			}
 		}
 		fmt.Fprintln(tw, row+"\t")
 	}
