@@ -37,9 +37,9 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 		log = slog.New(slog.DiscardHandler)
 	}
 	name, file, replica := getenv("FNMESH_FUNCTION"), getenv("FNMESH_FILE"), getenv("FNMESH_REPLICA")
-	for k, v := range map[string]string{"FNMESH_FUNCTION": name, "FNMESH_FILE": file} {
-		if v == "" {
-			return fmt.Errorf("%w: %s: must be set", ErrWorkerEnv, k)
+	for _, kv := range [][2]string{{"FNMESH_FUNCTION", name}, {"FNMESH_FILE", file}} {
+		if kv[1] == "" {
+			return fmt.Errorf("%w: %s: must be set", ErrWorkerEnv, kv[0])
 		}
 	}
 	var work time.Duration
