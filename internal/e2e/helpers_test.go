@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+// mesh is a running piece of fnmesh: a real embedded broker with the
+// default streams and one Telemetry shared by every component, as in
+// `fnmesh up` (trigger side) and a worker process (function side).
+type mesh struct {
+	srv *broker.Embedded
+	m   *config.Mesh
+	tel *telemetry.Telemetry
+	rec *tracetest.SpanRecorder // nil when tp is not a recorder
+
+	mu      sync.Mutex
+	running []func() // stop functions of the workers started
+}
+
+// newMesh starts a broker and builds the telemetry from tp (a span
+// recorder when nil). Metrics are served by tel.MetricsHandler.
+func newMesh(t testing.TB, tp trace.TracerProvider) *mesh {
+	t.Helper()
+	ms := &mesh{srv: brokertest.Server(t, ""), m: brokertest.Mesh()}
+	if tp == nil {
+		ms.rec = tracetest.NewSpanRecorder()
+		sdk := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(ms.rec))
+		t.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
+		tp = sdk
+	}
+	tel, err := telemetry.NewForTest(tp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms.tel = tel
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	brokertest.Client(t, ms.srv, ms.m) // creates the streams
+	// Stop every worker at once (each drain waits for its last pull to
+	// expire) before the server stops.
+	t.Cleanup(func() {
+		ms.mu.Lock()
+		defer ms.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, stop := range ms.running {
+			wg.Go(stop)
+		}
+		wg.Wait()
+	})
+	return ms
+}
+
+// client is a broker client on its own connection with the publish hook,
+// as each process has.
+func (ms *mesh) client(t testing.TB) *broker.Client {
+	t.Helper()
+	c, err := broker.New(brokertest.Conn(t, ms.srv), ms.m.SubjectPrefix,
+		broker.WithHooks(broker.PublishHooks{Before: ms.tel.BeforePublish}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// function declares a function with fast retry settings that takes the
+// events of type typ.
+func function(name, typ string, retry int, mod ...func(*config.Function)) *config.Function {
+	fn := &config.Function{
+		Name:     name,
+		Filters:  []config.Filter{{Exact: map[string]string{"type": typ}}},
+		Run:      config.Run{Command: []string{"unused"}},
+		AckWait:  config.Duration(5 * time.Second),
+		Delivery: config.Delivery{Retry: &retry, BackoffDelay: config.Duration(50 * time.Millisecond)},
+	}
+	for _, f := range mod {
+		f(fn)
+	}
+	return fn
+}
+
+// startWorker runs a worker of fn with the telemetry's delivery hook on
+// its own connection until the test ends, and waits until it is ready.
+func (ms *mesh) startWorker(t testing.TB, fn *config.Function, h workers.Handler) {
+	t.Helper()
+	w, err := workers.New(ms.client(t), ms.m, fn, h, workers.Options{
+		Hooks:           workers.Hooks{Deliver: ms.tel.Deliver},
+		ShutdownTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("workers.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil {
+			t.Errorf("worker %s: %v", fn.Name, err)
+		}
+	}()
+	ms.mu.Lock()
+	ms.running = append(ms.running, func() { cancel(); <-done })
+	ms.mu.Unlock()
+	waitFor(t, 10*time.Second, "worker "+fn.Name+" ready", w.Ready)
+}
+
+// handlerFunc adapts a function to workers.Handler.
+type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
+
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) {
+	return f(ctx, e)
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// newEvent is a valid event.
+func newEvent(id, typ string) *event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetSource("/shop/api")
+	e.SetType(typ)
+	_ = e.SetData("application/json", map[string]int{"order": 42})
+	return &e
+}
+
+// postBinary POSTs an event in CloudEvents binary mode and returns the status.
+func postBinary(t testing.TB, url, id, typ string, hdr http.Header) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"order":42}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = hdr.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Ce-Specversion", "1.0")
+	req.Header.Set("Ce-Id", id)
+	req.Header.Set("Ce-Source", "/shop/api")
+	req.Header.Set("Ce-Type", typ)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// scrape GETs /metrics from h and parses the text exposition.
+func scrape(t testing.TB, h http.Handler) map[string]*dto.MetricFamily {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// sampleValue sums the samples of family name whose labels include
+// labels (name, value pairs): counter and gauge values, histogram counts.
+func sampleValue(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	var sum float64
+	for _, m := range fams[name].GetMetric() {
+		have := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			have[lp.GetName()] = lp.GetValue()
+		}
+		match := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			sum += m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
+}
