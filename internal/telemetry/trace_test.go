@@ -281,3 +281,15 @@ func TestStartTickIsARootSpan(t *testing.T) {
 	}
 	checkAttrs(t, tick, map[attribute.Key]string{"fnmesh.trigger": "nightly", "fnmesh.cron.tick": "2026-03-29T02:00:00Z"})
 }
+
+func TestDeliverPrefersTheHopOverTheStartingTrace(t *testing.T) {
+	tel, rec := recorded(t)
+	h := nats.Header{}
+	h.Set("traceparent", traceparentOf(remoteParent(t)))
+	h.Set("ce-traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	_, done := tel.Deliver(context.Background(), "fulfil", h, testEvent("e-1"), 1)
+	done("ok", nil)
+	if p := rec.Ended()[0].Parent(); p.SpanID() != remoteParent(t).SpanID() {
+		t.Errorf("parent %s, want the producer span of the hop (traceparent header) %s", p.SpanID(), remoteParent(t).SpanID())
+	}
+}
