@@ -187,7 +187,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 		return fmt.Errorf("http: listen %s: %w", g.env.HTTPAddr, err)
 	}
 	mux.Handle("GET /metrics", ms.tel.MetricsHandler)
-	srv := &http.Server{Handler: ms.tel.HTTP(mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: ms.tel.HTTP(mux, "GET /metrics", "GET /livez", "GET /readyz", "GET /status"), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

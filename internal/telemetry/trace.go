@@ -125,8 +125,20 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 // http.route wants), and is counted in fnmesh.ingest.duration. The pattern
 // is read from the request passed on, so next must be the ServeMux itself
 // or pass that request through unchanged.
-func (t *Telemetry) HTTP(next http.Handler) http.Handler {
+//
+// Requests matching one of untraced ("METHOD /path", exact path, such as
+// "GET /metrics" or "GET /livez") are served without span or metric, so
+// scrapes and probes do not flood the traces.
+func (t *Telemetry) HTTP(next http.Handler, untraced ...string) http.Handler {
+	skip := make(map[string]bool, len(untraced))
+	for _, u := range untraced {
+		skip[u] = true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(skip) > 0 && skip[r.Method+" "+r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -291,5 +292,24 @@ func TestDeliverPrefersTheHopOverTheStartingTrace(t *testing.T) {
 	done("ok", nil)
 	if p := rec.Ended()[0].Parent(); p.SpanID() != remoteParent(t).SpanID() {
 		t.Errorf("parent %s, want the producer span of the hop (traceparent header) %s", p.SpanID(), remoteParent(t).SpanID())
+	}
+}
+
+func TestHTTPLeavesUntracedRequestsAlone(t *testing.T) {
+	tel, rec := recorded(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {})
+	mux.HandleFunc("POST /metrics", func(w http.ResponseWriter, _ *http.Request) {})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {})
+	h := tel.HTTP(mux, "GET /metrics", "GET /livez")
+	for _, req := range []struct{ method, path string }{{"GET", "/metrics"}, {"GET", "/livez"}, {"POST", "/metrics"}, {"GET", "/metrics/"}} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(req.method, req.path, nil))
+	}
+	var names []string
+	for _, s := range rec.Ended() {
+		names = append(names, s.Name())
+	}
+	if want := []string{"POST /metrics", "GET unmatched"}; !slices.Equal(names, want) {
+		t.Errorf("spans %q, want %q", names, want)
 	}
 }
