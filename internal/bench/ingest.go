@@ -20,7 +20,7 @@ import (
 // ingestRounds is how many times the two sides alternate; each round
 // measures Duration/ingestRounds per side, so slow drift of the machine
 // affects both alike.
-const ingestRounds = 2
+const ingestRounds = 4
 
 // ingestWarmup is the untimed start of each round (connections, buffers).
 const ingestWarmup = 300 * time.Millisecond
