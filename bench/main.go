@@ -36,9 +36,12 @@ type settings struct {
 	json                           bool
 }
 
-func parseFlags(args []string) (settings, error) {
+// parseFlags reads the command line; usage and flag errors are also
+// written to usage.
+func parseFlags(args []string, usage io.Writer) (settings, error) {
 	var s settings
 	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
+	fs.SetOutput(usage)
 	fs.IntVar(&s.count, "count", 50000, "events per system in the throughput phase")
 	fs.IntVar(&s.size, "size", 256, "payload bytes (at least 8: the latency phase stores a timestamp in it)")
 	fs.IntVar(&s.concurrency, "concurrency", 32, "publishers, and events in flight on the consume side")
@@ -75,7 +78,7 @@ type report struct {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	s, err := parseFlags(args)
+	s, err := parseFlags(args, os.Stderr)
 	if err != nil {
 		return err
 	}

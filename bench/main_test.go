@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -24,7 +26,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseFlags(tt.args)
+			_, err := parseFlags(tt.args, io.Discard)
 			switch {
 			case tt.mention == "" && err != nil:
 				t.Fatalf("parseFlags: %v", err)
@@ -65,4 +67,19 @@ func TestRun(t *testing.T) {
 	if rep.Machine.CPUs <= 0 {
 		t.Errorf("machine %+v", rep.Machine)
 	}
+}
+
+func FuzzParseFlags(f *testing.F) {
+	for _, s := range []string{"", "-count 10", "-size 4", "-duration 1h -rate 7", "-json pipeline", "-count=-1 -nats-url x", "--concurrency 0x10", "-h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		s, err := parseFlags(strings.Fields(line), io.Discard)
+		if err != nil {
+			return
+		}
+		if s.count < 1 || s.size < 8 || s.concurrency < 1 || s.rate < 1 || s.duration < 100*time.Millisecond {
+			t.Fatalf("parseFlags(%q) accepted %+v", line, s)
+		}
+	})
 }

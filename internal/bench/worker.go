@@ -42,13 +42,9 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 			return fmt.Errorf("%w: %s: must be set", ErrWorkerEnv, kv[0])
 		}
 	}
-	var work time.Duration
-	if s := getenv(EnvWork); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 || d > maxWork {
-			return fmt.Errorf("%w: %s %q: must be a Go duration between 0 and %s", ErrWorkerEnv, EnvWork, s, maxWork)
-		}
-		work = d
+	work, err := parseWork(getenv(EnvWork))
+	if err != nil {
+		return err
 	}
 	m, err := config.Load(file)
 	if err != nil {
@@ -76,6 +72,19 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 		return err
 	}
 	return w.Run(ctx)
+}
+
+// parseWork reads EnvWork: empty means no work, else a Go duration
+// between 0 and maxWork. Errors wrap ErrWorkerEnv.
+func parseWork(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > maxWork {
+		return 0, fmt.Errorf("%w: %s %q: must be a Go duration between 0 and %s", ErrWorkerEnv, EnvWork, s, maxWork)
+	}
+	return d, nil
 }
 
 // sleeper is a handler that works for d on each event.

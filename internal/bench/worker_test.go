@@ -36,3 +36,21 @@ func TestServeWorkerEnvironment(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseWork(f *testing.F) {
+	for _, s := range []string{"", "5ms", "0", "-1s", "1m", "1m1ns", "soon", "9999999999h", "1.5µs", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseWork(s)
+		if err != nil {
+			if !errors.Is(err, ErrWorkerEnv) || !strings.Contains(err.Error(), EnvWork) {
+				t.Fatalf("parseWork(%q) = %v: want ErrWorkerEnv naming %s", s, err, EnvWork)
+			}
+			return
+		}
+		if d < 0 || d > maxWork {
+			t.Fatalf("parseWork(%q) = %s: out of [0, %s]", s, d, maxWork)
+		}
+	})
+}
