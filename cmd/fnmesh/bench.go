@@ -27,7 +27,13 @@ interleaved with) the fnmesh run, on the same broker, and prints both and
 their ratio. The broker is an embedded nats-server in a temporary directory
 unless --nats-url names one (its streams are then created for the run and
 deleted after). Flags left unset take the scenario's defaults.`,
-		Args: cobra.NoArgs,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("bench: name a scenario: one of %v", bench.Scenarios())
+			}
+			return fmt.Errorf("bench: scenario %q: %w (one of %v)", args[0], bench.ErrUnknownScenario, bench.Scenarios())
+		},
 	}
 	pf := cmd.PersistentFlags()
 	pf.IntVar(&cfg.Count, "count", 0, "events to publish then consume (pipeline, default 50000) or per burst (scale, default 2000)")
