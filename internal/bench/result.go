@@ -40,13 +40,20 @@ type Result struct {
 
 // Params are the settings of a run, as reported.
 type Params struct {
-	Count       int    `json:"count,omitempty"`
-	Size        int    `json:"size"`
-	Duration    string `json:"duration,omitempty"`
-	Concurrency int    `json:"concurrency"`
-	Replicas    int    `json:"replicas"`
-	Rate        int    `json:"rate,omitempty"`
-	Work        string `json:"work,omitempty"`
+	// Count of events (pipeline, scale).
+	Count int `json:"count,omitempty"`
+	// Size of the payloads in bytes.
+	Size int `json:"size"`
+	// Duration measured per side (ingest, latency), as a Go duration.
+	Duration string `json:"duration,omitempty"`
+	// Concurrency: clients, publishers, events in flight per replica.
+	Concurrency int `json:"concurrency"`
+	// Replicas per side, or the most the scaler may start (scale).
+	Replicas int `json:"replicas"`
+	// Rate of publishing in events per second (latency).
+	Rate int `json:"rate,omitempty"`
+	// Work per event of the scale scenario's handler, as a Go duration.
+	Work string `json:"work,omitempty"`
 	// Broker is "embedded" or "external".
 	Broker string `json:"broker"`
 }
