@@ -24,8 +24,10 @@
 //
 //   - nil: the returned events are published (each gets causationid and
 //     correlationid), and only when all are stored is the input
-//     acknowledged with a confirmed ack (DoubleAck). A failed publish counts
-//     as a handler error.
+//     acknowledged. A failed publish counts as a handler error. The ack is
+//     not confirmed by a round trip: a lost ack means a redelivery after
+//     the ack wait, which at-least-once allows, and confirming every ack
+//     cut throughput by a third.
 //   - retryable error, attempt n <= delivery.retry: NAK with delay
 //     backoff(n) (exponential delay*2^(n-1) or linear delay*n, capped at
 //     backoffMax; an error with RetryAfter() sets the delay, still capped;
@@ -60,9 +62,9 @@
 //     same events again has them de-duplicated by the broker within the
 //     stream's duplicate window; events that carry their own fresh ids are
 //     published twice;
-//   - after the ack was sent, before the server confirmed it: the server
-//     either recorded it (done) or redelivers the event (handled twice);
-//     the worker reports an unconfirmed ack as a retry, never as success;
+//   - after the ack was written, before it reached the server: the server
+//     either recorded it (done) or redelivers the event after the ack wait
+//     (handled twice);
 //   - after a NAK: the event comes back after its backoff, as planned;
 //   - after the dead letter was stored, before the Term: the event is
 //     redelivered after ackWait and dead-lettered again with the same

@@ -153,6 +153,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.log.Error("handlers ignore cancellation; their events will be redelivered after the ack wait")
 		}
 	}
+	// Acks are written without waiting for the server: push them out before
+	// the caller closes the connection.
+	if err := w.c.Conn().FlushTimeout(opTimeout); err != nil && !w.c.Conn().IsClosed() {
+		w.log.Warn("flushing acks on drain; unflushed events will be redelivered after the ack wait", "error", err)
+	}
 	return runErr
 }
 
