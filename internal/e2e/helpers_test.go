@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -70,10 +71,15 @@ func newMesh(t testing.TB, tp trace.TracerProvider) *mesh {
 }
 
 // client is a broker client on its own connection with the publish hook,
-// as each process has.
+// as each process has. The connection is closed when the test ends.
 func (ms *mesh) client(t testing.TB) *broker.Client {
 	t.Helper()
-	c, err := broker.New(brokertest.Conn(t, ms.srv), ms.m.SubjectPrefix,
+	return ms.clientOn(t, brokertest.Conn(t, ms.srv))
+}
+
+func (ms *mesh) clientOn(t testing.TB, nc *nats.Conn) *broker.Client {
+	t.Helper()
+	c, err := broker.New(nc, ms.m.SubjectPrefix,
 		broker.WithHooks(broker.PublishHooks{Before: ms.tel.BeforePublish}))
 	if err != nil {
 		t.Fatal(err)
@@ -101,11 +107,18 @@ func function(name, typ string, retry int, mod ...func(*config.Function)) *confi
 // its own connection until the test ends, and waits until it is ready.
 func (ms *mesh) startWorker(t testing.TB, fn *config.Function, h workers.Handler) {
 	t.Helper()
-	w, err := workers.New(ms.client(t), ms.m, fn, h, workers.Options{
+	// The worker's connection is closed once it stopped, not before: a
+	// connection closed under a running worker is an error.
+	nc, err := nats.Connect(ms.srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := workers.New(ms.clientOn(t, nc), ms.m, fn, h, workers.Options{
 		Hooks:           workers.Hooks{Deliver: ms.tel.Deliver},
 		ShutdownTimeout: 5 * time.Second,
 	})
 	if err != nil {
+		nc.Close()
 		t.Fatalf("workers.New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -117,7 +130,7 @@ func (ms *mesh) startWorker(t testing.TB, fn *config.Function, h workers.Handler
 		}
 	}()
 	ms.mu.Lock()
-	ms.running = append(ms.running, func() { cancel(); <-done })
+	ms.running = append(ms.running, func() { cancel(); <-done; nc.Close() })
 	ms.mu.Unlock()
 	waitFor(t, 10*time.Second, "worker "+fn.Name+" ready", w.Ready)
 }
