@@ -2,7 +2,7 @@
 //
 // For every function Render writes:
 //
-//   - a Deployment "fnmesh-<function>" (workers.KubeDeploymentName) whose
+//   - a Deployment "fnmesh-<function>" (kube.DeploymentName) whose
 //     pods run the function's worker: run.image as it is, or the fnmesh
 //     image running `fnmesh worker --function <name>` for run.http and
 //     run.exec functions. The pods read the mesh file from a ConfigMap
@@ -24,7 +24,7 @@
 // is redelivered after the function's ackWait.
 //
 // Replicas: without KEDA the Deployment starts at minReplicaCount and the
-// fnmesh scaler (workers.KubeRuntime) sets spec.replicas. With KEDA,
+// fnmesh scaler (kube.Runtime) sets spec.replicas. With KEDA,
 // spec.replicas is left out so that applying the manifests again does not
 // reset the count KEDA chose.
 //

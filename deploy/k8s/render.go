@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/fnmesh/fnmesh/internal/config"
-	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/kube"
 )
 
 // Defaults of RenderOptions.
@@ -123,7 +123,7 @@ func Render(m *config.Mesh, o RenderOptions) ([]Object, error) {
 		return nil, fmt.Errorf("render: mesh file: %d bytes: a ConfigMap holds at most %d: %w", len(meshYAML), maxConfigMapBytes, ErrInvalidOptions)
 	}
 
-	r := renderer{m: m, o: o, partOf: workers.KubeFunctionLabel(cmp.Or(m.Metadata.Name, "fnmesh"))}
+	r := renderer{m: m, o: o, partOf: kube.FunctionLabel(cmp.Or(m.Metadata.Name, "fnmesh"))}
 	sum := sha256.Sum256(meshYAML)
 	r.meshHash = hex.EncodeToString(sum[:])
 	objs := []Object{r.configMap(meshYAML)}
@@ -209,20 +209,20 @@ type renderer struct {
 // labels are the labels of every object of fn.
 func (r *renderer) labels(fn string) map[string]string {
 	return map[string]string{
-		workers.KubeLabelName:          workers.KubeWorkerName,
-		"app.kubernetes.io/instance":   workers.KubeDeploymentName(fn),
+		kube.LabelName:                 kube.WorkerName,
+		"app.kubernetes.io/instance":   kube.DeploymentName(fn),
 		"app.kubernetes.io/component":  "worker",
 		"app.kubernetes.io/part-of":    r.partOf,
 		"app.kubernetes.io/managed-by": "fnmesh",
-		workers.KubeLabelFunction:      workers.KubeFunctionLabel(fn),
+		kube.LabelFunction:             kube.FunctionLabel(fn),
 	}
 }
 
-// selector selects the pods of fn (workers.KubeSelector).
+// selector selects the pods of fn (kube.Selector).
 func selector(fn string) map[string]string {
 	return map[string]string{
-		workers.KubeLabelName:     workers.KubeWorkerName,
-		workers.KubeLabelFunction: workers.KubeFunctionLabel(fn),
+		kube.LabelName:     kube.WorkerName,
+		kube.LabelFunction: kube.FunctionLabel(fn),
 	}
 }
 
@@ -232,7 +232,7 @@ func (r *renderer) meta(fn, name string) metav1.ObjectMeta {
 		Name:        name,
 		Namespace:   r.o.Namespace,
 		Labels:      r.labels(fn),
-		Annotations: map[string]string{workers.KubeAnnotationFunction: fn},
+		Annotations: map[string]string{kube.AnnotationFunction: fn},
 	}
 }
 

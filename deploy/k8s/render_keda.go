@@ -8,6 +8,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/kube"
 )
 
 // KEDA names.
@@ -26,7 +27,7 @@ const (
 // zero above activationLagThreshold.
 func (r *renderer) scaledObject(fn *config.Function) *unstructured.Unstructured {
 	s := fn.Scaling
-	name := workers.KubeDeploymentName(fn.Name)
+	name := kube.DeploymentName(fn.Name)
 	stream := ""
 	if st := r.m.StreamFor(fn); st != nil {
 		stream = st.Name

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fnmesh/fnmesh/internal/config"
-	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/kube"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -182,15 +182,15 @@ func TestRenderDeployment(t *testing.T) {
 		}
 		for i, dep := range d.deployments {
 			fn := &m.Functions[i]
-			if dep.Name != workers.KubeDeploymentName(fn.Name) || dep.Namespace != "shop" {
-				t.Errorf("deployment %d: %s/%s, want shop/%s", i, dep.Namespace, dep.Name, workers.KubeDeploymentName(fn.Name))
+			if dep.Name != kube.DeploymentName(fn.Name) || dep.Namespace != "shop" {
+				t.Errorf("deployment %d: %s/%s, want shop/%s", i, dep.Namespace, dep.Name, kube.DeploymentName(fn.Name))
 			}
-			if dep.Annotations[workers.KubeAnnotationFunction] != fn.Name {
-				t.Errorf("%s: function annotation %q", dep.Name, dep.Annotations[workers.KubeAnnotationFunction])
+			if dep.Annotations[kube.AnnotationFunction] != fn.Name {
+				t.Errorf("%s: function annotation %q", dep.Name, dep.Annotations[kube.AnnotationFunction])
 			}
 			// The runtime finds the pods the Deployment makes, and the
 			// Deployment's selector matches its own template.
-			sel, err := labels.Parse(workers.KubeSelector(fn.Name))
+			sel, err := labels.Parse(kube.Selector(fn.Name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ func TestRenderKEDA(t *testing.T) {
 	}{
 		{name: "fnmesh-fulfil-order", min: 1, max: 20, polling: 5, cooldown: 120, stream: "EVENTS", consumer: "fulfil-order", lag: "50", activation: "1"},
 		{name: "fnmesh-notify", min: 0, max: 10, polling: 1, cooldown: 30, stream: "EVENTS", consumer: "notify", lag: "100", activation: "0"},
-		{name: workers.KubeDeploymentName("Audit_Trail"), min: 0, max: 2, polling: 1, cooldown: 30, stream: "AUDIT", consumer: "Audit_Trail", lag: "100", activation: "0"},
+		{name: kube.DeploymentName("Audit_Trail"), min: 0, max: 2, polling: 1, cooldown: 30, stream: "AUDIT", consumer: "Audit_Trail", lag: "100", activation: "0"},
 	}
 	if len(d.scaledObject) != len(tests) {
 		t.Fatalf("%d ScaledObjects, want %d", len(d.scaledObject), len(tests))
@@ -417,7 +417,7 @@ func TestWriteDir(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	audit := workers.KubeDeploymentName("Audit_Trail")
+	audit := kube.DeploymentName("Audit_Trail")
 	want := []string{
 		"configmap-fnmesh-mesh.yaml",
 		"deployment-" + audit + ".yaml", "deployment-fnmesh-fulfil-order.yaml", "deployment-fnmesh-notify.yaml",

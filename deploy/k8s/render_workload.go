@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/fnmesh/fnmesh/internal/config"
-	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/kube"
 )
 
 // Drain margins, see the package documentation.
@@ -146,7 +146,7 @@ func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.
 
 // deployment runs the workers of fn.
 func (r *renderer) deployment(fn *config.Function, c corev1.Container) *appsv1.Deployment {
-	name := workers.KubeDeploymentName(fn.Name)
+	name := kube.DeploymentName(fn.Name)
 	meta := r.meta(fn.Name, name)
 	if fn.Run.HTTP != nil {
 		meta.Annotations[annotationHTTPTarget] = fn.Run.HTTP.URL
@@ -165,7 +165,7 @@ func (r *renderer) deployment(fn *config.Function, c corev1.Container) *appsv1.D
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      r.labels(fn.Name),
-					Annotations: map[string]string{workers.KubeAnnotationFunction: fn.Name, annotationMeshHash: r.meshHash},
+					Annotations: map[string]string{kube.AnnotationFunction: fn.Name, annotationMeshHash: r.meshHash},
 				},
 				Spec: corev1.PodSpec{
 					Containers:                    []corev1.Container{c},
@@ -200,7 +200,7 @@ func minReplicas(fn *config.Function) int {
 func (r *renderer) service(fn *config.Function) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: r.meta(fn.Name, workers.KubeDeploymentName(fn.Name)),
+		ObjectMeta: r.meta(fn.Name, kube.DeploymentName(fn.Name)),
 		Spec: corev1.ServiceSpec{
 			Type:     corev1.ServiceTypeClusterIP,
 			Selector: selector(fn.Name),

@@ -1,4 +1,4 @@
-package workers
+package kube
 
 import (
 	"crypto/sha256"
@@ -10,17 +10,17 @@ import (
 // Labels and names shared by the Kubernetes runtime and the manifests of
 // deploy/k8s, so that the runtime finds what was rendered.
 const (
-	// KubeLabelName is the well-known name label; every worker pod carries
-	// KubeLabelName=KubeWorkerName.
-	KubeLabelName = "app.kubernetes.io/name"
-	// KubeWorkerName is the value of KubeLabelName on worker pods.
-	KubeWorkerName = "fnmesh-worker"
-	// KubeLabelFunction carries KubeFunctionLabel(fn) on the Deployment, its
+	// LabelName is the well-known name label; every worker pod carries
+	// LabelName=WorkerName.
+	LabelName = "app.kubernetes.io/name"
+	// WorkerName is the value of LabelName on worker pods.
+	WorkerName = "fnmesh-worker"
+	// LabelFunction carries FunctionLabel(fn) on the Deployment, its
 	// pods, Service and ScaledObject.
-	KubeLabelFunction = "fnmesh.dev/function"
-	// KubeAnnotationFunction carries the function's name exactly as the mesh
+	LabelFunction = "fnmesh.dev/function"
+	// AnnotationFunction carries the function's name exactly as the mesh
 	// file spells it (label values are more restricted than function names).
-	KubeAnnotationFunction = "fnmesh.dev/function"
+	AnnotationFunction = "fnmesh.dev/function"
 )
 
 // dns1123Label is what Kubernetes accepts as a Deployment, Service or
@@ -30,13 +30,13 @@ var dns1123Label = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 // labelValue is what Kubernetes accepts as a label value (at most 63).
 var labelValue = regexp.MustCompile(`^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$`)
 
-// KubeDeploymentName is the name of the Deployment (and of its Service and
+// DeploymentName is the name of the Deployment (and of its Service and
 // ScaledObject) that runs the workers of function fn: "fnmesh-<fn>". Function
 // names may hold upper-case letters and '_' and be 63 long, which Kubernetes
 // names may not; such names are lower-cased, '_' becomes '-', and a short hash
 // of the original name is appended so that two functions never share a
 // Deployment. The result is a valid DNS-1123 label of at most 63 characters.
-func KubeDeploymentName(fn string) string {
+func DeploymentName(fn string) string {
 	name := "fnmesh-" + fn
 	if len(name) <= 63 && dns1123Label.MatchString(name) {
 		return name
@@ -44,10 +44,10 @@ func KubeDeploymentName(fn string) string {
 	return hashedName("fnmesh-"+sanitizeDNS(fn), fn)
 }
 
-// KubeFunctionLabel is the value of KubeLabelFunction for function fn: the
+// FunctionLabel is the value of LabelFunction for function fn: the
 // name itself when it is a valid label value, else a sanitized name with a
 // short hash of the original.
-func KubeFunctionLabel(fn string) string {
+func FunctionLabel(fn string) string {
 	if len(fn) <= 63 && labelValue.MatchString(fn) {
 		return fn
 	}

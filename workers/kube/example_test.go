@@ -1,8 +1,9 @@
-package workers_test
+package kube_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/fnmesh/fnmesh/workers/kube"
 	"log"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,18 +11,17 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/fnmesh/fnmesh/internal/config"
-	"github.com/fnmesh/fnmesh/workers"
 )
 
 // The Kubernetes runtime scales the Deployment `fnmesh deploy render`
 // wrote for a function. A real program passes kubernetes.NewForConfig(cfg);
 // the fake clientset stands in for a cluster here.
-func ExampleNewKubeRuntime() {
+func ExampleNewRuntime() {
 	m := &config.Mesh{Functions: []config.Function{{Name: "fulfil-order", Run: config.Run{Image: "shop/fulfil-order:1"}}}}
 	cs := fake.NewClientset(&appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: workers.KubeDeploymentName("fulfil-order"), Namespace: "shop"},
+		ObjectMeta: metav1.ObjectMeta{Name: kube.DeploymentName("fulfil-order"), Namespace: "shop"},
 	})
-	rt, err := workers.NewKubeRuntime(workers.KubeConfig{Clientset: cs, Namespace: "shop", Mesh: m})
+	rt, err := kube.NewRuntime(kube.Config{Clientset: cs, Namespace: "shop", Mesh: m})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func ExampleNewKubeRuntime() {
 		log.Fatal(err)
 	}
 	fmt.Println(d.Name, *d.Spec.Replicas)
-	fmt.Println(workers.KubeSelector("fulfil-order"))
+	fmt.Println(kube.Selector("fulfil-order"))
 	// Output:
 	// fnmesh-fulfil-order 4
 	// app.kubernetes.io/name=fnmesh-worker,fnmesh.dev/function=fulfil-order

@@ -1,8 +1,9 @@
-package workers
+package kube
 
 import (
 	"context"
 	"errors"
+	"github.com/fnmesh/fnmesh/workers"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +36,7 @@ func kubeMesh() *config.Mesh {
 
 func deployment(fn string, replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: KubeDeploymentName(fn), Namespace: "fn"},
+		ObjectMeta: metav1.ObjectMeta{Name: DeploymentName(fn), Namespace: "fn"},
 		Spec:       appsv1.DeploymentSpec{Replicas: &replicas},
 	}
 }
@@ -44,17 +45,17 @@ func workerPod(fn, name string, started time.Time, phase corev1.PodPhase) *corev
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: "fn", UID: types.UID("uid-" + name),
-			Labels:            map[string]string{KubeLabelName: KubeWorkerName, KubeLabelFunction: KubeFunctionLabel(fn)},
+			Labels:            map[string]string{LabelName: WorkerName, LabelFunction: FunctionLabel(fn)},
 			CreationTimestamp: metav1.NewTime(started),
 		},
 		Status: corev1.PodStatus{Phase: phase, StartTime: &metav1.Time{Time: started}},
 	}
 }
 
-func newKube(t *testing.T, objs ...runtime.Object) (*KubeRuntime, *fake.Clientset) {
+func newKube(t *testing.T, objs ...runtime.Object) (*Runtime, *fake.Clientset) {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
-	rt, err := NewKubeRuntime(KubeConfig{Clientset: cs, Namespace: "fn", Mesh: kubeMesh(), PollInterval: 10 * time.Millisecond})
+	rt, err := NewRuntime(Config{Clientset: cs, Namespace: "fn", Mesh: kubeMesh(), PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestKubeRuntimeScale(t *testing.T) {
 		if err := rt.Scale(ctx, "fulfil-order", n); err != nil {
 			t.Fatalf("Scale(%d): %v", n, err)
 		}
-		d, err := cs.AppsV1().Deployments("fn").Get(ctx, KubeDeploymentName("fulfil-order"), metav1.GetOptions{})
+		d, err := cs.AppsV1().Deployments("fn").Get(ctx, DeploymentName("fulfil-order"), metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +77,7 @@ func TestKubeRuntimeScale(t *testing.T) {
 			t.Errorf("after Scale(%d): spec.replicas = %d", n, got)
 		}
 	}
-	other, err := cs.AppsV1().Deployments("fn").Get(ctx, KubeDeploymentName("notify"), metav1.GetOptions{})
+	other, err := cs.AppsV1().Deployments("fn").Get(ctx, DeploymentName("notify"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestKubeRuntimeScaleErrors(t *testing.T) {
 		want error
 		text string
 	}{
-		{name: "unknown function", fn: "nope", n: 1, want: ErrUnknownFunction},
+		{name: "unknown function", fn: "nope", n: 1, want: workers.ErrUnknownFunction},
 		{name: "no deployment", fn: "notify", n: 1, want: ErrNoDeployment, text: "fn/fnmesh-notify"},
 		{name: "negative", fn: "fulfil-order", n: -1, text: "must not be negative"},
 	}
@@ -144,11 +145,11 @@ func TestKubeRuntimeList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Replica{
-		{ID: "leaving", Started: t0.Add(-time.Minute), State: ReplicaStopping},
-		{ID: "pending", Started: t0, State: ReplicaStarting},
-		{ID: "crash", Started: t0.Add(3 * time.Second), State: ReplicaBackoff},
-		{ID: "newest", Started: t0.Add(time.Hour), State: ReplicaRunning},
+	want := []workers.Replica{
+		{ID: "leaving", Started: t0.Add(-time.Minute), State: workers.ReplicaStopping},
+		{ID: "pending", Started: t0, State: workers.ReplicaStarting},
+		{ID: "crash", Started: t0.Add(3 * time.Second), State: workers.ReplicaBackoff},
+		{ID: "newest", Started: t0.Add(time.Hour), State: workers.ReplicaRunning},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("List = %+v, want %+v", got, want)
@@ -158,11 +159,17 @@ func TestKubeRuntimeList(t *testing.T) {
 			t.Errorf("List[%d] = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if n := activeReplicas(got); n != 3 {
+	active := 0
+	for _, r := range got {
+		if r.State != workers.ReplicaStopping {
+			active++
+		}
+	}
+	if n := active; n != 3 {
 		t.Errorf("active replicas = %d, want 3", n)
 	}
-	if _, err := rt.List(t.Context(), "nope"); !errors.Is(err, ErrUnknownFunction) {
-		t.Errorf("List(nope) err = %v, want ErrUnknownFunction", err)
+	if _, err := rt.List(t.Context(), "nope"); !errors.Is(err, workers.ErrUnknownFunction) {
+		t.Errorf("List(nope) err = %v, want workers.ErrUnknownFunction", err)
 	}
 }
 
@@ -210,7 +217,7 @@ func TestKubeRuntimeStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(reps) == 1 && reps[0].State == ReplicaStopping {
+		if len(reps) == 1 && reps[0].State == workers.ReplicaStopping {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -243,8 +250,8 @@ func TestKubeRuntimeStop(t *testing.T) {
 		{"fulfil-order", "b"},       // a pod of another function
 		{"fulfil-order", "missing"}, // never existed
 	} {
-		if err := rt.Stop(t.Context(), tt.fn, tt.id); !errors.Is(err, ErrNoReplica) {
-			t.Errorf("Stop(%s, %s) err = %v, want ErrNoReplica", tt.fn, tt.id, err)
+		if err := rt.Stop(t.Context(), tt.fn, tt.id); !errors.Is(err, workers.ErrNoReplica) {
+			t.Errorf("Stop(%s, %s) err = %v, want workers.ErrNoReplica", tt.fn, tt.id, err)
 		}
 	}
 }
@@ -261,10 +268,10 @@ func TestKubeRuntimeStopContext(t *testing.T) {
 }
 
 func TestNewKubeRuntimeErrors(t *testing.T) {
-	if _, err := NewKubeRuntime(KubeConfig{Mesh: kubeMesh()}); err == nil || !strings.Contains(err.Error(), "Clientset") {
+	if _, err := NewRuntime(Config{Mesh: kubeMesh()}); err == nil || !strings.Contains(err.Error(), "Clientset") {
 		t.Errorf("nil Clientset: err = %v", err)
 	}
-	if _, err := NewKubeRuntime(KubeConfig{Clientset: fake.NewClientset()}); err == nil || !strings.Contains(err.Error(), "Mesh") {
+	if _, err := NewRuntime(Config{Clientset: fake.NewClientset()}); err == nil || !strings.Contains(err.Error(), "Mesh") {
 		t.Errorf("nil Mesh: err = %v", err)
 	}
 }
@@ -282,20 +289,20 @@ func TestKubeNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fn, func(t *testing.T) {
-			d, l := KubeDeploymentName(tt.fn), KubeFunctionLabel(tt.fn)
+			d, l := DeploymentName(tt.fn), FunctionLabel(tt.fn)
 			if !strings.HasPrefix(d, tt.deployment) {
-				t.Errorf("KubeDeploymentName = %q, want prefix %q", d, tt.deployment)
+				t.Errorf("DeploymentName = %q, want prefix %q", d, tt.deployment)
 			}
 			if !strings.HasPrefix(l, tt.label) {
-				t.Errorf("KubeFunctionLabel = %q, want prefix %q", l, tt.label)
+				t.Errorf("FunctionLabel = %q, want prefix %q", l, tt.label)
 			}
 			checkKubeNames(t, tt.fn)
 		})
 	}
-	if KubeDeploymentName("Foo") == KubeDeploymentName("foo") || KubeDeploymentName("a_b") == KubeDeploymentName("a-b") {
+	if DeploymentName("Foo") == DeploymentName("foo") || DeploymentName("a_b") == DeploymentName("a-b") {
 		t.Error("names that differ only in case or '_' share a Deployment")
 	}
-	if KubeFunctionLabel("a-") == KubeFunctionLabel("a_") {
+	if FunctionLabel("a-") == FunctionLabel("a_") {
 		t.Error("a- and a_ share a label value")
 	}
 }
@@ -313,15 +320,15 @@ func FuzzKubeNames(f *testing.F) {
 
 func checkKubeNames(t *testing.T, fn string) {
 	t.Helper()
-	d := KubeDeploymentName(fn)
+	d := DeploymentName(fn)
 	if errs := validation.IsDNS1123Label(d); len(errs) > 0 {
-		t.Errorf("KubeDeploymentName(%q) = %q: %v", fn, d, errs)
+		t.Errorf("DeploymentName(%q) = %q: %v", fn, d, errs)
 	}
 	if errs := validation.IsDNS1035Label(d); len(errs) > 0 {
-		t.Errorf("KubeDeploymentName(%q) = %q is no Service name: %v", fn, d, errs)
+		t.Errorf("DeploymentName(%q) = %q is no Service name: %v", fn, d, errs)
 	}
-	l := KubeFunctionLabel(fn)
+	l := FunctionLabel(fn)
 	if errs := validation.IsValidLabelValue(l); len(errs) > 0 || l == "" {
-		t.Errorf("KubeFunctionLabel(%q) = %q: %v", fn, l, errs)
+		t.Errorf("FunctionLabel(%q) = %q: %v", fn, l, errs)
 	}
 }

@@ -1,10 +1,11 @@
-package workers
+package kube
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fnmesh/fnmesh/workers"
 	"log/slog"
 	"slices"
 	"time"
@@ -25,8 +26,8 @@ import (
 // render`).
 var ErrNoDeployment = errors.New("no deployment for function")
 
-// KubeConfig configures a KubeRuntime.
-type KubeConfig struct {
+// Config configures a Runtime.
+type Config struct {
 	// Clientset talks to the cluster (kubernetes.NewForConfig, or the fake
 	// clientset in tests). Required.
 	Clientset kubernetes.Interface
@@ -46,25 +47,25 @@ type KubeConfig struct {
 	Log *slog.Logger
 }
 
-// KubeRuntime runs the workers of functions as the pods of one Deployment
-// per function, named KubeDeploymentName(fn) (as `fnmesh deploy render`
+// Runtime runs the workers of functions as the pods of one Deployment
+// per function, named DeploymentName(fn) (as `fnmesh deploy render`
 // writes them). It only changes spec.replicas: the Deployment, its pod
 // template and the mesh ConfigMap are applied beforehand. Do not use it for
 // functions whose Deployment is scaled by a KEDA ScaledObject; KEDA and the
-// Scaler would fight over the count.
-type KubeRuntime struct {
+// workers.Scaler would fight over the count.
+type Runtime struct {
 	cs   kubernetes.Interface
 	ns   string
 	mesh *config.Mesh
-	cfg  KubeConfig
+	cfg  Config
 	log  *slog.Logger
 }
 
-var _ Runtime = (*KubeRuntime)(nil)
+var _ workers.Runtime = (*Runtime)(nil)
 
-// NewKubeRuntime checks cfg and returns a runtime. It does not contact the
+// NewRuntime checks cfg and returns a runtime. It does not contact the
 // cluster.
-func NewKubeRuntime(cfg KubeConfig) (*KubeRuntime, error) {
+func NewRuntime(cfg Config) (*Runtime, error) {
 	if cfg.Clientset == nil {
 		return nil, errors.New("kubernetes runtime: Clientset is nil")
 	}
@@ -81,39 +82,39 @@ func NewKubeRuntime(cfg KubeConfig) (*KubeRuntime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &KubeRuntime{cs: cfg.Clientset, ns: cfg.Namespace, mesh: cfg.Mesh, cfg: cfg, log: log}, nil
+	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, mesh: cfg.Mesh, cfg: cfg, log: log}, nil
 }
 
-// KubeSelector is the label selector of the worker pods of function fn.
-func KubeSelector(fn string) string {
+// Selector is the label selector of the worker pods of function fn.
+func Selector(fn string) string {
 	return labels.SelectorFromSet(labels.Set{
-		KubeLabelName:     KubeWorkerName,
-		KubeLabelFunction: KubeFunctionLabel(fn),
+		LabelName:     WorkerName,
+		LabelFunction: FunctionLabel(fn),
 	}).String()
 }
 
 // List returns the pods of fn's Deployment, oldest first. Pods being deleted
-// are ReplicaStopping, pods whose container waits in CrashLoopBackOff are
-// ReplicaBackoff, running pods are ReplicaRunning and the others
-// ReplicaStarting. Pods that have terminated (Succeeded or Failed) are not
+// are workers.ReplicaStopping, pods whose container waits in CrashLoopBackOff are
+// workers.ReplicaBackoff, running pods are workers.ReplicaRunning and the others
+// workers.ReplicaStarting. Pods that have terminated (Succeeded or Failed) are not
 // replicas any more and are left out.
-func (rt *KubeRuntime) List(ctx context.Context, fn string) ([]Replica, error) {
+func (rt *Runtime) List(ctx context.Context, fn string) ([]workers.Replica, error) {
 	if _, ok := rt.mesh.Function(fn); !ok {
-		return nil, fmt.Errorf("kubernetes runtime: %q: %w", fn, ErrUnknownFunction)
+		return nil, fmt.Errorf("kubernetes runtime: %q: %w", fn, workers.ErrUnknownFunction)
 	}
-	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: KubeSelector(fn)})
+	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: Selector(fn)})
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: list pods of %s in %s: %w", fn, rt.ns, err)
 	}
-	out := make([]Replica, 0, len(pods.Items))
+	out := make([]workers.Replica, 0, len(pods.Items))
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		out = append(out, Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
+		out = append(out, workers.Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
 	}
-	slices.SortStableFunc(out, func(a, b Replica) int {
+	slices.SortStableFunc(out, func(a, b workers.Replica) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
@@ -127,34 +128,34 @@ func podStarted(p *corev1.Pod) time.Time {
 	return p.CreationTimestamp.Time
 }
 
-// podState maps a pod to a Replica state.
+// podState maps a pod to a workers.Replica state.
 func podState(p *corev1.Pod) string {
 	if p.DeletionTimestamp != nil {
-		return ReplicaStopping
+		return workers.ReplicaStopping
 	}
 	for _, c := range p.Status.ContainerStatuses {
 		if w := c.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
-			return ReplicaBackoff
+			return workers.ReplicaBackoff
 		}
 	}
 	if p.Status.Phase == corev1.PodRunning {
-		return ReplicaRunning
+		return workers.ReplicaRunning
 	}
-	return ReplicaStarting
+	return workers.ReplicaStarting
 }
 
 // Scale sets spec.replicas of fn's Deployment to n with a merge patch. The
 // Deployment controller starts or deletes pods; deleted pods get their
 // terminationGracePeriodSeconds to drain. Scale returns once the Deployment
 // is updated.
-func (rt *KubeRuntime) Scale(ctx context.Context, fn string, n int) error {
+func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	if n < 0 {
 		return fmt.Errorf("kubernetes runtime: scale %s: replica count %d: must not be negative", fn, n)
 	}
 	if _, ok := rt.mesh.Function(fn); !ok {
-		return fmt.Errorf("kubernetes runtime: scale %q: %w", fn, ErrUnknownFunction)
+		return fmt.Errorf("kubernetes runtime: scale %q: %w", fn, workers.ErrUnknownFunction)
 	}
-	name := KubeDeploymentName(fn)
+	name := DeploymentName(fn)
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
 	d, err := rt.cs.AppsV1().Deployments(rt.ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 	if apierrors.IsNotFound(err) {
@@ -174,25 +175,25 @@ func generation(d *appsv1.Deployment) int64 {
 	return d.Generation
 }
 
-// Stop deletes one pod of fn with its grace period (KubeConfig.GracePeriod
+// Stop deletes one pod of fn with its grace period (Config.GracePeriod
 // when set) and waits until it is gone or ctx ends. The pod gets SIGTERM,
 // drains, and is killed after the grace period. The Deployment keeps its
 // replica count, so its controller starts a replacement pod: to run fewer
 // replicas, use Scale.
-func (rt *KubeRuntime) Stop(ctx context.Context, fn, id string) error {
+func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
 	if _, ok := rt.mesh.Function(fn); !ok {
-		return fmt.Errorf("kubernetes runtime: stop %q: %w", fn, ErrUnknownFunction)
+		return fmt.Errorf("kubernetes runtime: stop %q: %w", fn, workers.ErrUnknownFunction)
 	}
 	pods := rt.cs.CoreV1().Pods(rt.ns)
 	p, err := pods.Get(ctx, id, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, ErrNoReplica)
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, workers.ErrNoReplica)
 	}
 	if err != nil {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, err)
 	}
-	if p.Labels[KubeLabelName] != KubeWorkerName || p.Labels[KubeLabelFunction] != KubeFunctionLabel(fn) {
-		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, ErrNoReplica)
+	if p.Labels[LabelName] != WorkerName || p.Labels[LabelFunction] != FunctionLabel(fn) {
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, workers.ErrNoReplica)
 	}
 	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}}
 	if rt.cfg.GracePeriod > 0 {
