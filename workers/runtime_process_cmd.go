@@ -71,8 +71,10 @@ func (rt *ProcessRuntime) resolve(path string) string {
 }
 
 // env is os.Environ(), ProcessConfig.Env, the function's env, then the
-// variables a worker is configured by; OTEL_SERVICE_NAME defaults to the
-// function's name. Later entries win.
+// variables a worker is configured by; OTEL_SERVICE_NAME is the function's
+// name unless ProcessConfig.Env or the function's env sets it (the value
+// `fnmesh up` itself runs under would put every function under one name).
+// Later entries win.
 func (rt *ProcessRuntime) env(fn *config.Function) []string {
 	env := slices.Concat(os.Environ(), rt.cfg.Env, sortedEnv(fn.Env))
 	env = append(env,
@@ -82,7 +84,8 @@ func (rt *ProcessRuntime) env(fn *config.Function) []string {
 	if rt.cfg.NATSURL != "" {
 		env = append(env, "NATS_URL="+rt.cfg.NATSURL)
 	}
-	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "OTEL_SERVICE_NAME=") }) {
+	own := slices.Concat(rt.cfg.Env, sortedEnv(fn.Env))
+	if !slices.ContainsFunc(own, func(kv string) bool { return strings.HasPrefix(kv, "OTEL_SERVICE_NAME=") }) {
 		env = append(env, "OTEL_SERVICE_NAME="+fn.Name)
 	}
 	return env
