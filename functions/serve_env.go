@@ -1,7 +1,11 @@
 package functions
 
 import (
+	"log/slog"
+	"os"
+
 	"fmt"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -44,4 +48,20 @@ func readServeEnv() (serveEnv, error) {
 		return env, fmt.Errorf("environment: FNMESH_SHUTDOWN_TIMEOUT %s: must be positive", env.ShutdownTimeout)
 	}
 	return env, nil
+}
+
+// Logger returns the logger Serve uses when WithLogger gives none: level and
+// format from FNMESH_LOG_LEVEL and FNMESH_LOG_FORMAT, written to stderr, with
+// trace_id and span_id on every line logged with a context inside a span
+// (use the *Context methods with the handler's ctx).
+func Logger() (*slog.Logger, error) {
+	env, err := readServeEnv()
+	if err != nil {
+		return nil, err
+	}
+	l, err := telemetry.NewLogger(os.Stderr, env.LogLevel, env.LogFormat)
+	if err != nil {
+		return nil, fmt.Errorf("environment: %w", err)
+	}
+	return l, nil
 }

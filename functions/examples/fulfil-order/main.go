@@ -31,7 +31,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -91,7 +90,11 @@ func fulfil(_ context.Context, e event.Event) ([]event.Event, error) {
 }
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log, err := functions.Logger()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fulfil-order:", err)
+		os.Exit(1)
+	}
 	functions.ServeMain(functions.Chain(functions.HandlerFunc(fulfil),
 		functions.Recover(),
 		functions.Logging(log),
