@@ -231,6 +231,10 @@ func TestCronTwoProcessesStoreOneEventPerTick(t *testing.T) {
 	c1, c2 := env.newClient(t), env.newClient(t)
 	a := startCron(t, cfg, c1, env.bucket(t, c1, CronBucket, 0), start, time.Hour)
 	b := startCron(t, cfg, c2, env.bucket(t, c2, CronBucket, 0), start, time.Hour)
+	// Both have read the (empty) state and wait for their first tick, as two
+	// processes started together do; otherwise b could start from a's tick.
+	a.clock.idle(t)
+	b.clock.idle(t)
 	for n := int64(1); n <= 3; n++ {
 		a.until(t, n)
 		b.until(t, n)
