@@ -33,7 +33,7 @@ func attributeValue(e *event.Event, name string) (string, bool) {
 	case "datacontenttype":
 		v = e.DataContentType()
 	default:
-		x, ok := e.Extensions()[name]
+		x, ok := extension(e, name)
 		if !ok {
 			return "", false
 		}
@@ -41,4 +41,15 @@ func attributeValue(e *event.Event, name string) (string, bool) {
 		return s, err == nil
 	}
 	return v, v != ""
+}
+
+// extension reads one extension attribute without copying the extension
+// map, as event.Extensions() does for every call.
+func extension(e *event.Event, name string) (any, bool) {
+	if ec, ok := e.Context.(*event.EventContextV1); ok {
+		v, ok := ec.Extensions[name]
+		return v, ok
+	}
+	v, ok := e.Extensions()[name]
+	return v, ok
 }

@@ -78,7 +78,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	if decodeErr != nil {
 		return w.deadLetter(ctx, msg, md, fmt.Errorf("%w: %w", ErrUndecodable, decodeErr), log)
 	}
-	if target, ok := e.Extensions()[broker.ExtRedriveFunction]; ok && target != w.s.fn {
+	if target, ok := extension(e, broker.ExtRedriveFunction); ok && target != w.s.fn {
 		_ = msg.Ack()
 		return OutcomeFiltered, nil
 	}
