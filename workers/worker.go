@@ -29,6 +29,9 @@ const (
 	// maxPulls bounds the pull requests one replica has outstanding, so many
 	// replicas stay well below the server's MaxWaiting (512 by default).
 	maxPulls = 4
+	// batchWait is how long a busy replica waits for more free slots
+	// before it pulls (see gather).
+	batchWait = 2 * time.Millisecond
 	// opTimeout bounds one publish or acknowledgement round trip.
 	opTimeout = 5 * time.Second
 	// handlerGrace is how long a handler may run past its deadline before the
@@ -203,16 +206,7 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 			<-pulls
 			return nil
 		}
-		n := 1
-	more:
-		for n < w.s.concurrency {
-			select {
-			case w.slots <- struct{}{}:
-				n++
-			default:
-				break more
-			}
-		}
+		n := w.gather(ctx, len(pulls) > 1)
 		if w.lost.Load() {
 			c, err := w.ensure(ctx)
 			if err != nil {
@@ -294,4 +288,38 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// gather reserves more free slots for a pull that already holds one and
+// returns how many it holds. While other pulls are outstanding (busy), it
+// waits up to batchWait for half of the slots to be free, so a busy
+// replica pulls in batches instead of one message per freed slot; an idle
+// replica pulls at once, so a lone event is not delayed.
+func (w *Worker) gather(ctx context.Context, busy bool) int {
+	n := 1
+	for n < w.s.concurrency {
+		select {
+		case w.slots <- struct{}{}:
+			n++
+			continue
+		default:
+		}
+		break
+	}
+	if !busy || n >= (w.s.concurrency+1)/2 {
+		return n
+	}
+	timer := time.NewTimer(batchWait)
+	defer timer.Stop()
+	for n < (w.s.concurrency+1)/2 {
+		select {
+		case w.slots <- struct{}{}:
+			n++
+		case <-timer.C:
+			return n
+		case <-ctx.Done():
+			return n
+		}
+	}
+	return n
 }
