@@ -12,7 +12,9 @@
 //
 // A replica never holds more than the function's concurrency events: it
 // asks the server for at most as many messages as it has free handler
-// slots, with pull requests that expire after a second.
+// slots, with pull requests that expire after a second. While pulls are
+// outstanding it waits up to 2 ms for half of its slots to be free, so a
+// busy replica pulls in batches; an idle one pulls at once.
 //
 // # Ack contract
 //
