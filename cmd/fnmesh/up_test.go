@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestUpEndToEnd runs the real binary: `fnmesh up` with an exec function,
+// `fnmesh publish` over HTTP, the scaler starting a worker from zero, the
+// function handling every event, `fnmesh status`, `fnmesh dlq ls`, and a
+// clean exit on SIGTERM.
+func TestUpEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the fnmesh binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fnmesh")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	outDir := filepath.Join(dir, "handled")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mesh := filepath.Join(dir, "mesh.yaml")
+	if err := os.WriteFile(mesh, []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+metadata: { name: uptest }
+functions:
+  - name: record
+    filters: [{ exact: { type: com.example.recorded } }]
+    run: { exec: ["sh", "-c", 'cat > "$OUT/$FNMESH_EVENT_ID"'] }
+    env: { OUT: `+outDir+` }
+    scaling: { minReplicaCount: 0, maxReplicaCount: 2, lagThreshold: 5, cooldownPeriod: 1s, pollingInterval: 200ms }
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	natsPort := freePort(t)
+	env := append(os.Environ(),
+		"FNMESH_DATA_DIR="+filepath.Join(dir, "data"),
+		"FNMESH_HTTP_ADDR="+httpAddr,
+		fmt.Sprintf("FNMESH_NATS_PORT=%d", natsPort),
+		fmt.Sprintf("NATS_URL=nats://127.0.0.1:%d", natsPort),
+		"FNMESH_URL=http://"+httpAddr+"/events",
+		"FNMESH_ADDR=http://"+httpAddr,
+		"FNMESH_SHUTDOWN_TIMEOUT=5s",
+	)
+	var logs bytes.Buffer
+	up := exec.Command(bin, "up", "-f", mesh)
+	up.Env = slicesWithout(env, "NATS_URL=") // up runs the embedded server
+	up.Stdout, up.Stderr = &logs, &logs
+	if err := up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- up.Wait() }()
+	t.Cleanup(func() {
+		_ = up.Process.Kill()
+		if t.Failed() {
+			t.Logf("fnmesh up output:\n%s", logs.String())
+		}
+	})
+
+	waitFor(t, 30*time.Second, "readyz", func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fnmesh %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	const n = 20
+	for i := range n {
+		out := run("publish", "--type", "com.example.recorded", "--source", "/uptest", "--id", fmt.Sprintf("ev-%d", i), "--data", `{"i":1}`, "-o", "json")
+		var res map[string]any
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res["stream"] != "EVENTS" {
+			t.Fatalf("publish answer %q: %v", out, err)
+		}
+	}
+	waitFor(t, 60*time.Second, "every event handled", func() bool {
+		entries, _ := os.ReadDir(outDir)
+		return len(entries) == n
+	})
+	for i := range n {
+		b, err := os.ReadFile(filepath.Join(outDir, fmt.Sprintf("ev-%d", i)))
+		if err != nil || !strings.Contains(string(b), `"id":"ev-`) {
+			t.Fatalf("event ev-%d: %q, %v", i, b, err)
+		}
+	}
+
+	var st struct {
+		Functions []struct {
+			Function string `json:"function"`
+			Backlog  uint64 `json:"backlog"`
+		} `json:"functions"`
+	}
+	waitFor(t, 20*time.Second, "backlog 0 in status", func() bool {
+		if err := json.Unmarshal([]byte(run("status", "-o", "json")), &st); err != nil {
+			return false
+		}
+		return len(st.Functions) == 1 && st.Functions[0].Function == "record" && st.Functions[0].Backlog == 0
+	})
+	if out := run("dlq", "ls", "-f", mesh, "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("dead letters: %s", out)
+	}
+
+	if err := up.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("fnmesh up exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("fnmesh up still running 30s after SIGTERM")
+	}
+}
+
+func slicesWithout(env []string, prefix string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, prefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
