@@ -65,9 +65,11 @@ func (w *Worker) process(hard context.Context, msg jetstream.Msg) {
 			finish = f
 		}
 	}
-	log := w.log.With("seq", md.Sequence.Stream, "attempt", md.NumDelivered)
+	var log *slog.Logger
 	if e != nil {
-		log = log.With("event_id", e.ID(), "event_type", e.Type())
+		log = w.log.With("seq", md.Sequence.Stream, "attempt", md.NumDelivered, "event_id", e.ID(), "event_type", e.Type())
+	} else {
+		log = w.log.With("seq", md.Sequence.Stream, "attempt", md.NumDelivered)
 	}
 	outcome, err := w.settle(ctx, msg, md, e, decodeErr, sl, log)
 	finish(outcome, err)

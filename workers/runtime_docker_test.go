@@ -150,6 +150,11 @@ func buildWorkerImage(t *testing.T, cli *client.Client, tag string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The worker image of deploy/, as users build it.
+	dockerfile, err := os.ReadFile(filepath.Join("..", "deploy", "worker.Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, f := range []struct {
@@ -157,7 +162,7 @@ func buildWorkerImage(t *testing.T, cli *client.Client, tag string) {
 		mode int64
 		data []byte
 	}{
-		{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY worker /worker\nENTRYPOINT [\"/worker\"]\n")},
+		{"Dockerfile", 0o644, dockerfile},
 		{"worker", 0o755, exe},
 	} {
 		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
@@ -170,7 +175,9 @@ func buildWorkerImage(t *testing.T, cli *client.Client, tag string) {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := cli.ImageBuild(t.Context(), &buf, client.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
+	binaryArg := "worker"
+	res, err := cli.ImageBuild(t.Context(), &buf, client.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true,
+		BuildArgs: map[string]*string{"BINARY": &binaryArg}})
 	if err != nil {
 		t.Fatalf("image build: %v", err)
 	}
