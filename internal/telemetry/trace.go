@@ -41,15 +41,20 @@ const (
 // distributed tracing extension (ce-traceparent). The returned function ends
 // the span with the publish result.
 func (t *Telemetry) BeforePublish(ctx context.Context, e *event.Event, msg *nats.Msg) (context.Context, func(error)) {
-	attrs := append([]attribute.KeyValue{
-		natsSystem,
-		semconv.MessagingOperationTypeSend,
-		semconv.MessagingOperationName("send"),
-		semconv.MessagingDestinationName(msg.Subject),
-		semconv.MessagingMessageID(msg.Header.Get(nats.MsgIdHdr)),
-		semconv.MessagingMessageBodySize(len(msg.Data)),
-	}, eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
-	ctx, span := t.Tracer.Start(ctx, "send "+msg.Subject, trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
+	ctx, span := t.Tracer.Start(ctx, "send "+msg.Subject, trace.WithSpanKind(trace.SpanKindProducer))
+	// Attributes only for spans that are kept: with tracing off (or not
+	// sampled) the publish path builds none of them.
+	if span.IsRecording() {
+		span.SetAttributes(
+			natsSystem,
+			semconv.MessagingOperationTypeSend,
+			semconv.MessagingOperationName("send"),
+			semconv.MessagingDestinationName(msg.Subject),
+			semconv.MessagingMessageID(msg.Header.Get(nats.MsgIdHdr)),
+			semconv.MessagingMessageBodySize(len(msg.Data)),
+		)
+		span.SetAttributes(eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
+	}
 	if msg.Header == nil {
 		msg.Header = nats.Header{}
 	}
@@ -86,20 +91,22 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 			"traceparent": carrier.Get(ceTraceparent), "tracestate": carrier.Get(ceTracestate),
 		})
 	}
-	attrs := []attribute.KeyValue{
-		natsSystem,
-		semconv.MessagingOperationTypeProcess,
-		semconv.MessagingOperationName("process"),
-		semconv.MessagingConsumerGroupName(fn),
-		semconv.MessagingMessageID(carrier.Get(nats.MsgIdHdr)),
-		attrAttempt.Int64(int64(attempt)),
-	}
-	if e != nil {
-		attrs = append(attrs, eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
-	}
-	ctx, span := t.Tracer.Start(ctx, "process "+fn, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
-	if attempt > 1 {
-		span.AddEvent("attempt", trace.WithAttributes(attrAttempt.Int64(int64(attempt))))
+	ctx, span := t.Tracer.Start(ctx, "process "+fn, trace.WithSpanKind(trace.SpanKindConsumer))
+	if span.IsRecording() {
+		span.SetAttributes(
+			natsSystem,
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingOperationName("process"),
+			semconv.MessagingConsumerGroupName(fn),
+			semconv.MessagingMessageID(carrier.Get(nats.MsgIdHdr)),
+			attrAttempt.Int64(int64(attempt)),
+		)
+		if e != nil {
+			span.SetAttributes(eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
+		}
+		if attempt > 1 {
+			span.AddEvent("attempt", trace.WithAttributes(attrAttempt.Int64(int64(attempt))))
+		}
 	}
 	fnAttr := attrFunc.String(fn)
 	t.Metrics.Delivered.Add(ctx, 1, metric.WithAttributes(fnAttr))
