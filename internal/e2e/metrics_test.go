@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fnmesh/fnmesh/internal/telemetry/telemetrytest"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -84,11 +85,11 @@ func TestMetricsAfterAKnownWorkload(t *testing.T) {
 	}
 
 	waitFor(t, 20*time.Second, "9 deliveries processed", func() bool {
-		return sampleValue(scrape(t, ms.tel.MetricsHandler), "fnmesh_events_processed_total", "function", "work") >= 9
+		return telemetrytest.SampleValue(telemetrytest.Scrape(t, ms.tel.MetricsHandler), "fnmesh_events_processed_total", "function", "work") >= 9
 	})
 	// Let anything unexpected (an extra redelivery) show up before counting.
 	time.Sleep(200 * time.Millisecond)
-	fams := scrape(t, ms.tel.MetricsHandler)
+	fams := telemetrytest.Scrape(t, ms.tel.MetricsHandler)
 	tests := []struct {
 		family string
 		labels []string
@@ -113,7 +114,7 @@ func TestMetricsAfterAKnownWorkload(t *testing.T) {
 		{"fnmesh_ingest_duration_seconds", []string{"http_route", "/events", "status", "400"}, 1},
 	}
 	for _, tt := range tests {
-		if got := sampleValue(fams, tt.family, tt.labels...); got != tt.want {
+		if got := telemetrytest.SampleValue(fams, tt.family, tt.labels...); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.family, tt.labels, got, tt.want)
 		}
 	}

@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"context"
 	"flag"
+	"github.com/fnmesh/fnmesh/internal/telemetry/telemetrytest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,7 +72,7 @@ func TestMetricValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	exercise(t, tel)
-	fams := scrape(t, tel.MetricsHandler)
+	fams := telemetrytest.Scrape(t, tel.MetricsHandler)
 	tests := []struct {
 		family string
 		labels []string
@@ -88,7 +89,7 @@ func TestMetricValues(t *testing.T) {
 		{"fnmesh_function_replicas", []string{"function", "fulfil", "state", "actual"}, 2},
 	}
 	for _, tt := range tests {
-		if got := sampleValue(fams, tt.family, tt.labels...); got != tt.want {
+		if got := telemetrytest.SampleValue(fams, tt.family, tt.labels...); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.family, tt.labels, got, tt.want)
 		}
 	}

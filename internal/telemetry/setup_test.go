@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"context"
+	"github.com/fnmesh/fnmesh/internal/telemetry/telemetrytest"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -100,11 +101,11 @@ func TestMetricsHandlerServesPrometheusText(t *testing.T) {
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	tel.CountReceived(context.Background(), "orders", "accepted", 3)
 	tel.CountReceived(context.Background(), "orders", "rejected", 1)
-	fams := scrape(t, tel.MetricsHandler)
-	if got := sampleValue(fams, "fnmesh_events_received_total", "trigger", "orders", "outcome", "accepted"); got != 3 {
+	fams := telemetrytest.Scrape(t, tel.MetricsHandler)
+	if got := telemetrytest.SampleValue(fams, "fnmesh_events_received_total", "trigger", "orders", "outcome", "accepted"); got != 3 {
 		t.Errorf("fnmesh_events_received_total{accepted} = %v, want 3", got)
 	}
-	if got := sampleValue(fams, "fnmesh_events_received_total", "trigger", "orders", "outcome", "rejected"); got != 1 {
+	if got := telemetrytest.SampleValue(fams, "fnmesh_events_received_total", "trigger", "orders", "outcome", "rejected"); got != 1 {
 		t.Errorf("fnmesh_events_received_total{rejected} = %v, want 1", got)
 	}
 }
