@@ -3,6 +3,7 @@
 package functions
 
 import (
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"bufio"
 	"bytes"
 	"context"
@@ -17,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
@@ -116,7 +116,7 @@ func TestReplicas(t *testing.T) {
 // mesh file and the replica processes.
 type replicaRun struct {
 	t      *testing.T
-	srv    *server.Server
+	srv    *broker.Embedded
 	js     jetstream.JetStream
 	bin    string
 	dir    string
@@ -126,8 +126,8 @@ type replicaRun struct {
 }
 
 func newReplicaRun(t *testing.T, bin, name, ackWait, sleep string) *replicaRun {
-	srv := startServer(t)
-	nc := connect(t, srv)
+	srv := brokertest.Server(t, "")
+	nc := brokertest.Conn(t, srv)
 	m := testMesh(t, "record", ackWait, 8)
 	c := newClient(t, nc, m)
 	dir := t.TempDir()

@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"context"
 	"errors"
 	"io"
@@ -60,7 +61,7 @@ functions:
 			errHas: []string{"FNMESH_HEALTH_ADDR"}},
 		{name: "nil handler", handler: Handler(nil), errHas: []string{"handler is nil"}},
 	}
-	srv := startServer(t)
+	srv := brokertest.Server(t, "")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"FNMESH_FILE", "FNMESH_FUNCTION", "FNMESH_LOG_LEVEL", "FNMESH_LOG_FORMAT", "FNMESH_SHUTDOWN_TIMEOUT", "FNMESH_HEALTH_ADDR"} {
@@ -96,8 +97,8 @@ functions:
 // ready, handles an event, publishes the handler's follow-up with the
 // causation chain, and returns nil once cancelled.
 func TestServe(t *testing.T) {
-	srv := startServer(t)
-	nc := connect(t, srv)
+	srv := brokertest.Server(t, "")
+	nc := brokertest.Conn(t, srv)
 	m := testMesh(t, "greet", "5s", 2)
 	c := newClient(t, nc, m)
 
