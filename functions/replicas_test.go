@@ -3,11 +3,11 @@
 package functions
 
 import (
-	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"os"
 	"os/exec"
 	"path/filepath"

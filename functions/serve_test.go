@@ -1,9 +1,9 @@
 package functions
 
 import (
-	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"context"
 	"errors"
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"io"
 	"net"
 	"net/http"
