@@ -97,7 +97,7 @@ func (a httpAnswer) errorJSON(t testing.TB) errorBody {
 	return eb
 }
 
-// send does one request to url and reads the answer.
+// ingestDo does one request to url and reads the answer.
 func ingestDo(t testing.TB, method, url string, hdr http.Header, body io.Reader) httpAnswer {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)

@@ -3,7 +3,6 @@ package triggers
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -80,26 +79,12 @@ type trAnswer struct {
 	body   string
 }
 
-// trDo sends one request and reads the answer.
+// trDo sends one request and reads the answer (ingestDo, with the body as
+// a string).
 func trDo(t testing.TB, method, url string, hdr http.Header, body string) trAnswer {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range hdr {
-		req.Header[k] = vs
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return trAnswer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	a := ingestDo(t, method, url, hdr, strings.NewReader(body))
+	return trAnswer{status: a.status, header: a.header, body: string(a.body)}
 }
 
 // logBuffer is a slog handler target that tests can read.
