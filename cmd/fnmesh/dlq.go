@@ -15,58 +15,47 @@ import (
 func newDLQCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "dlq", Short: "Inspect dead letters and send them back"}
 	var fn, since string
-	parseSince := func() (time.Time, error) {
-		if since == "" {
-			return time.Time{}, nil
-		}
-		if d, err := time.ParseDuration(since); err == nil {
-			return time.Now().Add(-d), nil
-		}
-		t, err := time.Parse(time.RFC3339, since)
+	// run parses --since, connects to the mesh's broker and calls do.
+	run := func(cmd *cobra.Command, do func(c *broker.Client, m *config.Mesh, since time.Time) error) error {
+		t, err := parseSince(since)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("--since %q: must be a duration (1h) or an RFC 3339 time", since)
+			return err
 		}
-		return t, nil
+		c, m, closeFn, err := connectMesh(cmd, g)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		return do(c, m, t)
 	}
 	ls := &cobra.Command{
 		Use:   "ls",
 		Short: "List dead letters",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := parseSince()
-			if err != nil {
-				return err
-			}
-			c, m, closeFn, err := connectMesh(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			var out []map[string]any
-			err = c.DeadLetters(cmd.Context(), m, fn, t, func(d broker.DeadLetter) bool {
-				row := map[string]any{"seq": d.Seq, "function": d.Function, "attempts": d.Attempts, "reason": d.Reason, "time": d.Time}
-				if d.Event != nil {
-					row["id"], row["type"], row["source"] = d.Event.ID(), d.Event.Type(), d.Event.Source()
+			return run(cmd, func(c *broker.Client, m *config.Mesh, since time.Time) error {
+				out := []deadLetterRow{}
+				err := c.DeadLetters(cmd.Context(), m, fn, since, func(d broker.DeadLetter) bool {
+					row := deadLetterRow{Seq: d.Seq, Function: d.Function, Attempts: d.Attempts, Reason: d.Reason, Time: d.Time}
+					if d.Event != nil {
+						row.ID, row.Type, row.Source = d.Event.ID(), d.Event.Type(), d.Event.Source()
+					}
+					out = append(out, row)
+					return true
+				})
+				if err != nil {
+					return err
 				}
-				out = append(out, row)
-				return true
+				if g.output == "json" {
+					return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SEQ\tFUNCTION\tTYPE\tID\tATTEMPTS\tTIME\tREASON")
+				for _, r := range out {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Seq, r.Function, r.Type, r.ID, r.Attempts, r.Time.Format(time.RFC3339), r.Reason)
+				}
+				return tw.Flush()
 			})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				if out == nil {
-					out = []map[string]any{}
-				}
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tFUNCTION\tTYPE\tID\tATTEMPTS\tTIME\tREASON")
-			for _, r := range out {
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\n", r["seq"], r["function"], r["type"], r["id"], r["attempts"],
-					r["time"].(time.Time).Format(time.RFC3339), r["reason"])
-			}
-			return tw.Flush()
 		},
 	}
 	redrive := &cobra.Command{
@@ -74,24 +63,17 @@ func newDLQCmd(g *globals) *cobra.Command {
 		Short: "Send dead letters back to their functions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := parseSince()
-			if err != nil {
+			return run(cmd, func(c *broker.Client, m *config.Mesh, since time.Time) error {
+				n, err := c.Redrive(cmd.Context(), m, fn, since)
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"redriven": n})
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "redrove %d dead letters\n", n)
 				return err
-			}
-			c, m, closeFn, err := connectMesh(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			n, err := c.Redrive(cmd.Context(), m, fn, t)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"redriven": n})
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "redrove %d dead letters\n", n)
-			return err
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{ls, redrive} {
@@ -100,6 +82,33 @@ func newDLQCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(ls, redrive)
 	return cmd
+}
+
+// deadLetterRow is one line of `fnmesh dlq ls`.
+type deadLetterRow struct {
+	Seq      uint64    `json:"seq"`
+	Function string    `json:"function"`
+	Attempts int       `json:"attempts"`
+	Reason   string    `json:"reason"`
+	Time     time.Time `json:"time"`
+	ID       string    `json:"id,omitempty"`
+	Type     string    `json:"type,omitempty"`
+	Source   string    `json:"source,omitempty"`
+}
+
+// parseSince reads --since: a duration back from now, or an RFC 3339 time.
+func parseSince(since string) (time.Time, error) {
+	if since == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(since); err == nil {
+		return time.Now().Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, since)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--since %q: must be a duration (1h) or an RFC 3339 time", since)
+	}
+	return t, nil
 }
 
 // connectMesh loads the mesh file and connects to NATS_URL (default
