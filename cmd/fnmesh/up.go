@@ -156,38 +156,50 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	var (
-		scalersMu  sync.Mutex
-		allScalers []*workers.Scaler
-	)
-	mux.Handle("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
-	mux.Handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		switch {
-		case ms.draining.Load():
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-		case !ms.client.Connected():
-			http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
-		default:
-			w.WriteHeader(http.StatusOK)
+	var runtimes []closer
+	var scalers []*workers.Scaler
+	if !f.noFunctions && len(m.Functions) > 0 {
+		// Nothing starts yet: replicas come when the scalers run.
+		if runtimes, scalers, err = ms.startFunctions(m, stopTimeout); err != nil {
+			return err
 		}
-	}))
-	mux.Handle("GET /status", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		st := []workers.FunctionStatus{}
-		scalersMu.Lock()
-		for _, sc := range allScalers {
-			st = append(st, sc.Status()...)
-		}
-		scalersMu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"functions": st})
-	}))
+	}
+
+	// Operational endpoints, served without spans so probes and scrapes do
+	// not flood the traces.
+	ops := map[string]http.Handler{
+		"GET /livez": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
+		"GET /readyz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			switch {
+			case ms.draining.Load():
+				http.Error(w, "draining", http.StatusServiceUnavailable)
+			case !ms.client.Connected():
+				http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
+			default:
+				w.WriteHeader(http.StatusOK)
+			}
+		}),
+		"GET /status": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			st := []workers.FunctionStatus{}
+			for _, sc := range scalers {
+				st = append(st, sc.Status()...)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"functions": st})
+		}),
+		"GET /metrics": ms.tel.MetricsHandler,
+	}
+	untraced := make([]string, 0, len(ops))
+	for pattern, h := range ops {
+		mux.Handle(pattern, h)
+		untraced = append(untraced, pattern)
+	}
 
 	ln, err := net.Listen("tcp", g.env.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", g.env.HTTPAddr, err)
 	}
-	mux.Handle("GET /metrics", ms.tel.MetricsHandler)
-	srv := &http.Server{Handler: ms.tel.HTTP(mux, "GET /metrics", "GET /livez", "GET /readyz", "GET /status"), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: ms.tel.HTTP(mux, untraced...), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -206,24 +218,13 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 			}
 		})
 	}
-	var runtimes []closer
-	var scalers []*workers.Scaler
-	if !f.noFunctions && len(m.Functions) > 0 {
-		runtimes, scalers, err = ms.startFunctions(m, stopTimeout)
-		if err != nil {
-			return err
-		}
-		for _, sc := range scalers {
-			wg.Go(func() {
-				if err := sc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-					log.Error("scaler", "err", err)
-				}
-			})
-		}
+	for _, sc := range scalers {
+		wg.Go(func() {
+			if err := sc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("scaler", "err", err)
+			}
+		})
 	}
-	scalersMu.Lock()
-	allScalers = scalers
-	scalersMu.Unlock()
 
 	<-ctx.Done()
 	log.Info("shutting down: draining")
