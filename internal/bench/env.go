@@ -86,6 +86,20 @@ func (e *env) connect(ctx context.Context, name string) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// jetStream opens a connection (connect) and a plain nats.go JetStream
+// context on it, for the baselines.
+func (e *env) jetStream(ctx context.Context, name string) (jetstream.JetStream, error) {
+	nc, err := e.connect(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return js, nil
+}
+
 // client opens a connection and a broker client for mesh m.
 func (e *env) client(ctx context.Context, name string, m *config.Mesh) (*broker.Client, error) {
 	nc, err := e.connect(ctx, name)

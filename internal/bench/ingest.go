@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/triggers"
 )
@@ -56,13 +55,9 @@ func runIngest(ctx context.Context, e *env, cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	nc, err := e.connect(ctx, "fnmesh-bench-ingest-baseline")
+	js, err := e.jetStream(ctx, "fnmesh-bench-ingest-baseline")
 	if err != nil {
 		return res, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return res, fmt.Errorf("bench: %w", err)
 	}
 	baseURL, stopBase, err := serve("baseline", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)

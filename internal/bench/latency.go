@@ -56,13 +56,9 @@ func latencyRaw(ctx context.Context, e *env, cfg Config, m *Measure) error {
 		return err
 	}
 	defer stop()
-	nc, err := e.connect(ctx, "fnmesh-bench-raw-publisher")
+	js, err := e.jetStream(ctx, "fnmesh-bench-raw-publisher")
 	if err != nil {
 		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
 	}
 	body, _ := payload(cfg.Size)
 	return paced(ctx, cfg, "latency baseline", handled, m, &lat, func(ctx context.Context, _ int) error {

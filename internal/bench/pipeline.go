@@ -52,13 +52,9 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 	if err != nil {
 		return err
 	}
-	nc, err := e.connect(ctx, "fnmesh-bench-raw-publisher")
+	js, err := e.jetStream(ctx, "fnmesh-bench-raw-publisher")
 	if err != nil {
 		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
 	}
 	body, _ := payload(cfg.Size)
 	var lat samples
