@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-
 	"github.com/fnmesh/fnmesh/triggers"
 )
 
