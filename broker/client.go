@@ -78,9 +78,6 @@ func New(nc *nats.Conn, prefix string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Prefix is the subject prefix of events.
-func (c *Client) Prefix() string { return c.prefix }
-
 // Conn is the underlying NATS connection.
 func (c *Client) Conn() *nats.Conn { return c.nc }
 

@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	mnoop "go.opentelemetry.io/otel/metric/noop"
 )
 
 // Metrics are the instruments every fnmesh process exports. Names follow
@@ -91,5 +90,3 @@ func (m *Metrics) SetScale(fn string, backlog int64, desired, actual int) {
 	m.backlog[fn] = backlog
 	m.replicas[fn] = [2]int64{int64(desired), int64(actual)}
 }
-
-func metricNoop() metric.MeterProvider { return mnoop.NewMeterProvider() }

@@ -138,13 +138,6 @@ func NewForTest(tp trace.TracerProvider, mp metric.MeterProvider) (*Telemetry, e
 	return t, nil
 }
 
-// Disabled is a Telemetry that records nothing (tests, tools).
-func Disabled() *Telemetry {
-	t, _ := NewForTest(noop.NewTracerProvider(), metricNoop())
-	t.Recording = false
-	return t
-}
-
 // ScopeName is the instrumentation scope of fnmesh's spans and metrics.
 const ScopeName = "github.com/fnmesh/fnmesh"
 
