@@ -132,6 +132,12 @@ func (c *Client) send(ctx context.Context, e *event.Event, msg *nats.Msg) (ack A
 			defer func() { done(err) }()
 		}
 	}
+	// Fail at once while the connection is down: waiting for a PubAck that
+	// cannot come would hold every caller (an HTTP request, a worker) for
+	// the whole timeout before it learns to retry.
+	if !c.nc.IsConnected() {
+		return Ack{}, fmt.Errorf("broker: publish %s: %w: connection %s", msg.Subject, ErrUnavailable, c.nc.Status())
+	}
 	pa, err := c.js.PublishMsg(ctx, msg)
 	if err != nil {
 		return Ack{}, c.classify(msg.Subject, err)

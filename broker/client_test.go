@@ -128,6 +128,25 @@ func TestPublishBrokerDownIsUnavailable(t *testing.T) {
 	}
 }
 
+// While the connection is down a publish fails with ErrUnavailable at once,
+// not with the deadline of a PubAck that cannot come.
+func TestPublishDisconnectedFailsFast(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	c := brokertest.Client(t, srv, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for c.Connected() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := c.Publish(context.Background(), newEvent("down"))
+	if !errors.Is(err, broker.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrUnavailable without waiting for a deadline", err)
+	}
+}
+
 func TestPublishNoStream(t *testing.T) {
 	srv := brokertest.Server(t, "")
 	m := brokertest.Mesh()

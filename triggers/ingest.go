@@ -31,13 +31,6 @@ type DataValidator interface {
 	Validate(eventType string, data []byte) error
 }
 
-// connectivity is implemented by publishers that know whether they can
-// reach the broker right now (*broker.Client does); the handler then
-// answers 503 at once instead of waiting for a publish to time out.
-type connectivity interface {
-	Connected() bool
-}
-
 // IngestConfig configures an Ingest.
 type IngestConfig struct {
 	// MaxBodyBytes is the largest accepted request body; larger bodies get
@@ -85,7 +78,6 @@ const DefaultMaxInFlight = 1024
 // Ingest is safe for concurrent use.
 type Ingest struct {
 	pub       EventPublisher
-	conn      connectivity
 	validator DataValidator
 	maxBody   int64
 	tokenHash [sha256.Size]byte
@@ -119,7 +111,6 @@ func NewIngest(pub EventPublisher, cfg IngestConfig) *Ingest {
 		sem:       make(chan struct{}, cfg.MaxInFlight),
 		log:       cfg.Log,
 	}
-	in.conn, _ = pub.(connectivity)
 	if len(cfg.Token) > 0 {
 		in.tokenHash, in.hasToken = sha256.Sum256(cfg.Token), true
 	}
@@ -174,11 +165,6 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-in.sem }()
 	default:
 		writeError(w, http.StatusTooManyRequests, errBusy)
-		return
-	}
-	if in.conn != nil && !in.conn.Connected() {
-		in.log.Warn("ingest: broker not connected, answering 503")
-		writeError(w, http.StatusServiceUnavailable, errUnavailable)
 		return
 	}
 	in.publish(w, r, events, mode)

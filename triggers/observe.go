@@ -64,14 +64,6 @@ func (c observedPublisher) Publish(ctx context.Context, e *event.Event) (broker.
 	return ack, err
 }
 
-// Connected passes on the wrapped publisher's connectivity, so Ingest still
-// answers 503 at once while the broker is unreachable.
-func (c observedPublisher) Connected() bool {
-	if cn, ok := c.pub.(connectivity); ok {
-		return cn.Connected()
-	}
-	return true
-}
 
 // publishOutcome names the result of one publish.
 func publishOutcome(ack broker.Ack, err error) string {

@@ -148,15 +148,6 @@ func TestPublishOutcome(t *testing.T) {
 	}
 }
 
-func TestObservedPublisherKeepsConnectivity(t *testing.T) {
-	env := newTrEnv(t, 0)
-	pub, _ := observed(newObserverLog(), "x", env.client)
-	cn, ok := pub.(connectivity)
-	if !ok || !cn.Connected() {
-		t.Fatalf("observed publisher hides the client's connectivity (ok %v)", ok)
-	}
-}
-
 func TestCronTickIsObserved(t *testing.T) {
 	env := newTrEnv(t, 0)
 	obs := newObserverLog()
