@@ -64,7 +64,6 @@ func (c observedPublisher) Publish(ctx context.Context, e *event.Event) (broker.
 	return ack, err
 }
 
-
 // publishOutcome names the result of one publish.
 func publishOutcome(ack broker.Ack, err error) string {
 	switch {
