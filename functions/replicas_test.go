@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,7 +299,7 @@ func (r *replicaRun) killAll() {
 // replica is one worker process.
 type replica struct {
 	cmd     *exec.Cmd
-	out     syncBuffer
+	out     logtest.Buffer
 	done    chan struct{}
 	err     error
 	stopped bool
@@ -317,24 +318,6 @@ func (p *replica) wait(limit time.Duration) error {
 	case <-time.After(limit):
 		return errors.New("did not exit within " + limit.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writers and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // records is what the replicas wrote: how often each event was handled,

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -138,11 +139,11 @@ func hookCases() []hookCase {
 }
 
 // serveHook builds the hook with the WebhookBucket of env and serves it.
-func serveHook(t *testing.T, env *trEnv, cfg config.Trigger, log *logBuffer) (string, *Hook) {
+func serveHook(t *testing.T, env *trEnv, cfg config.Trigger, log *logtest.Buffer) (string, *Hook) {
 	t.Helper()
 	opts := HookOptions{}
 	if log != nil {
-		opts.Logger = log.logger()
+		opts.Logger = textLogger(log)
 	}
 	h, err := NewHook(cfg, env.client, env.bucket(t, env.client, WebhookBucket, WebhookDedupTTL), opts)
 	if err != nil {
@@ -157,7 +158,7 @@ func TestHookProviders(t *testing.T) {
 	for _, hc := range hookCases() {
 		t.Run(hc.name, func(t *testing.T) {
 			env := newTrEnv(t, 0)
-			var log logBuffer
+			var log logtest.Buffer
 			url, _ := serveHook(t, env, hc.trigger, &log)
 			body := []byte(hc.body)
 			now := time.Now()

@@ -1,8 +1,8 @@
 package triggers
 
 import (
-	"bytes"
 	"context"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -87,26 +87,8 @@ func trDo(t testing.TB, method, url string, hdr http.Header, body string) trAnsw
 	return trAnswer{status: a.status, header: a.header, body: string(a.body)}
 }
 
-// logBuffer is a slog handler target that tests can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // logger returns a logger writing text lines at debug level into b.
-func (b *logBuffer) logger() *slog.Logger {
+func textLogger(b *logtest.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 

@@ -3,18 +3,16 @@
 package workers_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,39 +21,9 @@ import (
 	"github.com/fnmesh/fnmesh/workers"
 )
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// records decodes the JSON log records written so far.
-func (s *syncBuffer) records(t *testing.T) []map[string]any {
+func has(t *testing.T, s *logtest.Buffer, match map[string]any) bool {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func (s *syncBuffer) has(t *testing.T, match map[string]any) bool {
-	t.Helper()
-	for _, r := range s.records(t) {
+	for _, r := range s.Records(t) {
 		ok := true
 		for k, v := range match {
 			if r[k] != v {
@@ -86,9 +54,9 @@ func shellFn(name, script string) config.Function {
 	return config.Function{Name: name, Run: config.Run{Command: []string{"/bin/sh", "-c", script}}}
 }
 
-func newProcRuntime(t *testing.T, cfg workers.ProcessConfig) (*workers.ProcessRuntime, *syncBuffer) {
+func newProcRuntime(t *testing.T, cfg workers.ProcessConfig) (*workers.ProcessRuntime, *logtest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	cfg.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rt, err := workers.NewProcessRuntime(cfg)
 	if err != nil {
@@ -233,7 +201,7 @@ func TestProcessRuntimeStopDrains(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(work, "drained")); err != nil {
 		t.Fatalf("the worker did not get SIGTERM: %v", err)
 	}
-	if logs.has(t, map[string]any{"msg": "worker did not exit in time, killing its process group"}) {
+	if has(t, logs, map[string]any{"msg": "worker did not exit in time, killing its process group"}) {
 		t.Fatal("a worker that drained was killed")
 	}
 	if got := listIDs(t, rt, "f"); len(got) != 0 {
@@ -276,7 +244,7 @@ func TestProcessRuntimeKillsGroupAfterStopTimeout(t *testing.T) {
 			return syscall.Kill(pid, 0) != nil
 		})
 	}
-	if !logs.has(t, map[string]any{"msg": "worker did not exit in time, killing its process group", "function": "f", "replica": "f-1"}) {
+	if !has(t, logs, map[string]any{"msg": "worker did not exit in time, killing its process group", "function": "f", "replica": "f-1"}) {
 		t.Fatal("no log record of the kill")
 	}
 }
@@ -306,7 +274,7 @@ func TestProcessRuntimeRestartsCrashedWorkers(t *testing.T) {
 		t.Errorf("a restart must keep the replica: %v", got)
 	}
 	var delays []float64
-	for _, r := range logs.records(t) {
+	for _, r := range logs.Records(t) {
 		if r["msg"] == "worker restarts after backoff" {
 			ns, _ := r["delay"].(float64) // slog's JSON handler writes nanoseconds
 			delays = append(delays, time.Duration(ns).Seconds())
@@ -315,7 +283,7 @@ func TestProcessRuntimeRestartsCrashedWorkers(t *testing.T) {
 	if len(delays) < 3 || delays[0] != 0.02 || delays[1] != 0.04 || delays[2] != 0.08 || slices.Max(delays) != 0.08 {
 		t.Errorf("restart delays %v s, want 0.02, 0.04, 0.08 then capped at 0.08", delays)
 	}
-	if !logs.has(t, map[string]any{"msg": "worker exited unexpectedly", "exit": "exit status 3"}) {
+	if !has(t, logs, map[string]any{"msg": "worker exited unexpectedly", "exit": "exit status 3"}) {
 		t.Error("no log record of the crash with its exit status")
 	}
 }
@@ -329,13 +297,13 @@ func TestProcessRuntimeLogsWorkerOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "worker output", func() bool {
-		return logs.has(t, map[string]any{"msg": "plain line", "level": "INFO", "function": "f", "replica": "f-1", "output": "stdout"}) &&
-			logs.has(t, map[string]any{"msg": "from slog", "level": "WARN", "k": 1.0, "function": "f", "replica": "f-1", "output": "stderr"})
+		return has(t, logs, map[string]any{"msg": "plain line", "level": "INFO", "function": "f", "replica": "f-1", "output": "stdout"}) &&
+			has(t, logs, map[string]any{"msg": "from slog", "level": "WARN", "k": 1.0, "function": "f", "replica": "f-1", "output": "stderr"})
 	})
 	if err := rt.Stop(context.Background(), "f", "f-1"); err != nil {
 		t.Fatal(err)
 	}
-	if !logs.has(t, map[string]any{"msg": "no newline", "replica": "f-1"}) {
+	if !has(t, logs, map[string]any{"msg": "no newline", "replica": "f-1"}) {
 		t.Error("an unterminated last line was lost")
 	}
 }

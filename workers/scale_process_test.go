@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ type procEnv struct {
 	srv  *broker.Embedded
 	c    *broker.Client
 	rt   *workers.ProcessRuntime
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 // newProcEnv writes a mesh file with the given functions (YAML list items,
@@ -54,7 +55,7 @@ type procEnv struct {
 // directory).
 func newProcEnv(t testing.TB, worker, functionsYAML string) *procEnv {
 	t.Helper()
-	e := &procEnv{dir: t.TempDir(), logs: &syncBuffer{}}
+	e := &procEnv{dir: t.TempDir(), logs: &logtest.Buffer{}}
 	e.out = filepath.Join(e.dir, "out")
 	if err := os.Mkdir(e.out, 0o755); err != nil {
 		t.Fatal(err)
@@ -86,9 +87,7 @@ func newProcEnv(t testing.TB, worker, functionsYAML string) *procEnv {
 			t.Errorf("Close: %v", err)
 		}
 		if t.Failed() {
-			e.logs.mu.Lock()
-			t.Logf("runtime log:\n%s", tail(e.logs.b.String(), 60))
-			e.logs.mu.Unlock()
+			t.Logf("runtime log:\n%s", tail(e.logs.String(), 60))
 		}
 	})
 	return e
@@ -319,11 +318,11 @@ func testScaleDownBusy(t *testing.T, worker string) {
 		return len(reps) == 1 && reps[0].ID == "busy-1"
 	})
 	for _, id := range []string{"busy-2", "busy-3"} {
-		if !e.logs.has(t, map[string]any{"msg": "worker stopped", "replica": id, "exit": "exit status 0"}) {
+		if !has(t, e.logs, map[string]any{"msg": "worker stopped", "replica": id, "exit": "exit status 0"}) {
 			t.Errorf("%s did not drain and exit 0", id)
 		}
 	}
-	if e.logs.has(t, map[string]any{"msg": "worker did not exit in time, killing its process group"}) {
+	if has(t, e.logs, map[string]any{"msg": "worker did not exit in time, killing its process group"}) {
 		t.Error("a draining worker was killed")
 	}
 	eventually(t, 60*time.Second, "every event processed", func() bool {

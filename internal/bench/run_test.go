@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -163,7 +163,7 @@ func TestRunScale(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
-	var b syncBuffer
+	var b logtest.Buffer
 	p := startProgress(&b, "phase one", 10, 0)
 	p.add(4)
 	time.Sleep(450 * time.Millisecond)
@@ -178,21 +178,4 @@ func TestProgress(t *testing.T) {
 	var none *progress = startProgress(nil, "x", 1, 0)
 	none.add(1) // a nil progress does nothing
 	none.finish()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

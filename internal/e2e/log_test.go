@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"sync"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"testing"
 	"time"
 
@@ -14,40 +12,13 @@ import (
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte("\n")) {
-		var m map[string]any
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // TestHandlerLogLinesCarryTheTraceID logs from inside a handler, directly
 // and through the SDK's Logging middleware, with the handler's ctx: both
 // lines carry the trace and span ids of the delivery's process span, in
 // the trace the publisher started.
 func TestHandlerLogLinesCarryTheTraceID(t *testing.T) {
 	ms := newMesh(t, nil)
-	var buf syncBuffer
+	var buf logtest.Buffer
 	log, err := telemetry.NewLogger(&buf, "info", "json")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +46,7 @@ func TestHandlerLogLinesCarryTheTraceID(t *testing.T) {
 	})
 	proc := indexTrace(ms.rec.Ended(), root.SpanContext().TraceID())["process charge"][0]
 
-	lines := buf.lines(t)
+	lines := buf.Records(t)
 	want := map[string]bool{"charging card": false, "event handled": false}
 	for _, l := range lines {
 		msg, _ := l["msg"].(string)
