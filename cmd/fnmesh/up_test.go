@@ -51,7 +51,7 @@ metadata: { name: uptest }
 functions:
   - name: record
     filters: [{ exact: { type: com.example.recorded } }]
-    run: { exec: ["sh", "-c", 'cat > "$OUT/$FNMESH_EVENT_ID"'] }
+    run: { exec: ["sh", "-c", 'cat > "$OUT/.$FNMESH_EVENT_ID" && mv "$OUT/.$FNMESH_EVENT_ID" "$OUT/$FNMESH_EVENT_ID"'] }
     env: { OUT: `+outDir+` }
     scaling: { minReplicaCount: 0, maxReplicaCount: 2, lagThreshold: 5, cooldownPeriod: 1s, pollingInterval: 200ms }
 `), 0o644); err != nil {
@@ -111,9 +111,17 @@ functions:
 			t.Fatalf("publish answer %q: %v", out, err)
 		}
 	}
+	// The script writes under a dot name and renames when done, so a file
+	// with the event's id is a finished handler.
 	waitFor(t, 60*time.Second, "every event handled", func() bool {
 		entries, _ := os.ReadDir(outDir)
-		return len(entries) == n
+		done := 0
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				done++
+			}
+		}
+		return done == n
 	})
 	for i := range n {
 		b, err := os.ReadFile(filepath.Join(outDir, fmt.Sprintf("ev-%d", i)))
