@@ -1,6 +1,7 @@
 package poll_test
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,5 +38,6 @@ func ExampleWait() {
 			return false
 		}
 	})
-	println(ok)
+	fmt.Println(ok)
+	// Output: true
 }
