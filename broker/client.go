@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
@@ -23,17 +22,14 @@ var (
 	ErrRejected = errors.New("broker rejected the message")
 )
 
-// DefaultTimeout bounds a broker call whose context has no deadline.
-const DefaultTimeout = 5 * time.Second
-
 // Client publishes CloudEvents to JetStream and manages the streams and
 // consumers of a mesh. It is safe for concurrent use.
 type Client struct {
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	prefix string
-	log    *slog.Logger
-	hooks  PublishHooks
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	cfg   Config
+	log   *slog.Logger
+	hooks PublishHooks
 }
 
 // PublishHooks lets callers observe and decorate publishes (tracing, metrics).
@@ -58,24 +54,37 @@ func WithLogger(l *slog.Logger) Option {
 // WithHooks installs publish hooks.
 func WithHooks(h PublishHooks) Option { return func(c *Client) { c.hooks = h } }
 
-// New wraps a NATS connection. prefix is the first token of event subjects
-// ("events" by default).
-func New(nc *nats.Conn, prefix string, opts ...Option) (*Client, error) {
+// New wraps a NATS connection. Empty fields of cfg get their defaults,
+// then the options apply, then cfg is validated: an invalid cfg is an
+// error wrapping ErrInvalid that names the field.
+func New(nc *nats.Conn, cfg Config, opts ...Option) (*Client, error) {
 	if nc == nil {
 		return nil, errors.New("broker: nil connection")
 	}
-	if prefix == "" {
-		prefix = "events"
+	c := &Client{nc: nc, cfg: cfg.withDefaults(), log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
+	}
+	if err := c.cfg.Validate(); err != nil {
+		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("broker: jetstream: %w", err)
 	}
-	c := &Client{nc: nc, js: js, prefix: prefix, log: slog.New(slog.DiscardHandler)}
-	for _, o := range opts {
-		o(c)
-	}
+	c.js = js
 	return c, nil
+}
+
+// SubjectPrefix is the first token of the subjects Publish stores events on.
+func (c *Client) SubjectPrefix() string { return c.cfg.SubjectPrefix }
+
+// withTimeout bounds ctx by the client's Timeout unless it has a deadline.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.Timeout)
 }
 
 // Conn is the underlying NATS connection.
@@ -99,7 +108,7 @@ type Ack struct {
 // the same (source, id) twice within the stream's duplicate window stores it
 // once; the second Ack has Duplicate set.
 func (c *Client) Publish(ctx context.Context, e *event.Event) (Ack, error) {
-	msg, err := EncodeMsg(Subject(c.prefix, e.Type()), e)
+	msg, err := EncodeMsg(Subject(c.cfg.SubjectPrefix, e.Type()), e)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -120,11 +129,8 @@ func (c *Client) PublishTo(ctx context.Context, subject string, e *event.Event, 
 }
 
 func (c *Client) send(ctx context.Context, e *event.Event, msg *nats.Msg) (ack Ack, err error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	if c.hooks.Before != nil {
 		var done func(error)
 		ctx, done = c.hooks.Before(ctx, e, msg)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
 func newEvent(id string) *event.Event {
@@ -36,7 +37,7 @@ func readAll(t *testing.T, c *broker.Client, stream string) []broker.StoredEvent
 
 func TestPublishStoresOnceBySourceAndID(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	ctx := context.Background()
 
 	first, err := c.Publish(ctx, newEvent("a"))
@@ -62,7 +63,7 @@ func TestPublishStoresOnceBySourceAndID(t *testing.T) {
 
 func TestPublishSubjectFromType(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	if _, err := c.Publish(context.Background(), newEvent("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestPublishSubjectFromType(t *testing.T) {
 func TestRestartKeepsStoredEvents(t *testing.T) {
 	dir := t.TempDir()
 	srv := brokertest.Server(t, dir)
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	const n = 500
 	for i := range n {
 		if _, err := c.Publish(context.Background(), newEvent(fmt.Sprint(i))); err != nil {
@@ -93,7 +94,7 @@ func TestRestartKeepsStoredEvents(t *testing.T) {
 	}
 
 	srv2 := brokertest.Server(t, dir)
-	c2 := brokertest.Client(t, srv2, nil)
+	c2 := brokertest.Client(t, srv2)
 	got := readAll(t, c2, "EVENTS")
 	if len(got) != n {
 		t.Fatalf("after restart %d events, want %d", len(got), n)
@@ -114,7 +115,7 @@ func TestRestartKeepsStoredEvents(t *testing.T) {
 
 func TestPublishBrokerDownIsUnavailable(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
@@ -132,15 +133,13 @@ func TestPublishBrokerDownIsUnavailable(t *testing.T) {
 // not with the deadline of a PubAck that cannot come.
 func TestPublishDisconnectedFailsFast(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for c.Connected() {
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, 10*time.Second, "the client to see the connection down", func() bool { return !c.Connected() })
 	_, err := c.Publish(context.Background(), newEvent("down"))
 	if !errors.Is(err, broker.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want ErrUnavailable without waiting for a deadline", err)
@@ -149,9 +148,7 @@ func TestPublishDisconnectedFailsFast(t *testing.T) {
 
 func TestPublishNoStream(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	m := brokertest.Mesh()
-	m.Streams[0].Subjects = []string{"events.com.other.>"}
-	c := brokertest.Client(t, srv, m)
+	c := brokertest.Client(t, srv, broker.StreamSpec{Name: "EVENTS", Subjects: []string{"events.com.other.>"}})
 	_, err := c.Publish(context.Background(), newEvent("nostream"))
 	if !errors.Is(err, broker.ErrNoStream) {
 		t.Fatalf("err = %v, want ErrNoStream", err)
@@ -160,10 +157,10 @@ func TestPublishNoStream(t *testing.T) {
 
 func TestEnsureStreamsUpdates(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	m := brokertest.Mesh()
-	c := brokertest.Client(t, srv, m)
-	m.Streams[0].MaxMsgs = 10
-	if err := c.EnsureStreams(context.Background(), m); err != nil {
+	spec := brokertest.Streams()[0]
+	c := brokertest.Client(t, srv, spec)
+	spec.MaxMsgs = 10
+	if err := c.EnsureStreams(context.Background(), spec); err != nil {
 		t.Fatalf("update: %v", err)
 	}
 	for i := range 20 {

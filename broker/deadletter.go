@@ -2,8 +2,8 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,8 +12,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // Extension attributes a dead letter carries on top of the original event.
@@ -82,26 +80,96 @@ type DeadLetter struct {
 	Err error
 }
 
-// DeadLetterStreamName returns the name of the mesh's dead-letter stream.
-func DeadLetterStreamName(m *config.Mesh) string {
-	if m.DeadLetter.Stream == "" {
-		return config.DefaultDeadLetterStream
-	}
-	return m.DeadLetter.Stream
+// Defaults of DeadLetterConfig.
+const (
+	// DefaultDeadLetterStream is the name of the dead-letter stream.
+	DefaultDeadLetterStream = "DEADLETTER"
+	// DefaultDeadLetterPrefix is the first token of dead-letter subjects.
+	DefaultDeadLetterPrefix = "deadletter"
+)
+
+// DeadLetterConfig says where dead letters are kept. The zero value is
+// usable: empty fields get their defaults.
+type DeadLetterConfig struct {
+	// Stream holds the dead letters. Default "DEADLETTER".
+	Stream string
+	// SubjectPrefix: a dead letter of function F is stored on
+	// "<SubjectPrefix>.F" (F escaped like an event type). Default
+	// "deadletter".
+	SubjectPrefix string
+	// MaxAge is how long dead letters are kept (0 = forever).
+	MaxAge time.Duration
+	// Replicas is the number of copies of the stream on a NATS cluster
+	// (0 = 1).
+	Replicas int
 }
 
-// DeadLetterSubject returns the subject dead letters of function fn are
-// stored on: "<deadLetter.subjectPrefix>.<fn>" (fn escaped like an event
-// type). An empty fn returns the wildcard subject of all dead letters.
-func DeadLetterSubject(m *config.Mesh, fn string) string {
-	prefix := m.DeadLetter.SubjectPrefix
-	if prefix == "" {
-		prefix = config.DefaultDeadLetterPrefix
+// withDefaults returns c with every empty field set to its default.
+func (c DeadLetterConfig) withDefaults() DeadLetterConfig {
+	if c.Stream == "" {
+		c.Stream = DefaultDeadLetterStream
 	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = DefaultDeadLetterPrefix
+	}
+	return c
+}
+
+// Validate reports every field of c that breaks a rule (after defaults),
+// as *FieldError values joined with errors.Join.
+func (c DeadLetterConfig) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if err := CheckSubject(c.SubjectPrefix, false); err != nil {
+		errs = append(errs, fieldErr("dead letters: SubjectPrefix", err))
+	}
+	if err := c.StreamSpec().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// StreamSpec is the stream that holds the dead letters: Stream on
+// "<SubjectPrefix>.>". Create it with Client.EnsureStreams.
+func (c DeadLetterConfig) StreamSpec() StreamSpec {
+	c = c.withDefaults()
+	return StreamSpec{Name: c.Stream, Subjects: []string{c.SubjectPrefix + ".>"}, MaxAge: c.MaxAge, Replicas: c.Replicas}
+}
+
+// DeadLetterQueue stores the events that functions gave up on in the
+// dead-letter stream, lists them and sends them back. It is safe for
+// concurrent use.
+type DeadLetterQueue struct {
+	c   *Client
+	cfg DeadLetterConfig
+}
+
+// NewDeadLetterQueue returns the dead-letter queue of cfg on c. Empty
+// fields of cfg get their defaults, then cfg is validated: an invalid cfg
+// is an error wrapping ErrInvalid that names the field. The stream itself
+// is created by Client.EnsureStreams(ctx, cfg.StreamSpec()).
+func NewDeadLetterQueue(c *Client, cfg DeadLetterConfig) (*DeadLetterQueue, error) {
+	if c == nil {
+		return nil, errors.New("broker: dead letters: nil client")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &DeadLetterQueue{c: c, cfg: cfg}, nil
+}
+
+// Stream is the name of the dead-letter stream.
+func (q *DeadLetterQueue) Stream() string { return q.cfg.Stream }
+
+// Subject returns the subject dead letters of function fn are stored on:
+// "<SubjectPrefix>.<fn>" (fn escaped like an event type). An empty fn
+// returns the wildcard subject of all dead letters.
+func (q *DeadLetterQueue) Subject(fn string) string {
 	if fn == "" {
-		return prefix + ".>"
+		return q.cfg.SubjectPrefix + ".>"
 	}
-	return Subject(prefix, fn)
+	return Subject(q.cfg.SubjectPrefix, fn)
 }
 
 // TruncateReason cuts s to at most MaxDeadLetterReason bytes without
@@ -120,13 +188,29 @@ func TruncateReason(s string) string {
 	return s[:cut] + ellipsis
 }
 
-// PublishDeadLetter stores a copy of e with the deadletter* extensions of
+// DeadLetter stores a delivery that a function gave up on, as it was
+// stored (hdr and data), on the dead-letter subject of info.Function, and
+// waits for the PubAck. msgID is the de-duplication id; it must identify
+// the failed delivery (function and stream sequence of the original), so a
+// repeated dead-lettering of the same delivery is stored once while the
+// same event dead-lettered again after a redrive is stored again.
+//
+// A message that decodes as a CloudEvent is stored as that event with the
+// deadletter* extensions of info (see DeadLetterEvent). Anything else is
+// stored as it is, with the deadletter* attributes added as "ce-" headers
+// and the headers starting with "Nats-" dropped (they would steer the
+// store, not describe the message). hdr and data are not modified.
+func (q *DeadLetterQueue) DeadLetter(ctx context.Context, hdr nats.Header, data []byte, info DeadLetterInfo, msgID string) (Ack, error) {
+	if e, err := DecodeMsg(hdr, data); err == nil {
+		return q.DeadLetterEvent(ctx, e, info, msgID)
+	}
+	return q.deadLetterRaw(ctx, hdr, data, info, msgID)
+}
+
+// DeadLetterEvent stores a copy of e with the deadletter* extensions of
 // info on the dead-letter subject of info.Function and waits for the
-// PubAck. msgID is the de-duplication id; it must identify the failed
-// delivery (function and stream sequence of the original), so a repeated
-// dead-lettering of the same delivery is stored once while the same event
-// dead-lettered again after a redrive is stored again. e is not modified.
-func (c *Client) PublishDeadLetter(ctx context.Context, m *config.Mesh, e *event.Event, info DeadLetterInfo, msgID string) (Ack, error) {
+// PubAck; msgID is as for DeadLetter. e is not modified.
+func (q *DeadLetterQueue) DeadLetterEvent(ctx context.Context, e *event.Event, info DeadLetterInfo, msgID string) (Ack, error) {
 	if e == nil || e.Context == nil {
 		return Ack{}, fmt.Errorf("broker: dead letter: %w", attrErr("specversion", "event has no context"))
 	}
@@ -136,16 +220,12 @@ func (c *Client) PublishDeadLetter(ctx context.Context, m *config.Mesh, e *event
 			return Ack{}, fmt.Errorf("broker: dead letter: %w", &AttributeError{Attribute: name, Err: err})
 		}
 	}
-	return c.PublishTo(ctx, DeadLetterSubject(m, info.Function), &dl, msgID)
+	return q.c.PublishTo(ctx, q.Subject(info.Function), &dl, msgID)
 }
 
-// PublishDeadLetterRaw stores a message that is not a valid CloudEvent as it
-// is (headers and payload) on the dead-letter subject of info.Function, with
-// the deadletter* attributes added as "ce-" headers, and waits for the
-// PubAck. Headers starting with "Nats-" are dropped (they would steer the
-// store, not describe the message); msgID becomes the Nats-Msg-Id.
-func (c *Client) PublishDeadLetterRaw(ctx context.Context, m *config.Mesh, hdr nats.Header, data []byte, info DeadLetterInfo, msgID string) (Ack, error) {
-	msg := nats.NewMsg(DeadLetterSubject(m, info.Function))
+// deadLetterRaw stores a message that is not a valid CloudEvent as it is.
+func (q *DeadLetterQueue) deadLetterRaw(ctx context.Context, hdr nats.Header, data []byte, info DeadLetterInfo, msgID string) (Ack, error) {
+	msg := nats.NewMsg(q.Subject(info.Function))
 	for k, vs := range hdr {
 		if len(k) >= 5 && strings.EqualFold(k[:5], "Nats-") {
 			continue
@@ -169,11 +249,11 @@ func (c *Client) PublishDeadLetterRaw(ctx context.Context, m *config.Mesh, hdr n
 	}
 	msg.Data = data
 	// Publish hooks expect an event; there is none, so they are skipped.
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := q.c.withTimeout(ctx)
 	defer cancel()
-	pa, err := c.js.PublishMsg(ctx, msg)
+	pa, err := q.c.js.PublishMsg(ctx, msg)
 	if err != nil {
-		return Ack{}, c.classify(msg.Subject, err)
+		return Ack{}, q.c.classify(msg.Subject, err)
 	}
 	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
 }
@@ -196,155 +276,3 @@ func (info DeadLetterInfo) extensions() map[string]any {
 	return ext
 }
 
-// DeadLetters calls visit for each dead letter of function fn ("" = every
-// function) stored at or after since (zero = all), oldest first, until the
-// end of the stream as it was at the call or until visit returns false.
-func (c *Client) DeadLetters(ctx context.Context, m *config.Mesh, fn string, since time.Time, visit func(DeadLetter) bool) error {
-	return c.readDeadLetters(ctx, m, fn, since, func(d DeadLetter) (bool, error) { return visit(d), nil })
-}
-
-// Redrive sends the dead letters of function fn ("" = every function)
-// stored at or after since back to the subjects they were consumed from,
-// with the deadletter* extensions removed and the redrivefunction extension
-// naming the function that gave up (so only that function handles the event
-// again). Each one is published with a fresh de-duplication id (the
-// original id would be dropped inside the stream's duplicate window) and
-// deleted from the dead-letter stream only after the PubAck: a failure
-// between the two leaves a copy in both places, never in neither. Dead
-// letters that hold an undecodable message stay where they are. Redrive
-// returns how many dead letters were sent back.
-func (c *Client) Redrive(ctx context.Context, m *config.Mesh, fn string, since time.Time) (int, error) {
-	stream := DeadLetterStreamName(m)
-	n := 0
-	err := c.readDeadLetters(ctx, m, fn, since, func(d DeadLetter) (bool, error) {
-		if d.Event == nil {
-			c.log.Warn("dead letter left in place: not a valid CloudEvent", "stream", stream, "seq", d.Seq, "error", d.Err)
-			return true, nil
-		}
-		e := RedriveEvent(d)
-		subject := d.Subject
-		if subject == "" {
-			subject = Subject(c.prefix, e.Type())
-		}
-		msgID := fmt.Sprintf("redrive-%s-%d-%d", stream, d.Seq, time.Now().UnixNano())
-		if _, err := c.PublishTo(ctx, subject, e, msgID); err != nil {
-			return false, fmt.Errorf("broker: redrive %s/%d: %w", stream, d.Seq, err)
-		}
-		if err := c.DeleteMsg(ctx, stream, d.Seq); err != nil {
-			return false, fmt.Errorf("broker: redrive %s/%d: published again, but not removed: %w", stream, d.Seq, err)
-		}
-		n++
-		return true, nil
-	})
-	return n, err
-}
-
-// RedriveEvent returns the event of a dead letter as Redrive publishes it:
-// the deadletter* extensions removed and redrivefunction set to the
-// function that gave up. d.Event is not modified.
-func RedriveEvent(d DeadLetter) *event.Event {
-	e := d.Event.Clone()
-	for _, name := range deadLetterExtensions {
-		_ = e.Context.SetExtension(name, nil) // nil deletes; never fails
-	}
-	if d.Function != "" {
-		_ = e.Context.SetExtension(ExtRedriveFunction, d.Function)
-	}
-	return &e
-}
-
-// readDeadLetters reads the dead-letter stream with an ordered consumer up
-// to its last sequence at the time of the call.
-func (c *Client) readDeadLetters(ctx context.Context, m *config.Mesh, fn string, since time.Time, visit func(DeadLetter) (bool, error)) error {
-	name := DeadLetterStreamName(m)
-	s, err := c.js.Stream(ctx, name)
-	if err != nil {
-		return fmt.Errorf("broker: dead letters: stream %s: %w", name, c.classify(name, err))
-	}
-	last := s.CachedInfo().State.LastSeq
-	if s.CachedInfo().State.Msgs == 0 {
-		return nil
-	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{DeadLetterSubject(m, fn)}}
-	if !since.IsZero() {
-		occ.DeliverPolicy = jetstream.DeliverByStartTimePolicy
-		occ.OptStartTime = &since
-	}
-	cons, err := s.OrderedConsumer(ctx, occ)
-	if err != nil {
-		return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
-	}
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
-		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			md, err := msg.Metadata()
-			if err != nil {
-				return fmt.Errorf("broker: dead letters: %w", err)
-			}
-			if md.Sequence.Stream > last {
-				return nil
-			}
-			more, err := visit(parseDeadLetter(md.Sequence.Stream, md.Timestamp, msg.Headers(), msg.Data()))
-			if err != nil || !more || md.Sequence.Stream == last || md.NumPending == 0 {
-				return err
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
-		}
-		if n == 0 {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-}
-
-// parseDeadLetter reads a dead-letter message. The deadletter* attributes
-// are taken from the decoded event, or from the raw "ce-" headers when the
-// message is not a valid CloudEvent. Attributes that are missing or
-// malformed are left zero (Time falls back to stored).
-func parseDeadLetter(seq uint64, stored time.Time, hdr nats.Header, data []byte) DeadLetter {
-	d := DeadLetter{Seq: seq, Time: stored}
-	get := func(name string) (string, bool) {
-		if vs, ok := hdr[hdrPrefix+name]; ok && len(vs) > 0 {
-			return headerUnescape(vs[0]), true
-		}
-		return "", false
-	}
-	e, err := DecodeMsg(hdr, data)
-	if err != nil {
-		d.Err = err
-	} else {
-		d.Event = e
-		ext := e.Extensions()
-		get = func(name string) (string, bool) {
-			v, ok := ext[name]
-			if !ok {
-				return "", false
-			}
-			s, err := types.Format(v)
-			return s, err == nil
-		}
-	}
-	d.Function, _ = get(ExtDeadLetterFunction)
-	d.Reason, _ = get(ExtDeadLetterReason)
-	d.Subject, _ = get(ExtDeadLetterSubject)
-	if s, ok := get(ExtDeadLetterAttempts); ok {
-		if n, err := strconv.ParseInt(s, 10, 32); err == nil && n >= 0 {
-			d.Attempts = int(n)
-		}
-	}
-	if s, ok := get(ExtDeadLetterTime); ok {
-		if t, err := types.ParseTime(s); err == nil {
-			d.Time = t
-		}
-	}
-	return d
-}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
-func listDeadLetters(t *testing.T, c *broker.Client, m *config.Mesh, fn string, since time.Time) []broker.DeadLetter {
+func listDeadLetters(t *testing.T, q *broker.DeadLetterQueue, fn string, since time.Time) []broker.DeadLetter {
 	t.Helper()
 	var out []broker.DeadLetter
-	if err := c.DeadLetters(context.Background(), m, fn, since, func(d broker.DeadLetter) bool {
+	if err := q.List(context.Background(), fn, since, func(d broker.DeadLetter) bool {
 		out = append(out, d)
 		return true
 	}); err != nil {
@@ -31,8 +31,8 @@ func listDeadLetters(t *testing.T, c *broker.Client, m *config.Mesh, fn string, 
 
 func TestDeadLettersPublishListRedrive(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	m := brokertest.Mesh()
-	c := brokertest.Client(t, srv, m)
+	c := brokertest.Client(t, srv)
+	q := brokertest.DeadLetterQueue(t, c)
 	ctx := context.Background()
 
 	orig := newEvent("o-1")
@@ -43,28 +43,31 @@ func TestDeadLettersPublishListRedrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := broker.DeadLetterInfo{Function: "billing", Attempts: 4, Reason: "upstream said no", Subject: "events.com.example.thing.happened"}
-	ack, err := c.PublishDeadLetter(ctx, m, orig, info, "dl-billing-1")
+	ack, err := q.DeadLetterEvent(ctx, orig, info, "dl-billing-1")
 	if err != nil || ack.Stream != "DEADLETTER" {
-		t.Fatalf("PublishDeadLetter = %+v, %v", ack, err)
+		t.Fatalf("DeadLetterEvent = %+v, %v", ack, err)
 	}
 	if _, ok := orig.Extensions()[broker.ExtDeadLetterReason]; ok {
-		t.Error("PublishDeadLetter modified the event")
+		t.Error("DeadLetterEvent modified the event")
 	}
 	// The same delivery dead-lettered again (a lost Term) is stored once.
-	if ack, err := c.PublishDeadLetter(ctx, m, orig, info, "dl-billing-1"); err != nil || !ack.Duplicate {
-		t.Errorf("second PublishDeadLetter = %+v, %v; want a duplicate", ack, err)
+	if ack, err := q.DeadLetterEvent(ctx, orig, info, "dl-billing-1"); err != nil || !ack.Duplicate {
+		t.Errorf("second DeadLetterEvent = %+v, %v; want a duplicate", ack, err)
 	}
+	// Every dead letter so far was stamped by the server at or before last;
+	// cut comes strictly after it, and the next one is stamped at or after cut.
+	last := time.Now()
+	poll.Until(t, time.Second, "the clock to move past the last dead letter", func() bool { return time.Now().After(last) })
 	cut := time.Now()
-	time.Sleep(20 * time.Millisecond)
-	if _, err := c.PublishDeadLetter(ctx, m, newEvent("o-2"), broker.DeadLetterInfo{Function: "shipping", Attempts: 1, Reason: "permanent"}, "dl-shipping-1"); err != nil {
+	if _, err := q.DeadLetterEvent(ctx, newEvent("o-2"), broker.DeadLetterInfo{Function: "shipping", Attempts: 1, Reason: "permanent"}, "dl-shipping-1"); err != nil {
 		t.Fatal(err)
 	}
 	raw := nats.Header{"ce-specversion": {"0.1"}, "Nats-Msg-Id": {"orig"}, "X-App": {"kept"}}
-	if _, err := c.PublishDeadLetterRaw(ctx, m, raw, []byte("???"), broker.DeadLetterInfo{Function: "billing", Attempts: 1, Reason: "bad % header"}, "dl-billing-2"); err != nil {
+	if _, err := q.DeadLetter(ctx, raw, []byte("???"), broker.DeadLetterInfo{Function: "billing", Attempts: 1, Reason: "bad % header"}, "dl-billing-2"); err != nil {
 		t.Fatal(err)
 	}
 
-	all := listDeadLetters(t, c, m, "", time.Time{})
+	all := listDeadLetters(t, q, "", time.Time{})
 	if len(all) != 3 {
 		t.Fatalf("%d dead letters, want 3", len(all))
 	}
@@ -81,23 +84,23 @@ func TestDeadLettersPublishListRedrive(t *testing.T) {
 		t.Errorf("raw dead letter = %+v", r)
 	}
 
-	if got := listDeadLetters(t, c, m, "billing", time.Time{}); len(got) != 2 {
+	if got := listDeadLetters(t, q, "billing", time.Time{}); len(got) != 2 {
 		t.Errorf("billing: %d dead letters, want 2", len(got))
 	}
-	if got := listDeadLetters(t, c, m, "", cut); len(got) != 2 || got[0].Function != "shipping" {
+	if got := listDeadLetters(t, q, "", cut); len(got) != 2 || got[0].Function != "shipping" {
 		t.Errorf("since: %+v", got)
 	}
 	var seen int
-	_ = c.DeadLetters(ctx, m, "", time.Time{}, func(broker.DeadLetter) bool { seen++; return false })
+	_ = q.List(ctx, "", time.Time{}, func(broker.DeadLetter) bool { seen++; return false })
 	if seen != 1 {
 		t.Errorf("visit returning false: visited %d", seen)
 	}
 
-	n, err := c.Redrive(ctx, m, "billing", time.Time{})
+	n, err := q.Redrive(ctx, "billing", time.Time{})
 	if err != nil || n != 1 {
 		t.Fatalf("Redrive = %d, %v; want 1 (the raw one stays)", n, err)
 	}
-	left := listDeadLetters(t, c, m, "", time.Time{})
+	left := listDeadLetters(t, q, "", time.Time{})
 	if len(left) != 2 || left[0].Function != "shipping" || left[1].Event != nil {
 		t.Errorf("left after redrive: %+v", left)
 	}
@@ -124,18 +127,20 @@ func TestDeadLettersPublishListRedrive(t *testing.T) {
 
 func TestDeadLettersEmptyAndMissing(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	m := brokertest.Mesh()
-	c := brokertest.Client(t, srv, m)
-	if got := listDeadLetters(t, c, m, "", time.Time{}); len(got) != 0 {
+	c := brokertest.Client(t, srv)
+	q := brokertest.DeadLetterQueue(t, c)
+	if got := listDeadLetters(t, q, "", time.Time{}); len(got) != 0 {
 		t.Errorf("%d dead letters in an empty stream", len(got))
 	}
-	if n, err := c.Redrive(context.Background(), m, "", time.Time{}); n != 0 || err != nil {
+	if n, err := q.Redrive(context.Background(), "", time.Time{}); n != 0 || err != nil {
 		t.Errorf("Redrive of nothing = %d, %v", n, err)
 	}
-	other := *m
-	other.DeadLetter.Stream = "NOPE"
-	if err := c.DeadLetters(context.Background(), &other, "", time.Time{}, func(broker.DeadLetter) bool { return true }); err == nil {
-		t.Error("DeadLetters of a missing stream succeeded")
+	other, err := broker.NewDeadLetterQueue(c, broker.DeadLetterConfig{Stream: "NOPE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.List(context.Background(), "", time.Time{}, func(broker.DeadLetter) bool { return true }); err == nil {
+		t.Error("List of a missing stream succeeded")
 	}
 }
 
@@ -163,10 +168,14 @@ func TestTruncateReason(t *testing.T) {
 }
 
 func TestDeadLetterSubject(t *testing.T) {
-	m := &config.Mesh{}
-	got := []string{broker.DeadLetterSubject(m, "f"), broker.DeadLetterSubject(m, ""), broker.DeadLetterStreamName(m)}
-	m.DeadLetter = config.DeadLetterStream{Stream: "DL", SubjectPrefix: "dl.x"}
-	got = append(got, broker.DeadLetterSubject(m, "a b"), broker.DeadLetterStreamName(m))
+	c := brokertest.Client(t, brokertest.Server(t, ""))
+	q := brokertest.DeadLetterQueue(t, c)
+	got := []string{q.Subject("f"), q.Subject(""), q.Stream()}
+	dl, err := broker.NewDeadLetterQueue(c, broker.DeadLetterConfig{Stream: "DL", SubjectPrefix: "dl.x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, dl.Subject("a b"), dl.Stream())
 	want := []string{"deadletter.f", "deadletter.>", "DEADLETTER", "dl.x.a%20b", "DL"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)

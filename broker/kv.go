@@ -30,7 +30,7 @@ func (c *Client) KeyValue(ctx context.Context, cfg KVConfig) (jetstream.KeyValue
 	if cfg.Bucket == "" {
 		return nil, errors.New("broker: key-value bucket: name is required")
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	kc := jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,

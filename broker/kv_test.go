@@ -14,7 +14,7 @@ import (
 
 func TestKeyValue(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	ctx := context.Background()
 
 	if _, err := c.KeyValue(ctx, broker.KVConfig{}); err == nil {
@@ -32,7 +32,7 @@ func TestKeyValue(t *testing.T) {
 	}
 	// A second process opening the same bucket sees the same keys, and a
 	// changed TTL updates the bucket.
-	other, err := brokertest.Client(t, srv, nil).KeyValue(ctx, broker.KVConfig{Bucket: "ids", TTL: 2 * time.Hour})
+	other, err := brokertest.Client(t, srv).KeyValue(ctx, broker.KVConfig{Bucket: "ids", TTL: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,78 +4,213 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
-// StreamConfig turns a mesh stream declaration into a JetStream stream config.
-func StreamConfig(s config.Stream) jetstream.StreamConfig {
+// Storage is where a stream keeps its messages.
+type Storage string
+
+// Storage kinds.
+const (
+	// StorageFile keeps messages on disk (the default).
+	StorageFile Storage = "file"
+	// StorageMemory keeps messages in memory: fast, lost on a restart.
+	StorageMemory Storage = "memory"
+)
+
+// MaxReplicas is the most copies JetStream keeps of a stream.
+const MaxReplicas = 5
+
+// StreamSpec declares a JetStream stream that stores events. A zero field
+// means the server's default, noted on each field; the broker adds no
+// default of its own.
+type StreamSpec struct {
+	// Name of the stream.
+	Name string
+	// Subjects the stream captures, e.g. "events.>". A subject belongs to
+	// one stream only.
+	Subjects []string
+	// MaxAge is how long a message is kept (0 = forever).
+	MaxAge time.Duration
+	// MaxBytes caps the stream size in bytes (0 = unlimited).
+	MaxBytes int64
+	// MaxMsgs caps the number of messages (0 = unlimited).
+	MaxMsgs int64
+	// Replicas is the number of copies on a NATS cluster, 1 to MaxReplicas
+	// (0 = 1).
+	Replicas int
+	// Storage is StorageFile or StorageMemory ("" = StorageFile).
+	Storage Storage
+	// DuplicateWindow is how long message ids are remembered for
+	// de-duplication; never longer than MaxAge (0 = 2m, or MaxAge when
+	// that is shorter).
+	DuplicateWindow time.Duration
+}
+
+// Validate reports every field of s that breaks a rule, as *FieldError
+// values joined with errors.Join.
+func (s StreamSpec) Validate() error {
+	field := func(f string) string { return fmt.Sprintf("stream %q: %s", s.Name, f) }
+	var errs []error
+	add := func(f string, err error) {
+		if err != nil {
+			errs = append(errs, fieldErr(field(f), err))
+		}
+	}
+	add("Name", CheckStreamName(s.Name))
+	add("Subjects", CheckHasSubjects(s.Subjects))
+	for i, subj := range s.Subjects {
+		add(fmt.Sprintf("Subjects[%d]", i), CheckSubject(subj, true))
+	}
+	add("MaxBytes", CheckLimit(s.MaxBytes))
+	add("MaxMsgs", CheckLimit(s.MaxMsgs))
+	if s.Replicas != 0 {
+		add("Replicas", CheckReplicas(s.Replicas))
+	}
+	add("Storage", CheckStorage(s.Storage))
+	add("MaxAge", checkMaxAge(s.MaxAge))
+	add("DuplicateWindow", CheckDuplicateWindow(s.DuplicateWindow, s.MaxAge))
+	return errors.Join(errs...)
+}
+
+// The rules of StreamSpec's fields, one function per rule, so that a file
+// declaring streams reports them at its own field positions without
+// writing the rule again.
+
+// CheckStreamName reports why name cannot name a JetStream stream, or nil.
+func CheckStreamName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("required")
+	case len(name) > 255:
+		return errors.New("must be at most 255 bytes")
+	case strings.ContainsFunc(name, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune(`.*>/\`, r)
+	}):
+		return errors.New(`must not contain white space, control characters, '.', '*', '>', '/' or '\'`)
+	}
+	return nil
+}
+
+// CheckHasSubjects reports an empty subject list: a stream declared here
+// captures at least one subject (JetStream would capture the stream's name).
+func CheckHasSubjects(subjects []string) error {
+	if len(subjects) == 0 {
+		return errors.New("must list at least one subject")
+	}
+	return nil
+}
+
+// checkMaxAge reports a negative maxAge.
+func checkMaxAge(d time.Duration) error {
+	if d < 0 {
+		return errors.New("must not be negative (0 means forever)")
+	}
+	return nil
+}
+
+// CheckReplicas reports a replica count outside 1..MaxReplicas.
+func CheckReplicas(n int) error {
+	if n < 1 || n > MaxReplicas {
+		return fmt.Errorf("must be between 1 and %d", MaxReplicas)
+	}
+	return nil
+}
+
+// CheckStorage reports a storage kind other than file or memory ("" is file).
+func CheckStorage(s Storage) error {
+	switch s {
+	case "", StorageFile, StorageMemory:
+		return nil
+	}
+	return fmt.Errorf("must be one of %s, %s", StorageFile, StorageMemory)
+}
+
+// CheckLimit reports a negative MaxBytes or MaxMsgs.
+func CheckLimit(n int64) error {
+	if n < 0 {
+		return errors.New("must not be negative (0 means unlimited)")
+	}
+	return nil
+}
+
+// CheckDuplicateWindow reports a negative duplicate window, or one longer
+// than a stream's maxAge (0 = forever): JetStream refuses to remember ids
+// longer than it keeps the messages.
+func CheckDuplicateWindow(window, maxAge time.Duration) error {
+	switch {
+	case window < 0:
+		return errors.New("must not be negative (0 means the server's default)")
+	case maxAge > 0 && window > maxAge:
+		return fmt.Errorf("must not be longer than maxAge (%s)", maxAge)
+	}
+	return nil
+}
+
+// jetstream is the JetStream configuration of s.
+func (s StreamSpec) jetstream() jetstream.StreamConfig {
 	sc := jetstream.StreamConfig{
 		Name:       s.Name,
 		Subjects:   s.Subjects,
-		MaxAge:     s.MaxAge.D(),
-		MaxBytes:   orUnlimited(s.MaxBytes),
-		MaxMsgs:    orUnlimited(s.MaxMsgs),
-		Replicas:   max(s.Replicas, 1),
-		Duplicates: s.DuplicateWindow.D(),
+		MaxAge:     s.MaxAge,
+		MaxBytes:   s.MaxBytes,
+		MaxMsgs:    s.MaxMsgs,
+		Replicas:   s.Replicas,
+		Duplicates: s.DuplicateWindow,
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		Discard:    jetstream.DiscardOld,
 	}
-	if s.Storage == "memory" {
+	if s.Storage == StorageMemory {
 		sc.Storage = jetstream.MemoryStorage
-	}
-	if sc.Duplicates == 0 {
-		sc.Duplicates = 2 * time.Minute
 	}
 	return sc
 }
 
-func orUnlimited(n int64) int64 {
-	if n <= 0 {
-		return -1
-	}
-	return n
-}
-
-// DeadLetterStreamConfig is the stream that holds dead letters.
-func DeadLetterStreamConfig(d config.DeadLetterStream) jetstream.StreamConfig {
-	name, prefix := d.Stream, d.SubjectPrefix
-	if name == "" {
-		name = "DEADLETTER"
-	}
-	if prefix == "" {
-		prefix = "deadletter"
-	}
-	return jetstream.StreamConfig{
-		Name:       name,
-		Subjects:   []string{prefix + ".>"},
-		MaxAge:     d.MaxAge.D(),
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		Duplicates: 2 * time.Minute,
-		MaxBytes:   -1,
-		MaxMsgs:    -1,
-		Replicas:   1,
-	}
-}
-
-// EnsureStreams creates the mesh's streams and its dead-letter stream, or
-// updates them to match the file.
-func (c *Client) EnsureStreams(ctx context.Context, m *config.Mesh) error {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	cfgs := make([]jetstream.StreamConfig, 0, len(m.Streams)+1)
-	for _, s := range m.Streams {
-		cfgs = append(cfgs, StreamConfig(s))
-	}
-	cfgs = append(cfgs, DeadLetterStreamConfig(m.DeadLetter))
+// checkStreams validates every spec and that no two share a name or a
+// subject.
+func checkStreams(specs []StreamSpec) error {
 	var errs []error
-	for _, sc := range cfgs {
+	names := map[string]bool{}
+	type owner struct{ stream, subject string }
+	var owners []owner
+	for _, s := range specs {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if names[s.Name] {
+			errs = append(errs, fieldErr(fmt.Sprintf("stream %q: Name", s.Name), errors.New("declared twice")))
+		}
+		names[s.Name] = true
+		for _, subj := range s.Subjects {
+			for _, o := range owners {
+				if SubjectsOverlap(o.subject, subj) {
+					errs = append(errs, fieldErr(fmt.Sprintf("stream %q: Subjects", s.Name),
+						fmt.Errorf("%q overlaps %q of stream %q (a subject can belong to one stream only)", subj, o.subject, o.stream)))
+				}
+			}
+			owners = append(owners, owner{stream: s.Name, subject: subj})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// EnsureStreams creates the streams, or updates existing ones to match.
+// The specs are validated first (each one, and no two sharing a name or a
+// subject); nothing is created when one is invalid.
+func (c *Client) EnsureStreams(ctx context.Context, specs ...StreamSpec) error {
+	if err := checkStreams(specs); err != nil {
+		return err
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	var errs []error
+	for _, s := range specs {
+		sc := s.jetstream()
 		if _, err := c.js.CreateOrUpdateStream(ctx, sc); err != nil {
 			errs = append(errs, fmt.Errorf("broker: stream %s: %w", sc.Name, c.classify(sc.Name, err)))
 			continue
@@ -83,120 +218,4 @@ func (c *Client) EnsureStreams(ctx context.Context, m *config.Mesh) error {
 		c.log.Debug("stream ready", "stream", sc.Name, "subjects", sc.Subjects)
 	}
 	return errors.Join(errs...)
-}
-
-// EnsureConsumer creates or updates a durable consumer on a stream.
-func (c *Client) EnsureConsumer(ctx context.Context, stream string, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, stream, cc)
-	if err != nil {
-		return nil, fmt.Errorf("broker: consumer %s on %s: %w", cc.Durable, stream, err)
-	}
-	return cons, nil
-}
-
-// ConsumerInfo reads a consumer's state from the JetStream API (the
-// stream leader's answer).
-func (c *Client) ConsumerInfo(ctx context.Context, stream, name string) (*jetstream.ConsumerInfo, error) {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	cons, err := c.js.Consumer(ctx, stream, name)
-	if err != nil {
-		return nil, fmt.Errorf("broker: consumer %s on %s: %w", name, stream, err)
-	}
-	// Consumer() already fetched fresh info; CachedInfo returns it without a second round trip.
-	return cons.CachedInfo(), nil
-}
-
-// StoredEvent is an event read back from a stream.
-type StoredEvent struct {
-	// Sequence in the stream.
-	Sequence uint64
-	// Subject it was stored on.
-	Subject string
-	// Time the server stored it.
-	Time time.Time
-	// Event decoded from the message.
-	Event *event.Event
-	// Err is set instead of Event when the message could not be decoded.
-	Err error
-}
-
-// ReadStream calls fn for each message of stream (optionally only those on
-// filter subject) from sequence 1 until the end as it was at the call, or
-// until fn returns false. It uses an ephemeral ordered consumer.
-func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(StoredEvent) bool) error {
-	s, err := c.js.Stream(ctx, stream)
-	if err != nil {
-		return fmt.Errorf("broker: stream %s: %w", stream, err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("broker: stream %s: %w", stream, err)
-	}
-	last := info.State.LastSeq
-	if info.State.Msgs == 0 {
-		return nil
-	}
-	occ := jetstream.OrderedConsumerConfig{}
-	if filter != "" {
-		occ.FilterSubjects = []string{filter}
-	}
-	cons, err := s.OrderedConsumer(ctx, occ)
-	if err != nil {
-		return fmt.Errorf("broker: read %s: %w", stream, err)
-	}
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return fmt.Errorf("broker: read %s: %w", stream, err)
-		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			md, err := msg.Metadata()
-			if err != nil {
-				return fmt.Errorf("broker: read %s: %w", stream, err)
-			}
-			se := StoredEvent{Sequence: md.Sequence.Stream, Subject: msg.Subject(), Time: md.Timestamp}
-			se.Event, se.Err = DecodeMsg(msg.Headers(), msg.Data())
-			if !fn(se) || md.Sequence.Stream >= last {
-				return nil
-			}
-			if md.NumPending == 0 {
-				return nil
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return fmt.Errorf("broker: read %s: %w", stream, err)
-		}
-		if n == 0 {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-}
-
-// DeleteMsg removes one message from a stream (used after a dead letter was redriven).
-func (c *Client) DeleteMsg(ctx context.Context, stream string, seq uint64) error {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	s, err := c.js.Stream(ctx, stream)
-	if err != nil {
-		return fmt.Errorf("broker: stream %s: %w", stream, err)
-	}
-	if err := s.DeleteMsg(ctx, seq); err != nil {
-		return fmt.Errorf("broker: delete %s/%d: %w", stream, seq, err)
-	}
-	return nil
-}
-
-func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, DefaultTimeout)
 }

@@ -11,22 +11,26 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/broker/embedded"
 )
+
+// setupTimeout bounds the start, the stop and the stream creation of a test
+// server.
+const setupTimeout = 10 * time.Second
 
 // Server starts an embedded server on a random port with its store under
 // dir (t.TempDir() when empty) and shuts it down when the test ends.
-func Server(t testing.TB, dir string) *broker.Embedded {
+func Server(t testing.TB, dir string) *embedded.Server {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	e, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir, Port: 0}, nil)
+	e, err := embedded.Start(embedded.Config{DataDir: dir, Port: 0}, nil)
 	if err != nil {
 		t.Fatalf("start embedded server: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
 		_ = e.Shutdown(ctx)
 	})
@@ -35,7 +39,7 @@ func Server(t testing.TB, dir string) *broker.Embedded {
 
 // Conn opens a TCP connection to the server (as another process would) and
 // closes it when the test ends.
-func Conn(t testing.TB, e *broker.Embedded, opts ...nats.Option) *nats.Conn {
+func Conn(t testing.TB, e *embedded.Server, opts ...nats.Option) *nats.Conn {
 	t.Helper()
 	nc, err := nats.Connect(e.ClientURL(), opts...)
 	if err != nil {
@@ -45,33 +49,47 @@ func Conn(t testing.TB, e *broker.Embedded, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
-// Mesh is a minimal mesh with the default EVENTS stream on "events.>" and the
-// dead-letter stream.
-func Mesh() *config.Mesh {
-	return &config.Mesh{
-		APIVersion:    config.APIVersion,
-		Kind:          config.Kind,
-		SubjectPrefix: "events",
-		Streams:       []config.Stream{{Name: "EVENTS", Subjects: []string{"events.>"}}},
-		DeadLetter:    config.DeadLetterStream{Stream: "DEADLETTER", SubjectPrefix: "deadletter"},
-	}
+// Streams is the default event stream: EVENTS on "events.>".
+func Streams() []broker.StreamSpec {
+	return []broker.StreamSpec{{Name: "EVENTS", Subjects: []string{broker.DefaultSubjectPrefix + ".>"}}}
 }
 
-// Client returns a broker client on a new connection with the streams of m
-// (Mesh() when nil) created.
-func Client(t testing.TB, e *broker.Embedded, m *config.Mesh) *broker.Client {
+// DeadLetter is where the helpers keep dead letters: the defaults,
+// DEADLETTER on "deadletter.>".
+func DeadLetter() broker.DeadLetterConfig { return broker.DeadLetterConfig{} }
+
+// Client returns a broker client (subject prefix "events") on a new
+// connection, with streams (Streams() when none are given) and the
+// dead-letter stream of DeadLetter() created.
+func Client(t testing.TB, e *embedded.Server, streams ...broker.StreamSpec) *broker.Client {
 	t.Helper()
-	if m == nil {
-		m = Mesh()
-	}
-	c, err := broker.New(Conn(t, e), m.SubjectPrefix)
+	c, err := broker.New(Conn(t, e), broker.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if len(streams) == 0 {
+		streams = Streams()
+	}
+	Ensure(t, c, append(streams, DeadLetter().StreamSpec())...)
+	return c
+}
+
+// Ensure creates or updates streams through c, failing the test on an error.
+func Ensure(t testing.TB, c *broker.Client, streams ...broker.StreamSpec) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	if err := c.EnsureStreams(ctx, m); err != nil {
+	if err := c.EnsureStreams(ctx, streams...); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
-	return c
+}
+
+// DeadLetterQueue is the dead-letter queue of DeadLetter() on c.
+func DeadLetterQueue(t testing.TB, c *broker.Client) *broker.DeadLetterQueue {
+	t.Helper()
+	q, err := broker.NewDeadLetterQueue(c, DeadLetter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

@@ -1,13 +1,20 @@
 package config
 
-import "time"
+import (
+	"time"
 
-// Default values, as documented on the fields they apply to.
+	"github.com/fnmesh/fnmesh/broker"
+)
+
+// Default values, as documented on the fields they apply to. The subject
+// prefix and the dead-letter names are the broker's own defaults; the
+// stream fields (replicas, storage, duplicateWindow) are written here only:
+// the broker passes a zero field to the server as it is.
 const (
-	DefaultSubjectPrefix       = "events"
+	DefaultSubjectPrefix       = broker.DefaultSubjectPrefix
 	DefaultStream              = "EVENTS"
-	DefaultDeadLetterStream    = "DEADLETTER"
-	DefaultDeadLetterPrefix    = "deadletter"
+	DefaultDeadLetterStream    = broker.DefaultDeadLetterStream
+	DefaultDeadLetterPrefix    = broker.DefaultDeadLetterPrefix
 	DefaultDeadLetterMaxAge    = 720 * time.Hour
 	DefaultIngestPath          = "/events"
 	DefaultMaxBodyBytes        = 1 << 20

@@ -2,6 +2,8 @@ package config
 
 import (
 	"path/filepath"
+
+	"github.com/fnmesh/fnmesh/broker"
 )
 
 // Function returns the function called name.
@@ -45,7 +47,7 @@ func (m *Mesh) defaultStream() *Stream {
 	all := prefix + ".>"
 	for i := range m.Streams {
 		for _, subj := range m.Streams[i].Subjects {
-			if subjectContains(subj, all) {
+			if broker.SubjectContains(subj, all) {
 				return &m.Streams[i]
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/fnmesh/fnmesh/broker"
 )
 
 // namePattern is what trigger, function and stream names must match: safe
@@ -50,7 +52,7 @@ func (m *Mesh) validate() *problems {
 	if m.Kind != Kind {
 		v.add(root.key("kind"), "must be %q", Kind)
 	}
-	if err := checkSubject(m.SubjectPrefix, false); err != nil {
+	if err := broker.CheckSubject(m.SubjectPrefix, false); err != nil {
 		v.add(root.key("subjectPrefix"), "%v", err)
 	}
 	m.validateStreams(v)

@@ -1,6 +1,10 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
 
 // subjectOwner remembers which stream field declared a subject.
 type subjectOwner struct {
@@ -11,51 +15,45 @@ type subjectOwner struct {
 func (m *Mesh) validateStreams(v *problems) {
 	seen := map[string]string{}
 	var owners []subjectOwner
-	badPrefix := checkSubject(m.SubjectPrefix, false) != nil
+	badPrefix := broker.CheckSubject(m.SubjectPrefix, false) != nil
 	for i := range m.Streams {
 		s := &m.Streams[i]
 		p := fieldPath{}.key("streams").index(i)
 		checkName(v, p.key("name"), s.Name, seen, fmt.Sprintf("streams[%d].name", i))
-		if len(s.Subjects) == 0 {
-			v.add(p.key("subjects"), "must list at least one subject")
+		if err := broker.CheckHasSubjects(s.Subjects); err != nil {
+			v.add(p.key("subjects"), "%v", err)
 		}
 		for j, subj := range s.Subjects {
 			sp := p.key("subjects").index(j)
 			if badPrefix && subj == m.SubjectPrefix+".>" {
 				continue // the default stream; subjectPrefix is reported
 			}
-			if err := checkSubject(subj, true); err != nil {
+			if err := broker.CheckSubject(subj, true); err != nil {
 				v.add(sp, "%v", err)
 				continue
 			}
 			for _, o := range owners {
-				if subjectsOverlap(o.subject, subj) {
+				if broker.SubjectsOverlap(o.subject, subj) {
 					v.add(sp, "overlaps %q of %s (a subject can belong to one stream only)", o.subject, o.path)
 					break
 				}
 			}
 			owners = append(owners, subjectOwner{subject: subj, path: sp})
 		}
-		if s.Replicas < 1 || s.Replicas > 5 {
-			v.add(p.key("replicas"), "must be between 1 and 5")
+		// The rules of a stream's fields are the broker's.
+		check := func(field string, err error) {
+			if err != nil {
+				v.add(p.key(field), "%v", err)
+			}
 		}
-		if s.Storage != "file" && s.Storage != "memory" {
-			v.add(p.key("storage"), "%s", oneOfRule("file", "memory"))
-		}
+		check("replicas", broker.CheckReplicas(s.Replicas))
+		check("storage", broker.CheckStorage(broker.Storage(s.Storage)))
 		if s.Sync != "default" && s.Sync != "always" {
 			v.add(p.key("sync"), "%s", oneOfRule("default", "always"))
 		}
-		if s.MaxBytes < 0 {
-			v.add(p.key("maxBytes"), "must not be negative (0 means unlimited)")
-		}
-		if s.MaxMsgs < 0 {
-			v.add(p.key("maxMsgs"), "must not be negative (0 means unlimited)")
-		}
-		if s.DuplicateWindow <= 0 {
-			v.add(p.key("duplicateWindow"), "must be positive")
-		} else if s.MaxAge > 0 && s.DuplicateWindow > s.MaxAge {
-			v.add(p.key("duplicateWindow"), "must not be longer than maxAge (%s)", s.MaxAge)
-		}
+		check("maxBytes", broker.CheckLimit(s.MaxBytes))
+		check("maxMsgs", broker.CheckLimit(s.MaxMsgs))
+		check("duplicateWindow", broker.CheckDuplicateWindow(s.DuplicateWindow.D(), s.MaxAge.D()))
 	}
 	m.validateDeadLetterSubjects(v, seen, owners)
 }
@@ -65,7 +63,7 @@ func (m *Mesh) validateDeadLetter(v *problems) {
 	if !namePattern.MatchString(m.DeadLetter.Stream) {
 		v.add(p.key("stream"), "%s", nameRule)
 	}
-	if err := checkSubject(m.DeadLetter.SubjectPrefix, false); err != nil {
+	if err := broker.CheckSubject(m.DeadLetter.SubjectPrefix, false); err != nil {
 		v.add(p.key("subjectPrefix"), "%v", err)
 	}
 }
@@ -77,17 +75,17 @@ func (m *Mesh) validateDeadLetterSubjects(v *problems, streamNames map[string]st
 	if first, dup := streamNames[m.DeadLetter.Stream]; dup {
 		v.add(p.key("stream"), "must differ from the event streams (%q is used at %s)", m.DeadLetter.Stream, first)
 	}
-	if checkSubject(m.DeadLetter.SubjectPrefix, false) != nil {
+	if broker.CheckSubject(m.DeadLetter.SubjectPrefix, false) != nil {
 		return
 	}
 	dl := m.DeadLetter.SubjectPrefix + ".>"
 	for _, o := range owners {
-		if subjectsOverlap(o.subject, dl) {
+		if broker.SubjectsOverlap(o.subject, dl) {
 			v.add(p.key("subjectPrefix"), "dead letters on %q would overlap %q of %s", dl, o.subject, o.path)
 			return
 		}
 	}
-	if checkSubject(m.SubjectPrefix, false) == nil && subjectsOverlap(m.SubjectPrefix+".>", dl) {
+	if broker.CheckSubject(m.SubjectPrefix, false) == nil && broker.SubjectsOverlap(m.SubjectPrefix+".>", dl) {
 		v.add(p.key("subjectPrefix"), "must differ from subjectPrefix %q", m.SubjectPrefix)
 	}
 }

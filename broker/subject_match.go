@@ -1,4 +1,4 @@
-package config
+package broker
 
 import (
 	"errors"
@@ -6,9 +6,10 @@ import (
 	"unicode"
 )
 
-// checkSubject reports why s is not a valid NATS subject (wildcards allowed
-// when wildcards is true), or nil.
-func checkSubject(s string, wildcards bool) error {
+// CheckSubject reports why s is not a valid NATS subject to declare (a
+// stream's subjects, a subject prefix), or nil. Wildcards ('*' and '>',
+// each a whole token, '>' last) are allowed when wildcards is true.
+func CheckSubject(s string, wildcards bool) error {
 	if s == "" {
 		return errors.New("must not be empty")
 	}
@@ -34,9 +35,9 @@ func checkSubject(s string, wildcards bool) error {
 	return nil
 }
 
-// subjectContains reports whether every subject matched by sub is matched
+// SubjectContains reports whether every subject matched by sub is matched
 // by pattern.
-func subjectContains(pattern, sub string) bool {
+func SubjectContains(pattern, sub string) bool {
 	pt, st := strings.Split(pattern, "."), strings.Split(sub, ".")
 	for i, p := range pt {
 		if p == ">" {
@@ -55,8 +56,9 @@ func subjectContains(pattern, sub string) bool {
 	return len(pt) == len(st)
 }
 
-// subjectsOverlap reports whether some subject is matched by both a and b.
-func subjectsOverlap(a, b string) bool {
+// SubjectsOverlap reports whether some subject is matched by both a and b.
+// JetStream refuses two streams whose subjects overlap.
+func SubjectsOverlap(a, b string) bool {
 	at, bt := strings.Split(a, "."), strings.Split(b, ".")
 	for i := 0; i < len(at) && i < len(bt); i++ {
 		switch {

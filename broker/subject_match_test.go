@@ -1,6 +1,10 @@
-package config
+package broker_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fnmesh/fnmesh/broker"
+)
 
 func TestCheckSubject(t *testing.T) {
 	tests := []struct {
@@ -21,8 +25,8 @@ func TestCheckSubject(t *testing.T) {
 		{s: "a b", wildcards: true},
 	}
 	for _, tt := range tests {
-		if err := checkSubject(tt.s, tt.wildcards); (err == nil) != tt.ok {
-			t.Errorf("checkSubject(%q, %v) = %v, want ok=%v", tt.s, tt.wildcards, err, tt.ok)
+		if err := broker.CheckSubject(tt.s, tt.wildcards); (err == nil) != tt.ok {
+			t.Errorf("CheckSubject(%q, %v) = %v, want ok=%v", tt.s, tt.wildcards, err, tt.ok)
 		}
 	}
 }
@@ -44,14 +48,14 @@ func TestSubjectRelations(t *testing.T) {
 		{a: "a.*.c", b: "a.b.*", overlap: true, contains: false},
 	}
 	for _, tt := range tests {
-		if got := subjectsOverlap(tt.a, tt.b); got != tt.overlap {
-			t.Errorf("subjectsOverlap(%q, %q) = %v", tt.a, tt.b, got)
+		if got := broker.SubjectsOverlap(tt.a, tt.b); got != tt.overlap {
+			t.Errorf("SubjectsOverlap(%q, %q) = %v", tt.a, tt.b, got)
 		}
-		if got := subjectsOverlap(tt.b, tt.a); got != tt.overlap {
-			t.Errorf("subjectsOverlap(%q, %q) = %v (not symmetric)", tt.b, tt.a, got)
+		if got := broker.SubjectsOverlap(tt.b, tt.a); got != tt.overlap {
+			t.Errorf("SubjectsOverlap(%q, %q) = %v (not symmetric)", tt.b, tt.a, got)
 		}
-		if got := subjectContains(tt.a, tt.b); got != tt.contains {
-			t.Errorf("subjectContains(%q, %q) = %v", tt.a, tt.b, got)
+		if got := broker.SubjectContains(tt.a, tt.b); got != tt.contains {
+			t.Errorf("SubjectContains(%q, %q) = %v", tt.a, tt.b, got)
 		}
 	}
 }

@@ -1,0 +1,166 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// List calls visit for each dead letter of function fn ("" = every
+// function) stored at or after since (zero = all), oldest first, until the
+// end of the stream as it was at the call or until visit returns false.
+func (q *DeadLetterQueue) List(ctx context.Context, fn string, since time.Time, visit func(DeadLetter) bool) error {
+	return q.read(ctx, fn, since, func(d DeadLetter) (bool, error) { return visit(d), nil })
+}
+
+// Redrive sends the dead letters of function fn ("" = every function)
+// stored at or after since back to the subjects they were consumed from,
+// with the deadletter* extensions removed and the redrivefunction extension
+// naming the function that gave up (so only that function handles the event
+// again). Each one is published with a fresh de-duplication id (the
+// original id would be dropped inside the stream's duplicate window) and
+// deleted from the dead-letter stream only after the PubAck: a failure
+// between the two leaves a copy in both places, never in neither. Dead
+// letters that hold an undecodable message stay where they are. Redrive
+// returns how many dead letters were sent back.
+func (q *DeadLetterQueue) Redrive(ctx context.Context, fn string, since time.Time) (int, error) {
+	c, stream := q.c, q.cfg.Stream
+	n := 0
+	err := q.read(ctx, fn, since, func(d DeadLetter) (bool, error) {
+		if d.Event == nil {
+			c.log.Warn("dead letter left in place: not a valid CloudEvent", "stream", stream, "seq", d.Seq, "error", d.Err)
+			return true, nil
+		}
+		e := RedriveEvent(d)
+		subject := d.Subject
+		if subject == "" {
+			subject = Subject(c.cfg.SubjectPrefix, e.Type())
+		}
+		msgID := fmt.Sprintf("redrive-%s-%d-%d", stream, d.Seq, time.Now().UnixNano())
+		if _, err := c.PublishTo(ctx, subject, e, msgID); err != nil {
+			return false, fmt.Errorf("broker: redrive %s/%d: %w", stream, d.Seq, err)
+		}
+		if err := c.DeleteMsg(ctx, stream, d.Seq); err != nil {
+			return false, fmt.Errorf("broker: redrive %s/%d: published again, but not removed: %w", stream, d.Seq, err)
+		}
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+// RedriveEvent returns the event of a dead letter as Redrive publishes it:
+// the deadletter* extensions removed and redrivefunction set to the
+// function that gave up. d.Event is not modified.
+func RedriveEvent(d DeadLetter) *event.Event {
+	e := d.Event.Clone()
+	for _, name := range deadLetterExtensions {
+		_ = e.Context.SetExtension(name, nil) // nil deletes; never fails
+	}
+	if d.Function != "" {
+		_ = e.Context.SetExtension(ExtRedriveFunction, d.Function)
+	}
+	return &e
+}
+
+// read reads the dead-letter stream with an ordered consumer up to its
+// last sequence at the time of the call.
+func (q *DeadLetterQueue) read(ctx context.Context, fn string, since time.Time, visit func(DeadLetter) (bool, error)) error {
+	c, name := q.c, q.cfg.Stream
+	s, err := c.js.Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("broker: dead letters: stream %s: %w", name, c.classify(name, err))
+	}
+	last := s.CachedInfo().State.LastSeq
+	if s.CachedInfo().State.Msgs == 0 {
+		return nil
+	}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Subject(fn)}}
+	if !since.IsZero() {
+		occ.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		occ.OptStartTime = &since
+	}
+	cons, err := s.OrderedConsumer(ctx, occ)
+	if err != nil {
+		return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
+	}
+	for {
+		batch, err := cons.FetchNoWait(256)
+		if err != nil {
+			return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			md, err := msg.Metadata()
+			if err != nil {
+				return fmt.Errorf("broker: dead letters: %w", err)
+			}
+			if md.Sequence.Stream > last {
+				return nil
+			}
+			more, err := visit(parseDeadLetter(md.Sequence.Stream, md.Timestamp, msg.Headers(), msg.Data()))
+			if err != nil || !more || md.Sequence.Stream == last || md.NumPending == 0 {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// parseDeadLetter reads a dead-letter message. The deadletter* attributes
+// are taken from the decoded event, or from the raw "ce-" headers when the
+// message is not a valid CloudEvent. Attributes that are missing or
+// malformed are left zero (Time falls back to stored).
+func parseDeadLetter(seq uint64, stored time.Time, hdr nats.Header, data []byte) DeadLetter {
+	d := DeadLetter{Seq: seq, Time: stored}
+	get := func(name string) (string, bool) {
+		if vs, ok := hdr[hdrPrefix+name]; ok && len(vs) > 0 {
+			return headerUnescape(vs[0]), true
+		}
+		return "", false
+	}
+	e, err := DecodeMsg(hdr, data)
+	if err != nil {
+		d.Err = err
+	} else {
+		d.Event = e
+		ext := e.Extensions()
+		get = func(name string) (string, bool) {
+			v, ok := ext[name]
+			if !ok {
+				return "", false
+			}
+			s, err := types.Format(v)
+			return s, err == nil
+		}
+	}
+	d.Function, _ = get(ExtDeadLetterFunction)
+	d.Reason, _ = get(ExtDeadLetterReason)
+	d.Subject, _ = get(ExtDeadLetterSubject)
+	if s, ok := get(ExtDeadLetterAttempts); ok {
+		if n, err := strconv.ParseInt(s, 10, 32); err == nil && n >= 0 {
+			d.Attempts = int(n)
+		}
+	}
+	if s, ok := get(ExtDeadLetterTime); ok {
+		if t, err := types.ParseTime(s); err == nil {
+			d.Time = t
+		}
+	}
+	return d
+}

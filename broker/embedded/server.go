@@ -1,0 +1,100 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Server is a NATS server with JetStream running inside this process.
+type Server struct {
+	srv  *server.Server
+	log  *slog.Logger
+	once sync.Once
+}
+
+// Start starts a JetStream-enabled NATS server storing its data under
+// cfg.DataDir and waits until it accepts connections. log receives the
+// server's own log lines (nil discards them).
+func Start(cfg Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	port := cfg.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	storeDir := filepath.Join(cfg.DataDir, "jetstream")
+	if err := os.MkdirAll(storeDir, 0o755); err != nil {
+		return nil, fmt.Errorf("embedded server: %w", err)
+	}
+	opts := &server.Options{
+		ServerName:             "fnmesh",
+		Host:                   cfg.Host,
+		Port:                   port,
+		JetStream:              true,
+		StoreDir:               storeDir,
+		SyncAlways:             cfg.SyncAlways,
+		NoSigs:                 true,
+		DisableJetStreamBanner: true,
+		MaxPayload:             8 << 20,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded server: %w", err)
+	}
+	srv.SetLoggerV2(newServerLogger(log), false, false, false)
+	srv.Start()
+	if !srv.ReadyForConnections(cfg.ReadyTimeout) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("embedded server on %s: not ready after %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg.ReadyTimeout)
+	}
+	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways)
+	return &Server{srv: srv, log: log}, nil
+}
+
+// ClientURL is the URL other processes (workers, the nats CLI) connect to.
+func (s *Server) ClientURL() string { return s.srv.ClientURL() }
+
+// Connect opens an in-process connection (no TCP) to the embedded server.
+func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
+	opts = append([]nats.Option{nats.Name(name), nats.InProcessServer(s.srv), nats.MaxReconnects(-1)}, opts...)
+	nc, err := nats.Connect("", opts...)
+	if err != nil {
+		return nil, fmt.Errorf("embedded server: in-process connection: %w", err)
+	}
+	return nc, nil
+}
+
+// Shutdown stops the server, waiting for it to finish or ctx to end. It is
+// safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	s.once.Do(func() {
+		done := make(chan struct{})
+		go func() {
+			s.srv.Shutdown()
+			s.srv.WaitForShutdown()
+			close(done)
+		}()
+		select {
+		case <-done:
+			s.log.Info("embedded NATS server stopped")
+		case <-ctx.Done():
+			err = fmt.Errorf("embedded server shutdown: %w", ctx.Err())
+		}
+	})
+	return err
+}

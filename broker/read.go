@@ -1,0 +1,119 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// EnsureConsumer creates or updates a durable consumer on a stream.
+func (c *Client) EnsureConsumer(ctx context.Context, stream string, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, stream, cc)
+	if err != nil {
+		return nil, fmt.Errorf("broker: consumer %s on %s: %w", cc.Durable, stream, err)
+	}
+	return cons, nil
+}
+
+// ConsumerInfo reads a consumer's state from the JetStream API (the
+// stream leader's answer).
+func (c *Client) ConsumerInfo(ctx context.Context, stream, name string) (*jetstream.ConsumerInfo, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	cons, err := c.js.Consumer(ctx, stream, name)
+	if err != nil {
+		return nil, fmt.Errorf("broker: consumer %s on %s: %w", name, stream, err)
+	}
+	// Consumer() already fetched fresh info; CachedInfo returns it without a second round trip.
+	return cons.CachedInfo(), nil
+}
+
+// StoredEvent is an event read back from a stream.
+type StoredEvent struct {
+	// Sequence in the stream.
+	Sequence uint64
+	// Subject it was stored on.
+	Subject string
+	// Time the server stored it.
+	Time time.Time
+	// Event decoded from the message.
+	Event *event.Event
+	// Err is set instead of Event when the message could not be decoded.
+	Err error
+}
+
+// ReadStream calls fn for each message of stream (optionally only those on
+// filter subject) from sequence 1 until the end as it was at the call, or
+// until fn returns false. It uses an ephemeral ordered consumer.
+func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(StoredEvent) bool) error {
+	s, err := c.js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("broker: stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("broker: stream %s: %w", stream, err)
+	}
+	last := info.State.LastSeq
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	occ := jetstream.OrderedConsumerConfig{}
+	if filter != "" {
+		occ.FilterSubjects = []string{filter}
+	}
+	cons, err := s.OrderedConsumer(ctx, occ)
+	if err != nil {
+		return fmt.Errorf("broker: read %s: %w", stream, err)
+	}
+	for {
+		batch, err := cons.FetchNoWait(256)
+		if err != nil {
+			return fmt.Errorf("broker: read %s: %w", stream, err)
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			md, err := msg.Metadata()
+			if err != nil {
+				return fmt.Errorf("broker: read %s: %w", stream, err)
+			}
+			se := StoredEvent{Sequence: md.Sequence.Stream, Subject: msg.Subject(), Time: md.Timestamp}
+			se.Event, se.Err = DecodeMsg(msg.Headers(), msg.Data())
+			if !fn(se) || md.Sequence.Stream >= last {
+				return nil
+			}
+			if md.NumPending == 0 {
+				return nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("broker: read %s: %w", stream, err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// DeleteMsg removes one message from a stream (used after a dead letter was redriven).
+func (c *Client) DeleteMsg(ctx context.Context, stream string, seq uint64) error {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	s, err := c.js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("broker: stream %s: %w", stream, err)
+	}
+	if err := s.DeleteMsg(ctx, seq); err != nil {
+		return fmt.Errorf("broker: delete %s/%d: %w", stream, seq, err)
+	}
+	return nil
+}

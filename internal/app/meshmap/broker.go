@@ -1,0 +1,55 @@
+package meshmap
+
+import (
+	"slices"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+// Broker is the broker client's configuration for m.
+func Broker(m *config.Mesh) broker.Config {
+	return broker.Config{SubjectPrefix: m.SubjectPrefix}
+}
+
+// Stream is the broker's declaration of one stream of the mesh file.
+func Stream(s config.Stream) broker.StreamSpec {
+	return broker.StreamSpec{
+		Name:            s.Name,
+		Subjects:        slices.Clone(s.Subjects),
+		MaxAge:          s.MaxAge.D(),
+		MaxBytes:        s.MaxBytes,
+		MaxMsgs:         s.MaxMsgs,
+		Replicas:        s.Replicas,
+		Storage:         broker.Storage(s.Storage),
+		DuplicateWindow: s.DuplicateWindow.D(),
+	}
+}
+
+// Streams are the streams m stores events in, followed by its dead-letter
+// stream: what the mesh creates or updates at start
+// (broker.Client.EnsureStreams).
+func Streams(m *config.Mesh) []broker.StreamSpec {
+	specs := make([]broker.StreamSpec, 0, len(m.Streams)+1)
+	for _, s := range m.Streams {
+		specs = append(specs, Stream(s))
+	}
+	return append(specs, DeadLetter(m).StreamSpec())
+}
+
+// DeadLetter is where m keeps its dead letters
+// (broker.NewDeadLetterQueue).
+func DeadLetter(m *config.Mesh) broker.DeadLetterConfig {
+	return broker.DeadLetterConfig{
+		Stream:        m.DeadLetter.Stream,
+		SubjectPrefix: m.DeadLetter.SubjectPrefix,
+		MaxAge:        m.DeadLetter.MaxAge.D(),
+	}
+}
+
+// SyncAlways reports whether a stream of m asks for "sync: always". JetStream
+// has no per-stream fsync: it is the embedded server's setting
+// (embedded.Config.SyncAlways), and an external server's own.
+func SyncAlways(m *config.Mesh) bool {
+	return slices.ContainsFunc(m.Streams, func(s config.Stream) bool { return s.Sync == "always" })
+}
