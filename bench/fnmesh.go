@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -59,10 +60,10 @@ func (f *fnmesh) reset(ctx context.Context) error {
 		}},
 	}
 	var err error
-	if f.client, err = broker.New(f.pub, f.mesh.SubjectPrefix); err != nil {
+	if f.client, err = broker.New(f.pub, meshmap.Broker(f.mesh)); err != nil {
 		return err
 	}
-	return f.client.EnsureStreams(ctx, f.mesh)
+	return f.client.EnsureStreams(ctx, meshmap.Streams(f.mesh)...)
 }
 
 func (f *fnmesh) publish(ctx context.Context, i int, payload []byte) error {
@@ -81,7 +82,7 @@ type handler func(ctx context.Context, e event.Event) ([]event.Event, error)
 func (h handler) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return h(ctx, e) }
 
 func (f *fnmesh) consume(ctx context.Context, seen func([]byte)) (func(), error) {
-	c, err := broker.New(f.cn, f.mesh.SubjectPrefix)
+	c, err := broker.New(f.cn, meshmap.Broker(f.mesh))
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/internal/bench"
 )
 
@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		srv, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir}, slog.New(slog.DiscardHandler))
+		srv, err := embedded.Start(embedded.Config{DataDir: dir}, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return err
 		}

@@ -275,4 +275,3 @@ func (info DeadLetterInfo) extensions() map[string]any {
 	}
 	return ext
 }
-

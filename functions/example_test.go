@@ -14,7 +14,9 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/functions"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -103,7 +105,7 @@ func ExampleNewHTTPAdapter() {
 func ExampleServe() {
 	dir, _ := os.MkdirTemp("", "fnmesh-example")
 	defer os.RemoveAll(dir)
-	srv, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir}, nil)
+	srv, err := embedded.Start(embedded.Config{DataDir: dir}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -127,8 +129,8 @@ functions:
 		fmt.Println(err)
 		return
 	}
-	client, _ := broker.New(nc, mesh.SubjectPrefix)
-	if err := client.EnsureStreams(context.Background(), mesh); err != nil {
+	client, _ := broker.New(nc, meshmap.Broker(mesh))
+	if err := client.EnsureStreams(context.Background(), meshmap.Streams(mesh)...); err != nil {
 		fmt.Println(err)
 		return
 	}

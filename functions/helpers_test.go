@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -47,13 +48,13 @@ functions:
 
 func newClient(t testing.TB, nc *nats.Conn, m *config.Mesh) *broker.Client {
 	t.Helper()
-	c, err := broker.New(nc, m.SubjectPrefix)
+	c, err := broker.New(nc, meshmap.Broker(m))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.EnsureStreams(ctx, m); err != nil {
+	if err := c.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
 		t.Fatal(err)
 	}
 	return c

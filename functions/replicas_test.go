@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
 )
 
 // The multi-process suite: 10,000 events, three replica processes of the
@@ -117,7 +118,7 @@ func TestReplicas(t *testing.T) {
 // mesh file and the replica processes.
 type replicaRun struct {
 	t      *testing.T
-	srv    *broker.Embedded
+	srv    *embedded.Server
 	js     jetstream.JetStream
 	bin    string
 	dir    string

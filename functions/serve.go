@@ -116,7 +116,7 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 		bopts = append(bopts, broker.WithHooks(broker.PublishHooks{Before: tel.BeforePublish}))
 		metrics = tel.MetricsHandler
 	}
-	client, err := broker.New(nc, m.SubjectPrefix, bopts...)
+	client, err := broker.New(nc, broker.Config{SubjectPrefix: m.SubjectPrefix}, bopts...)
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
 	}

@@ -9,7 +9,7 @@
 // rules before anything is stored (ParseRequest), and answers 202 only
 // after the broker acknowledged the event:
 //
-//	pub, _ := broker.New(nc, "events")
+//	pub, _ := broker.New(nc, broker.Config{})
 //	http.Handle("/events", triggers.NewIngest(pub, triggers.IngestConfig{}))
 //
 // Every answer other than 202 is JSON: {"error": ..., "attribute": ...,

@@ -36,7 +36,7 @@ func BenchmarkPublishOnlyBaseline(b *testing.B) { benchBaseline(b) }
 
 func benchIngest(b *testing.B) {
 	srv := brokertest.Server(b, "")
-	client := brokertest.Client(b, srv, nil)
+	client := brokertest.Client(b, srv)
 	hs := httptest.NewServer(NewIngest(client, IngestConfig{}))
 	b.Cleanup(hs.Close)
 	var seq atomic.Uint64
@@ -52,7 +52,7 @@ func benchIngest(b *testing.B) {
 
 func benchBaseline(b *testing.B) {
 	srv := brokertest.Server(b, "")
-	client := brokertest.Client(b, srv, nil)
+	client := brokertest.Client(b, srv)
 	js, err := jetstream.New(client.Conn())
 	if err != nil {
 		b.Fatal(err)

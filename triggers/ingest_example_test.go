@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/triggers"
 )
@@ -62,7 +64,7 @@ func ExampleNewIngest() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	srv, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir}, nil)
+	srv, err := embedded.Start(embedded.Config{DataDir: dir}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -74,13 +76,13 @@ func ExampleNewIngest() {
 		return
 	}
 	defer nc.Close()
-	pub, err := broker.New(nc, "events")
+	pub, err := broker.New(nc, broker.Config{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	mesh := &config.Mesh{Streams: []config.Stream{{Name: "EVENTS", Subjects: []string{"events.>"}}}}
-	if err := pub.EnsureStreams(context.Background(), mesh); err != nil {
+	if err := pub.EnsureStreams(context.Background(), meshmap.Streams(mesh)...); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -60,9 +61,9 @@ func FuzzParseRequest(f *testing.F) {
 	}
 
 	srv := brokertest.Server(f, "")
-	m := brokertest.Mesh()
+	m := meshmaptest.Mesh()
 	m.Streams = []config.Stream{{Name: "EVENTS", Subjects: []string{"events.>"}, Storage: "memory", MaxMsgs: 10000}}
-	client := brokertest.Client(f, srv, m)
+	client := meshmaptest.Client(f, srv, m)
 	h := NewIngest(client, IngestConfig{MaxBodyBytes: MinMaxBodyBytes})
 
 	f.Fuzz(func(t *testing.T, ct, headers string, body []byte) {

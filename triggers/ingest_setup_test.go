@@ -15,6 +15,9 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -24,14 +27,14 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // ingestEnv is a real embedded broker, a client on it with the EVENTS
 // stream, and an Ingest served over loopback HTTP.
 type ingestEnv struct {
-	srv    *broker.Embedded
+	srv    *embedded.Server
 	nc     *nats.Conn
 	client *broker.Client
 	http   *httptest.Server
 	url    string
 }
 
-// newIngestEnv starts the broker (streams from m, brokertest.Mesh() when
+// newIngestEnv starts the broker (streams from m, meshmaptest.Mesh() when
 // nil) and an httptest server running NewIngest(client, cfg).
 func newIngestEnv(t testing.TB, m *config.Mesh, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
 	t.Helper()
@@ -39,19 +42,19 @@ func newIngestEnv(t testing.TB, m *config.Mesh, cfg IngestConfig, opts ...nats.O
 	return newIngestEnvOn(t, srv, m, cfg, opts...)
 }
 
-func newIngestEnvOn(t testing.TB, srv *broker.Embedded, m *config.Mesh, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
+func newIngestEnvOn(t testing.TB, srv *embedded.Server, m *config.Mesh, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
 	t.Helper()
 	if m == nil {
-		m = brokertest.Mesh()
+		m = meshmaptest.Mesh()
 	}
 	nc := brokertest.Conn(t, srv, opts...)
-	client, err := broker.New(nc, m.SubjectPrefix)
+	client, err := broker.New(nc, meshmap.Broker(m))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := client.EnsureStreams(ctx, m); err != nil {
+	if err := client.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
 	hs := httptest.NewServer(NewIngest(client, cfg))

@@ -18,6 +18,8 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -92,7 +94,7 @@ func TestIngestBrokerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	again, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir, Port: p}, nil)
+	again, err := embedded.Start(embedded.Config{DataDir: dir, Port: p}, nil)
 	if err != nil {
 		t.Fatalf("restart broker: %v", err)
 	}
@@ -272,7 +274,7 @@ func TestIngestValidator(t *testing.T) {
 // captures: the first is stored, the second fails, the third is not tried,
 // and the answer says so per index.
 func TestIngestBatchPartialFailure(t *testing.T) {
-	m := brokertest.Mesh()
+	m := meshmaptest.Mesh()
 	m.Streams = []config.Stream{{Name: "EVENTS", Subjects: []string{"events.com.example.kept"}}}
 	env := newIngestEnv(t, m, IngestConfig{})
 	body := "[" + structuredBody(map[string]any{"id": "1", "type": "com.example.kept"}) + "," +

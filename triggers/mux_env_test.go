@@ -15,13 +15,15 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // trEnv is a real embedded broker with the EVENTS stream on "events.>" and
 // a client on its own connection.
 type trEnv struct {
-	srv    *broker.Embedded
+	srv    *embedded.Server
 	mesh   *config.Mesh
 	client *broker.Client
 }
@@ -30,16 +32,16 @@ type trEnv struct {
 // window (the default when zero).
 func newTrEnv(t testing.TB, dupWindow time.Duration) *trEnv {
 	t.Helper()
-	m := brokertest.Mesh()
+	m := meshmaptest.Mesh()
 	m.Streams[0].DuplicateWindow = config.Duration(dupWindow)
 	srv := brokertest.Server(t, "")
-	return &trEnv{srv: srv, mesh: m, client: brokertest.Client(t, srv, m)}
+	return &trEnv{srv: srv, mesh: m, client: meshmaptest.Client(t, srv, m)}
 }
 
 // newClient opens another client, as a second process would.
 func (env *trEnv) newClient(t testing.TB) *broker.Client {
 	t.Helper()
-	return brokertest.Client(t, env.srv, env.mesh)
+	return meshmaptest.Client(t, env.srv, env.mesh)
 }
 
 // bucket opens (creating it if needed) a key-value bucket through c.

@@ -13,6 +13,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/triggers/webhook"
@@ -31,7 +33,7 @@ func (printer) Publish(_ context.Context, e *event.Event) (broker.Ack, error) {
 func ExampleNewMux() {
 	dir, _ := os.MkdirTemp("", "fnmesh-example")
 	defer os.RemoveAll(dir)
-	srv, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir}, nil)
+	srv, err := embedded.Start(embedded.Config{DataDir: dir}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -39,7 +41,7 @@ func ExampleNewMux() {
 	defer srv.Shutdown(context.Background())
 	nc, _ := srv.Connect("example")
 	defer nc.Close()
-	client, _ := broker.New(nc, "events")
+	client, _ := broker.New(nc, broker.Config{})
 
 	mesh := &config.Mesh{
 		Triggers: []config.Trigger{{
@@ -49,7 +51,7 @@ func ExampleNewMux() {
 		}},
 	}
 	mesh.SetDefaults()
-	if err := client.EnsureStreams(context.Background(), mesh); err != nil {
+	if err := client.EnsureStreams(context.Background(), meshmap.Streams(mesh)...); err != nil {
 		fmt.Println(err)
 		return
 	}

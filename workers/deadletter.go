@@ -36,15 +36,9 @@ func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 	msgID := fmt.Sprintf("deadletter-%s-%s-%d", w.s.fn, md.Stream, md.Sequence.Stream)
 	pctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	// Decode again from the message: the dead letter carries the event as it
-	// was stored, whatever the handler did with its copy.
-	var err error
-	if orig, derr := broker.DecodeMsg(msg.Headers(), msg.Data()); derr == nil {
-		_, err = w.c.PublishDeadLetter(pctx, w.m, orig, info, msgID)
-	} else {
-		_, err = w.c.PublishDeadLetterRaw(pctx, w.m, msg.Headers(), msg.Data(), info, msgID)
-	}
-	if err != nil {
+	// The dead letter carries the event as it was stored, whatever the
+	// handler did with its copy.
+	if _, err := w.dl.DeadLetter(pctx, msg.Headers(), msg.Data(), info, msgID); err != nil {
 		delay := w.s.backoff(md.NumDelivered, nil)
 		if nerr := msg.NakWithDelay(delay); nerr != nil {
 			log.Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)

@@ -9,6 +9,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -24,7 +26,7 @@ func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, 
 func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "fnmesh-example")
 	defer os.RemoveAll(dir)
-	srv, err := broker.StartEmbedded(broker.ServerConfig{DataDir: dir}, nil)
+	srv, err := embedded.Start(embedded.Config{DataDir: dir}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -32,7 +34,7 @@ func ExampleNew() {
 	defer srv.Shutdown(context.Background())
 	nc, _ := srv.Connect("example")
 	defer nc.Close()
-	c, _ := broker.New(nc, "events")
+	c, _ := broker.New(nc, broker.Config{})
 
 	m := &config.Mesh{Functions: []config.Function{{
 		Name:    "greet",
@@ -42,7 +44,7 @@ func ExampleNew() {
 	m.SetDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := c.EnsureStreams(ctx, m); err != nil {
+	if err := c.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -13,13 +13,16 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // testEnv is a real embedded server with the default mesh streams and a
 // publishing client.
 type testEnv struct {
-	srv *broker.Embedded
+	srv *embedded.Server
 	m   *config.Mesh
 	pub *broker.Client
 
@@ -30,8 +33,8 @@ type testEnv struct {
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	srv := brokertest.Server(t, "")
-	m := brokertest.Mesh()
-	env := &testEnv{srv: srv, m: m, pub: brokertest.Client(t, srv, m)}
+	m := meshmaptest.Mesh()
+	env := &testEnv{srv: srv, m: m, pub: meshmaptest.Client(t, srv, m)}
 	// Stop every worker at once (each drain waits for its last pull to
 	// expire), before the server stops.
 	t.Cleanup(func() {
@@ -55,7 +58,7 @@ func newEnv(t testing.TB) *testEnv {
 // replica would have.
 func (e *testEnv) client(t testing.TB) *broker.Client {
 	t.Helper()
-	c, err := broker.New(brokertest.Conn(t, e.srv), e.m.SubjectPrefix)
+	c, err := broker.New(brokertest.Conn(t, e.srv), meshmap.Broker(e.m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +147,7 @@ func (e *testEnv) publishN(t testing.TB, n int, prefix, typ string) []string {
 func (e *testEnv) deadLetters(t testing.TB, fn string) []broker.DeadLetter {
 	t.Helper()
 	var out []broker.DeadLetter
-	err := e.pub.DeadLetters(context.Background(), e.m, fn, time.Time{}, func(d broker.DeadLetter) bool {
+	err := meshmaptest.DeadLetterQueue(t, e.pub, e.m).List(context.Background(), fn, time.Time{}, func(d broker.DeadLetter) bool {
 		out = append(out, d)
 		return true
 	})

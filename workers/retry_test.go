@@ -15,6 +15,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -81,7 +82,7 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 	}
 
 	healed.Store(true)
-	n, err := env.pub.Redrive(context.Background(), env.m, fn.Name, time.Time{})
+	n, err := meshmaptest.DeadLetterQueue(t, env.pub, env.m).Redrive(context.Background(), fn.Name, time.Time{})
 	if err != nil || n != 1 {
 		t.Fatalf("Redrive = %d, %v; want 1, nil", n, err)
 	}
@@ -292,7 +293,7 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 		t.Errorf("outcomes = %q", got)
 	}
 	// Redrive leaves it in place.
-	if n, err := env.pub.Redrive(context.Background(), env.m, fn.Name, time.Time{}); n != 0 || err != nil {
+	if n, err := meshmaptest.DeadLetterQueue(t, env.pub, env.m).Redrive(context.Background(), fn.Name, time.Time{}); n != 0 || err != nil {
 		t.Errorf("Redrive = %d, %v", n, err)
 	}
 	if n := len(env.deadLetters(t, fn.Name)); n != 1 {

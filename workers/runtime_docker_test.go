@@ -27,6 +27,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -264,7 +265,7 @@ func TestDockerRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := brokertest.Server(t, "")
-	bc := brokertest.Client(t, srv, m)
+	bc := meshmaptest.Client(t, srv, m)
 
 	rt, err := NewDockerRuntime(DockerConfig{
 		Mesh: m, Client: cli, Network: "host", NATSURL: srv.ClientURL(),

@@ -19,6 +19,8 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -44,7 +46,7 @@ type procEnv struct {
 	dir  string // mesh file directory
 	out  string // WORKER_OUT_DIR
 	m    *config.Mesh
-	srv  *broker.Embedded
+	srv  *embedded.Server
 	c    *broker.Client
 	rt   *workers.ProcessRuntime
 	logs *logtest.Buffer
@@ -72,7 +74,7 @@ func newProcEnv(t testing.TB, worker, functionsYAML string) *procEnv {
 	}
 	e.m = m
 	e.srv = brokertest.Server(t, "")
-	e.c = brokertest.Client(t, e.srv, m)
+	e.c = meshmaptest.Client(t, e.srv, m)
 	e.rt, err = workers.NewProcessRuntime(workers.ProcessConfig{
 		Mesh: m, NATSURL: e.srv.ClientURL(), StopTimeout: 20 * time.Second,
 		Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),

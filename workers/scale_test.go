@@ -13,6 +13,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -64,7 +65,7 @@ type backlogOnly struct{ workers.BacklogSource }
 
 // scaleMesh is a mesh with one function "f" on events of type "test.f".
 func scaleMesh(mod func(*config.Function)) *config.Mesh {
-	m := brokertest.Mesh()
+	m := meshmaptest.Mesh()
 	fn := config.Function{
 		Name:    "f",
 		Filters: []config.Filter{{Exact: map[string]string{"type": "test.f"}}},
@@ -145,7 +146,7 @@ func TestScalerHoldsWhileConsumerMissing(t *testing.T) {
 	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
-	c := brokertest.Client(t, srv, m)
+	c := meshmaptest.Client(t, srv, m)
 	rt := newCountRuntime(map[string]int{"f": 2})
 	s := workers.NewScaler(backlogOnly{workers.NewBrokerBacklog(c, m)}, rt, m.Functions, workers.ScalerOptions{})
 	runScaler(t, s)
@@ -179,7 +180,7 @@ func TestScalerEnsuresConsumer(t *testing.T) {
 	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
-	c := brokertest.Client(t, srv, m)
+	c := meshmaptest.Client(t, srv, m)
 	publishN(t, c, "test.f", "/test", 150) // stored before the consumer exists
 	rt := newCountRuntime(nil)
 	s := workers.NewScaler(workers.NewBrokerBacklog(c, m), rt, m.Functions, workers.ScalerOptions{})
@@ -194,7 +195,7 @@ func TestScalerHoldsWhileBrokerDown(t *testing.T) {
 	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
-	c := brokertest.Client(t, srv, m)
+	c := meshmaptest.Client(t, srv, m)
 	rt := newCountRuntime(nil)
 	var (
 		mu        sync.Mutex
@@ -240,7 +241,7 @@ func TestScalerStopAll(t *testing.T) {
 	t.Parallel()
 	srv := brokertest.Server(t, "")
 	m := scaleMesh(nil)
-	c := brokertest.Client(t, srv, m)
+	c := meshmaptest.Client(t, srv, m)
 	rt := newCountRuntime(map[string]int{"f": 2})
 	s := workers.NewScaler(workers.NewBrokerBacklog(c, m), rt, m.Functions, workers.ScalerOptions{})
 	runScaler(t, s)

@@ -52,6 +52,7 @@ const (
 // each according to the Handler contract.
 type Worker struct {
 	c        *broker.Client
+	dl       *broker.DeadLetterQueue
 	m        *config.Mesh
 	fn       config.Function
 	s        settings
@@ -91,8 +92,12 @@ func New(c *broker.Client, m *config.Mesh, fn *config.Function, h Handler, o Opt
 	if err != nil {
 		return nil, fmt.Errorf("workers: function %q: %w", fn.Name, err)
 	}
+	dl, err := broker.NewDeadLetterQueue(c, broker.DeadLetterConfig{Stream: m.DeadLetter.Stream, SubjectPrefix: m.DeadLetter.SubjectPrefix})
+	if err != nil {
+		return nil, fmt.Errorf("workers: function %q: %w: %w", fn.Name, ErrInvalidFunction, err)
+	}
 	w := &Worker{
-		c: c, m: m, fn: *fn, s: s, filter: filter, h: h,
+		c: c, dl: dl, m: m, fn: *fn, s: s, filter: filter, h: h,
 		log:      o.Log,
 		replica:  o.Replica,
 		shutdown: o.ShutdownTimeout,

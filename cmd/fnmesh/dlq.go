@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -16,7 +17,7 @@ func newDLQCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "dlq", Short: "Inspect dead letters and send them back"}
 	var fn, since string
 	// run parses --since, connects to the mesh's broker and calls do.
-	run := func(cmd *cobra.Command, do func(c *broker.Client, m *config.Mesh, since time.Time) error) error {
+	run := func(cmd *cobra.Command, do func(q *broker.DeadLetterQueue, since time.Time) error) error {
 		t, err := parseSince(since)
 		if err != nil {
 			return err
@@ -26,16 +27,20 @@ func newDLQCmd(g *globals) *cobra.Command {
 			return err
 		}
 		defer closeFn()
-		return do(c, m, t)
+		q, err := broker.NewDeadLetterQueue(c, meshmap.DeadLetter(m))
+		if err != nil {
+			return err
+		}
+		return do(q, t)
 	}
 	ls := &cobra.Command{
 		Use:   "ls",
 		Short: "List dead letters",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, func(c *broker.Client, m *config.Mesh, since time.Time) error {
+			return run(cmd, func(q *broker.DeadLetterQueue, since time.Time) error {
 				out := []deadLetterRow{}
-				err := c.DeadLetters(cmd.Context(), m, fn, since, func(d broker.DeadLetter) bool {
+				err := q.List(cmd.Context(), fn, since, func(d broker.DeadLetter) bool {
 					row := deadLetterRow{Seq: d.Seq, Function: d.Function, Attempts: d.Attempts, Reason: d.Reason, Time: d.Time}
 					if d.Event != nil {
 						row.ID, row.Type, row.Source = d.Event.ID(), d.Event.Type(), d.Event.Source()
@@ -63,8 +68,8 @@ func newDLQCmd(g *globals) *cobra.Command {
 		Short: "Send dead letters back to their functions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd, func(c *broker.Client, m *config.Mesh, since time.Time) error {
-				n, err := c.Redrive(cmd.Context(), m, fn, since)
+			return run(cmd, func(q *broker.DeadLetterQueue, since time.Time) error {
+				n, err := q.Redrive(cmd.Context(), fn, since)
 				if err != nil {
 					return err
 				}
@@ -122,7 +127,7 @@ func connectMesh(cmd *cobra.Command, g *globals) (*broker.Client, *config.Mesh, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := broker.New(nc, m.SubjectPrefix)
+	c, err := broker.New(nc, meshmap.Broker(m))
 	if err != nil {
 		nc.Close()
 		return nil, nil, nil, err

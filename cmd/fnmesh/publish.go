@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 )
 
 type publishFlags struct {
@@ -182,13 +183,13 @@ func publishNATS(ctx context.Context, g *globals, e *event.Event) (map[string]an
 		return nil, err
 	}
 	defer nc.Close()
-	prefix := "events"
+	var cfg broker.Config // the default subject prefix without a mesh file
 	if m, err := loadMeshIfPresent(g.env.File); err != nil {
 		return nil, err
 	} else if m != nil {
-		prefix = m.SubjectPrefix
+		cfg = meshmap.Broker(m)
 	}
-	c, err := broker.New(nc, prefix)
+	c, err := broker.New(nc, cfg)
 	if err != nil {
 		return nil, err
 	}

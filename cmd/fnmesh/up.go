@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/schemas"
@@ -67,7 +68,7 @@ processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
 // mesh holds what `up` started, so that shutdown stops it in reverse order.
 type mesh struct {
 	log      *slog.Logger
-	emb      *broker.Embedded
+	emb      *embedded.Server
 	nc       *nats.Conn
 	client   *broker.Client
 	natsURL  string
@@ -148,7 +149,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err := ms.connect(ctx, g, m); err != nil {
 		return err
 	}
-	if err := ms.client.EnsureStreams(ctx, m); err != nil {
+	if err := ms.client.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
 		return err
 	}
 
@@ -257,9 +258,8 @@ func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
 			}
 		}
 	} else {
-		syncAlways := slices.ContainsFunc(m.Streams, func(s config.Stream) bool { return s.Sync == "always" })
-		emb, err := broker.StartEmbedded(broker.ServerConfig{
-			DataDir: g.env.DataDir, Host: g.env.NATSHost, Port: g.env.NATSPort, SyncAlways: syncAlways,
+		emb, err := embedded.Start(embedded.Config{
+			DataDir: g.env.DataDir, Host: g.env.NATSHost, Port: g.env.NATSPort, SyncAlways: meshmap.SyncAlways(m),
 		}, ms.log)
 		if err != nil {
 			return err
@@ -271,7 +271,7 @@ func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
 		}
 		ms.nc, ms.natsURL = nc, emb.ClientURL()
 	}
-	c, err := broker.New(ms.nc, m.SubjectPrefix, broker.WithLogger(ms.log),
+	c, err := broker.New(ms.nc, meshmap.Broker(m), broker.WithLogger(ms.log),
 		broker.WithHooks(broker.PublishHooks{Before: ms.tel.BeforePublish}))
 	if err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -27,7 +29,7 @@ const benchType = "dev.fnmesh.bench"
 type env struct {
 	cfg   Config
 	log   *slog.Logger
-	srv   *broker.Embedded // nil on an external server
+	srv   *embedded.Server // nil on an external server
 	dir   string           // temporary directory to remove
 	url   string
 	id    string // suffix that makes stream and subject names unique
@@ -57,7 +59,7 @@ func openEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		if e.dir, err = os.MkdirTemp("", "fnmesh-bench-"); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		if e.srv, err = broker.StartEmbedded(broker.ServerConfig{DataDir: e.dir}, log); err != nil {
+		if e.srv, err = embedded.Start(embedded.Config{DataDir: e.dir}, log); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		e.url = e.srv.ClientURL()
@@ -106,7 +108,7 @@ func (e *env) client(ctx context.Context, name string, m *config.Mesh) (*broker.
 	if err != nil {
 		return nil, err
 	}
-	c, err := broker.New(nc, m.SubjectPrefix, broker.WithLogger(e.log))
+	c, err := broker.New(nc, meshmap.Broker(m), broker.WithLogger(e.log))
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -134,7 +136,7 @@ func (e *env) mesh(fns ...config.Function) *config.Mesh {
 
 // ensureMesh creates the streams of m.
 func (e *env) ensureMesh(ctx context.Context, c *broker.Client, m *config.Mesh) error {
-	if err := c.EnsureStreams(ctx, m); err != nil {
+	if err := c.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil

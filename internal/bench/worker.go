@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -59,7 +60,7 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 		return err
 	}
 	defer nc.Close()
-	c, err := broker.New(nc, m.SubjectPrefix, broker.WithLogger(log))
+	c, err := broker.New(nc, meshmap.Broker(m), broker.WithLogger(log))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/workers"
@@ -25,7 +28,7 @@ import (
 // default streams and one Telemetry shared by every component, as in
 // `fnmesh up` (trigger side) and a worker process (function side).
 type mesh struct {
-	srv *broker.Embedded
+	srv *embedded.Server
 	m   *config.Mesh
 	tel *telemetry.Telemetry
 	rec *tracetest.SpanRecorder // nil when tp is not a recorder
@@ -38,7 +41,7 @@ type mesh struct {
 // recorder when nil). Metrics are served by tel.MetricsHandler.
 func newMesh(t testing.TB, tp trace.TracerProvider) *mesh {
 	t.Helper()
-	ms := &mesh{srv: brokertest.Server(t, ""), m: brokertest.Mesh()}
+	ms := &mesh{srv: brokertest.Server(t, ""), m: meshmaptest.Mesh()}
 	if tp == nil {
 		ms.rec = tracetest.NewSpanRecorder()
 		sdk := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(ms.rec))
@@ -51,7 +54,7 @@ func newMesh(t testing.TB, tp trace.TracerProvider) *mesh {
 	}
 	ms.tel = tel
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	brokertest.Client(t, ms.srv, ms.m) // creates the streams
+	meshmaptest.Client(t, ms.srv, ms.m) // creates the streams
 	// Stop every worker at once (each drain waits for its last pull to
 	// expire) before the server stops.
 	t.Cleanup(func() {
@@ -75,7 +78,7 @@ func (ms *mesh) client(t testing.TB) *broker.Client {
 
 func (ms *mesh) clientOn(t testing.TB, nc *nats.Conn) *broker.Client {
 	t.Helper()
-	c, err := broker.New(nc, ms.m.SubjectPrefix,
+	c, err := broker.New(nc, meshmap.Broker(ms.m),
 		broker.WithHooks(broker.PublishHooks{Before: ms.tel.BeforePublish}))
 	if err != nil {
 		t.Fatal(err)

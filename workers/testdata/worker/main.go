@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -91,7 +92,7 @@ func run() error {
 		return err
 	}
 	defer nc.Close()
-	c, err := broker.New(nc, m.SubjectPrefix)
+	c, err := broker.New(nc, meshmap.Broker(m))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,89 @@
+package meshmap_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/config"
+)
+
+const meshFile = `
+apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+subjectPrefix: shop
+streams:
+  - name: ORDERS
+    subjects: ["shop.orders.>"]
+    maxAge: 168h
+    maxBytes: 1048576
+    replicas: 1
+    storage: memory
+    sync: always
+  - name: OTHER
+    subjects: ["shop.other.>"]
+    maxAge: 30s
+    maxMsgs: 100
+deadLetter:
+  stream: DLQ
+  subjectPrefix: dlq
+  maxAge: 24h
+`
+
+func TestBrokerMapping(t *testing.T) {
+	m, err := config.Parse("mesh.yaml", []byte(meshFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := meshmap.Broker(m); got != (broker.Config{SubjectPrefix: "shop"}) {
+		t.Errorf("Broker = %+v", got)
+	}
+	wantDL := broker.DeadLetterConfig{Stream: "DLQ", SubjectPrefix: "dlq", MaxAge: 24 * time.Hour}
+	if got := meshmap.DeadLetter(m); got != wantDL {
+		t.Errorf("DeadLetter = %+v, want %+v", got, wantDL)
+	}
+	// The defaults come from the mesh file (config's SetDefaults); the
+	// mapping adds none.
+	want := []broker.StreamSpec{
+		{Name: "ORDERS", Subjects: []string{"shop.orders.>"}, MaxAge: 168 * time.Hour, MaxBytes: 1 << 20, Replicas: 1, Storage: broker.StorageMemory, DuplicateWindow: 2 * time.Minute},
+		{Name: "OTHER", Subjects: []string{"shop.other.>"}, MaxAge: 30 * time.Second, MaxMsgs: 100, Replicas: 1, Storage: broker.StorageFile, DuplicateWindow: 30 * time.Second},
+		{Name: "DLQ", Subjects: []string{"dlq.>"}, MaxAge: 24 * time.Hour},
+	}
+	if got := meshmap.Streams(m); !reflect.DeepEqual(got, want) {
+		t.Errorf("Streams =\n%+v\nwant\n%+v", got, want)
+	}
+	if !meshmap.SyncAlways(m) {
+		t.Error("SyncAlways = false with a stream on sync: always")
+	}
+	m.Streams[0].Sync = "default"
+	if meshmap.SyncAlways(m) {
+		t.Error("SyncAlways = true without a stream on sync: always")
+	}
+}
+
+// A mesh that config accepts is one the broker accepts: its streams are
+// created, and its dead-letter queue built.
+func TestValidMeshIsAValidBrokerSetup(t *testing.T) {
+	m, err := config.Parse("mesh.yaml", []byte(meshFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := broker.New(brokertest.Conn(t, brokertest.Server(t, "")), meshmap.Broker(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureStreams(context.Background(), meshmap.Streams(m)...); err != nil {
+		t.Fatalf("EnsureStreams: %v", err)
+	}
+	q, err := broker.NewDeadLetterQueue(c, meshmap.DeadLetter(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Stream() != "DLQ" || q.Subject("f") != "dlq.f" {
+		t.Errorf("dead letters on %s, %s", q.Stream(), q.Subject("f"))
+	}
+}
