@@ -63,7 +63,7 @@ func FuzzParseRequest(f *testing.F) {
 	m := brokertest.Mesh()
 	m.Streams = []config.Stream{{Name: "EVENTS", Subjects: []string{"events.>"}, Storage: "memory", MaxMsgs: 10000}}
 	client := brokertest.Client(f, srv, m)
-	h := NewIngest(client, IngestConfig{MaxBodyBytes: MinMaxBodyBytes})
+	h := mustIngest(f, IngestConfig{MaxBodyBytes: MinMaxBodyBytes}, client)
 
 	f.Fuzz(func(t *testing.T, ct, headers string, body []byte) {
 		events, err := ParseRequest(fuzzRequest(ct, headers, body), MinMaxBodyBytes)

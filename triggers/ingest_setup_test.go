@@ -41,6 +41,12 @@ func newIngestEnv(t testing.TB, m *config.Mesh, cfg IngestConfig, opts ...nats.O
 
 func newIngestEnvOn(t testing.TB, srv *broker.Embedded, m *config.Mesh, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
 	t.Helper()
+	return newIngestEnvWith(t, srv, m, cfg, nil, opts...)
+}
+
+// newIngestEnvWith is newIngestEnvOn with options for the Ingest.
+func newIngestEnvWith(t testing.TB, srv *broker.Embedded, m *config.Mesh, cfg IngestConfig, iopts []Option, opts ...nats.Option) *ingestEnv {
+	t.Helper()
 	if m == nil {
 		m = brokertest.Mesh()
 	}
@@ -54,9 +60,19 @@ func newIngestEnvOn(t testing.TB, srv *broker.Embedded, m *config.Mesh, cfg Inge
 	if err := client.EnsureStreams(ctx, m); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
-	hs := httptest.NewServer(NewIngest(client, cfg))
+	hs := httptest.NewServer(mustIngest(t, cfg, client, iopts...))
 	t.Cleanup(hs.Close)
 	return &ingestEnv{srv: srv, nc: nc, client: client, http: hs, url: hs.URL + "/events"}
+}
+
+// mustIngest builds an Ingest or fails the test.
+func mustIngest(t testing.TB, cfg IngestConfig, pub EventPublisher, opts ...Option) *Ingest {
+	t.Helper()
+	in, err := NewIngest(cfg, pub, opts...)
+	if err != nil {
+		t.Fatalf("NewIngest: %v", err)
+	}
+	return in
 }
 
 // stored reads every event of the EVENTS stream.
