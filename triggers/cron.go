@@ -14,21 +14,21 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/triggers/schedule"
 )
 
 // ErrCronRunning is returned by Cron.Run while another Run of the same Cron
 // is active.
 var ErrCronRunning = errors.New("cron trigger already running")
 
-// Missed-run policies of a cron trigger.
+// Missed-run policies of a cron trigger (see schedule.MissedRuns).
 const (
 	// MissedRunsSkip emits nothing for ticks that passed while no process
 	// ran the trigger.
-	MissedRunsSkip = "skip"
+	MissedRunsSkip = string(schedule.Skip)
 	// MissedRunsCatchUp emits the missed ticks, oldest first, at most
 	// maxCatchUp of them (the most recent ones).
-	MissedRunsCatchUp = "catchUp"
+	MissedRunsCatchUp = string(schedule.CatchUp)
 )
 
 // LateTolerance is how late a tick may be noticed and still count as on
@@ -40,19 +40,68 @@ const LateTolerance = time.Minute
 // wall-clock change is noticed within that time.
 const maxSleep = time.Minute
 
-// CronOptions are the process-wide settings of cron triggers.
-type CronOptions struct {
-	// State remembers the last stored tick of each trigger (bucket
-	// CronBucket), so that runs missed while no process was running are
-	// found. Nil disables missed-run detection across restarts.
-	State KeyValue
-	// Clock tells the time; nil means the system clock.
-	Clock Clock
-	// Logger receives ticks, skipped runs and publish failures; nil discards.
-	Logger *slog.Logger
-	// Observer starts a root span for each tick and counts the tick's
-	// event once stored or given up on; nil observes nothing.
-	Observer Observer
+// Defaults of CronConfig.
+const (
+	// DefaultCronTimezone is the zone of a schedule without one.
+	DefaultCronTimezone = "UTC"
+	// DefaultMaxCatchUp bounds the missed ticks caught up.
+	DefaultMaxCatchUp = 10
+	// DefaultCronContentType is the media type of a tick's data.
+	DefaultCronContentType = "application/json"
+)
+
+// CronConfig configures one cron trigger. Errors name its fields as the
+// mesh file does (cron.schedule, emit.type, ...).
+type CronConfig struct {
+	// Name identifies the trigger and its state; required, and usable as a
+	// key-value key (letters, digits, '-', '_', '.', '/', '=').
+	Name string
+	// Schedule is a 5-field cron expression or a descriptor such as
+	// "@hourly" or "@every 5m" (see schedule.Parse).
+	Schedule string
+	// Timezone is the IANA zone of the schedule. Default
+	// DefaultCronTimezone.
+	Timezone string
+	// Jitter delays each tick's publish by a random duration up to this
+	// value; the event keeps the tick's id and time.
+	Jitter time.Duration
+	// MissedRuns is MissedRunsSkip (default) or MissedRunsCatchUp.
+	MissedRuns string
+	// MaxCatchUp bounds the missed ticks caught up. Default
+	// DefaultMaxCatchUp.
+	MaxCatchUp int
+	// Data is the event data: encoded as JSON when ContentType is JSON, the
+	// string itself otherwise.
+	Data any
+	// ContentType is the media type of Data. Default
+	// DefaultCronContentType.
+	ContentType string
+	// Emit sets the events' attributes; Emit.Type is required.
+	Emit Emit
+}
+
+// withDefaults returns c with every unset field at its default.
+func (c CronConfig) withDefaults() CronConfig {
+	if c.Timezone == "" {
+		c.Timezone = DefaultCronTimezone
+	}
+	if c.MissedRuns == "" {
+		c.MissedRuns = MissedRunsSkip
+	}
+	if c.MaxCatchUp == 0 {
+		c.MaxCatchUp = DefaultMaxCatchUp
+	}
+	if strings.TrimSpace(c.ContentType) == "" {
+		c.ContentType = DefaultCronContentType
+	}
+	return c
+}
+
+// Validate reports the first setting of c (with defaults applied) that a
+// cron trigger cannot run with, as a *ConfigError.
+func (c CronConfig) Validate() error {
+	_, err := c.build()
+	return err
 }
 
 // Cron is a cron trigger: it emits one event per tick of its schedule. The
@@ -63,9 +112,9 @@ type CronOptions struct {
 type Cron struct {
 	name        string
 	emit        emitter
-	sched       schedule
+	sched       schedule.Schedule
 	jitter      time.Duration
-	catchUp     bool
+	missedRuns  schedule.MissedRuns
 	maxCatchUp  int
 	data        []byte
 	contentType string
@@ -78,96 +127,92 @@ type Cron struct {
 	running     atomic.Bool
 }
 
-// NewCron builds a cron trigger: it parses the schedule (5 fields or a
-// descriptor such as "@hourly" or "@every 5m"), loads the time zone and
-// encodes the data once. Errors wrap ErrConfig and name the field.
-func NewCron(cfg config.Trigger, pub EventPublisher, opts CronOptions) (*Cron, error) {
-	c := cfg.Cron
-	if c == nil {
-		return nil, configErr(cfg.Name, "cron", "required for a cron trigger")
+// NewCron builds a cron trigger publishing through pub: defaults, then
+// options (WithCronState, WithClock, WithLogger, WithObserver), then
+// cfg.Validate. It parses the schedule, loads the time zone and encodes the
+// data once. Errors wrap ErrConfig and name the field.
+func NewCron(cfg CronConfig, pub EventPublisher, opts ...Option) (*Cron, error) {
+	cr, err := cfg.build()
+	if err == nil {
+		err = needPublisher(cfg.Name, pub)
 	}
-	if pub == nil {
-		return nil, configErr(cfg.Name, "publisher", "required")
-	}
-	em, err := newEmitter(cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	if !kvKeyPattern.MatchString(cfg.Name) {
-		return nil, configErr(cfg.Name, "name", "must hold only letters, digits, '-', '_', '.', '/' or '=' for a cron trigger")
-	}
-	tz := c.Timezone
-	if tz == "" {
-		tz = "UTC"
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil || strings.EqualFold(tz, "Local") {
-		return nil, configErr(cfg.Name, "cron.timezone", "must be an IANA time zone name such as UTC or Europe/Berlin, got %q", c.Timezone)
-	}
-	sched, err := parseSchedule(c.Schedule, loc)
+	d := applyOptions(opts)
+	cr.pub = pub
+	cr.state = cronState{kv: d.cronState, key: cfg.Name}
+	cr.clock, cr.obs = d.clock, d.observer
+	cr.log = d.log.With("trigger", cfg.Name)
+	return cr, nil
+}
+
+// build checks c with its defaults and returns the trigger it describes,
+// without collaborators.
+func (c CronConfig) build() (*Cron, error) {
+	c = c.withDefaults()
+	em, err := newEmitter(c.Name, c.Emit, true)
 	if err != nil {
-		return nil, configErr(cfg.Name, "cron.schedule", "%v", err)
+		return nil, err
+	}
+	if !kvKeyPattern.MatchString(c.Name) {
+		return nil, configErr(c.Name, "name", "must hold only letters, digits, '-', '_', '.', '/' or '=' for a cron trigger")
+	}
+	loc, err := schedule.LoadZone(c.Timezone)
+	if err != nil {
+		return nil, configErr(c.Name, "cron.timezone", "%v, got %q", err, c.Timezone)
+	}
+	sched, err := schedule.Parse(c.Schedule, loc)
+	if err != nil {
+		return nil, configErr(c.Name, "cron.schedule", "%v", err)
 	}
 	if c.Jitter < 0 {
-		return nil, configErr(cfg.Name, "cron.jitter", "must not be negative, got %s", c.Jitter.D())
+		return nil, configErr(c.Name, "cron.jitter", "must not be negative, got %s", c.Jitter)
+	}
+	policy := schedule.MissedRuns(c.MissedRuns)
+	if err := policy.Check(); err != nil {
+		return nil, configErr(c.Name, "cron.missedRuns", "%v, got %q", err, c.MissedRuns)
+	}
+	if c.MaxCatchUp < 0 {
+		return nil, configErr(c.Name, "cron.maxCatchUp", "must not be negative, got %d", c.MaxCatchUp)
 	}
 	cr := &Cron{
-		name:       cfg.Name,
+		name:       c.Name,
 		emit:       em,
 		sched:      sched,
-		jitter:     c.Jitter.D(),
+		jitter:     c.Jitter,
+		missedRuns: policy,
 		maxCatchUp: c.MaxCatchUp,
-		pub:        pub,
-		state:      cronState{kv: opts.State, key: cfg.Name},
-		clock:      opts.Clock,
-		log:        orDiscard(opts.Logger).With("trigger", cfg.Name),
-		obs:        opts.Observer,
 		maxSleep:   maxSleep,
 	}
-	switch c.MissedRuns {
-	case "", MissedRunsSkip:
-	case MissedRunsCatchUp:
-		cr.catchUp = true
-	default:
-		return nil, configErr(cfg.Name, "cron.missedRuns", "must be one of %s, %s, got %q", MissedRunsSkip, MissedRunsCatchUp, c.MissedRuns)
-	}
-	switch {
-	case cr.maxCatchUp < 0:
-		return nil, configErr(cfg.Name, "cron.maxCatchUp", "must not be negative, got %d", cr.maxCatchUp)
-	case cr.maxCatchUp == 0:
-		cr.maxCatchUp = config.DefaultMaxCatchUp
-	}
-	if cr.clock == nil {
-		cr.clock = systemClock{}
-	}
-	if cr.contentType, cr.data, err = cronData(c); err != nil {
-		return nil, configErr(cfg.Name, "cron.data", "%v", err)
+	if cr.contentType, cr.data, err = cronData(c.ContentType, c.Data); err != nil {
+		return nil, configErr(c.Name, "cron.data", "%v", err)
 	}
 	return cr, nil
 }
 
 // cronData encodes the configured data: as JSON when the content type is
 // JSON, as the string itself otherwise.
-func cronData(c *config.CronTrigger) (contentType string, data []byte, err error) {
-	contentType = strings.TrimSpace(c.ContentType)
+func cronData(contentType string, data any) (string, []byte, error) {
+	contentType = strings.TrimSpace(contentType)
 	if contentType == "" {
-		contentType = config.DefaultCronContentType
+		contentType = DefaultCronContentType
 	}
 	mt, _, perr := mime.ParseMediaType(contentType)
 	if perr != nil || !isPrintableASCII(contentType) {
 		return "", nil, errors.New("contentType: must be a media type (RFC 2046)")
 	}
-	if c.Data == nil {
+	if data == nil {
 		return contentType, nil, nil
 	}
 	if isJSONMediaType(contentType) {
-		data, err = json.Marshal(c.Data)
+		b, err := json.Marshal(data)
 		if err != nil {
 			return "", nil, errors.New("cannot be encoded as JSON: " + err.Error())
 		}
-		return contentType, data, nil
+		return contentType, b, nil
 	}
-	s, ok := c.Data.(string)
+	s, ok := data.(string)
 	if !ok {
 		return "", nil, errors.New("must be a string when contentType is not JSON (" + mt + ")")
 	}
@@ -231,11 +276,11 @@ func (c *Cron) handleMissed(ctx context.Context, cursor time.Time) time.Time {
 	if first.IsZero() || first.After(horizon) {
 		return cursor
 	}
-	if !c.catchUp {
+	if c.missedRuns != schedule.CatchUp {
 		c.log.Info("skipping missed runs", "from", first, "until", horizon)
 		return horizon
 	}
-	missed := lastTicks(c.sched, cursor, horizon, c.maxCatchUp)
+	missed := c.missedRuns.Due(c.sched, cursor, horizon, c.maxCatchUp)
 	c.log.Info("catching up missed runs", "count", len(missed), "from", missed[0], "bound", c.maxCatchUp)
 	for _, t := range missed {
 		if ctx.Err() != nil {
@@ -244,28 +289,6 @@ func (c *Cron) handleMissed(ctx context.Context, cursor time.Time) time.Time {
 		c.fire(ctx, t)
 	}
 	return horizon
-}
-
-// lastTicks returns the last (at most n) ticks in (from, to], oldest first.
-// It searches backwards from to in doubling windows, so a long gap costs
-// about as much as the ticks returned.
-func lastTicks(s schedule, from, to time.Time, n int) []time.Time {
-	for span := time.Minute; ; span *= 2 {
-		start := to.Add(-span)
-		if !start.After(from) || span > 100*365*24*time.Hour {
-			start = from
-		}
-		var ticks []time.Time
-		for t := s.Next(start); !t.IsZero() && !t.After(to); t = s.Next(t) {
-			ticks = append(ticks, t)
-			if len(ticks) > n {
-				ticks = ticks[1:]
-			}
-		}
-		if len(ticks) >= n || start.Equal(from) {
-			return ticks
-		}
-	}
 }
 
 // fire publishes the event of tick, retrying with backoff until it is
@@ -311,8 +334,7 @@ func (c *Cron) fire(ctx context.Context, tick time.Time) {
 
 // event builds the event of tick.
 func (c *Cron) event(tick time.Time) *event.Event {
-	e := c.emit.event(c.name+"/"+tick.UTC().Format(time.RFC3339), "")
-	e.SetTime(tick.UTC())
+	e := c.emit.event(c.name+"/"+tick.UTC().Format(time.RFC3339), "", tick.UTC())
 	if c.data != nil {
 		e.SetDataContentType(c.contentType)
 		e.DataEncoded = c.data

@@ -12,7 +12,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // countingPublisher passes events to the real client and counts the
@@ -34,16 +33,17 @@ func (p *countingPublisher) Publish(ctx context.Context, e *event.Event) (broker
 	return ack, err
 }
 
-func cronTrigger(schedule, tz string, edit func(*config.CronTrigger)) config.Trigger {
-	c := &config.CronTrigger{Schedule: schedule, Timezone: tz}
+func cronTrigger(schedule, tz string, edit func(*CronConfig)) CronConfig {
+	c := CronConfig{
+		Name:     "nightly",
+		Schedule: schedule,
+		Timezone: tz,
+		Emit:     Emit{Type: "com.example.report.requested", Source: "/shop/cron"},
+	}
 	if edit != nil {
-		edit(c)
+		edit(&c)
 	}
-	return config.Trigger{
-		Name: "nightly",
-		Cron: c,
-		Emit: config.Emit{Type: "com.example.report.requested", Source: "/shop/cron"},
-	}
+	return c
 }
 
 // runningCron is a Cron running on a fake clock until the test ends.
@@ -56,11 +56,15 @@ type runningCron struct {
 // startCron builds and runs a cron trigger publishing through client. A
 // zero maxSleep keeps the default (one-minute steps); tests of long
 // schedules raise it so that every step of the fake clock is a tick.
-func startCron(t *testing.T, cfg config.Trigger, client *broker.Client, state KeyValue, start time.Time, maxSleep time.Duration) *runningCron {
+func startCron(t *testing.T, cfg CronConfig, client *broker.Client, state KeyValue, start time.Time, maxSleep time.Duration) *runningCron {
 	t.Helper()
 	clk := newFakeClock(start)
 	pub := &countingPublisher{next: client}
-	c, err := NewCron(cfg, pub, CronOptions{State: state, Clock: clk})
+	opts := []Option{WithClock(clk)}
+	if state != nil {
+		opts = append(opts, WithCronState(state))
+	}
+	c, err := NewCron(cfg, pub, opts...)
 	if err != nil {
 		t.Fatalf("NewCron: %v", err)
 	}
@@ -195,7 +199,7 @@ func TestCronNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewCron(cronTrigger(tt.schedule, tt.tz, nil), &countingPublisher{}, CronOptions{})
+			c, err := NewCron(cronTrigger(tt.schedule, tt.tz, nil), &countingPublisher{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +216,7 @@ func TestCronNext(t *testing.T) {
 }
 
 func TestCronEveryIsAlignedAcrossProcesses(t *testing.T) {
-	c, err := NewCron(cronTrigger("@every 7m", "UTC", nil), &countingPublisher{}, CronOptions{})
+	c, err := NewCron(cronTrigger("@every 7m", "UTC", nil), &countingPublisher{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +230,7 @@ func TestCronEveryIsAlignedAcrossProcesses(t *testing.T) {
 func TestCronTwoProcessesStoreOneEventPerTick(t *testing.T) {
 	env := newTrEnv(t, 0)
 	start := time.Date(2025, 5, 5, 9, 59, 0, 0, time.UTC)
-	cfg := cronTrigger("*/15 * * * *", "UTC", func(c *config.CronTrigger) { c.Data = map[string]any{"report": "daily"} })
+	cfg := cronTrigger("*/15 * * * *", "UTC", func(c *CronConfig) { c.Data = map[string]any{"report": "daily"} })
 	// Two processes: separate connections, clients, and bucket handles.
 	c1, c2 := env.newClient(t), env.newClient(t)
 	a := startCron(t, cfg, c1, env.bucket(t, c1, CronBucket, 0), start, time.Hour)
@@ -299,7 +303,7 @@ func TestCronMissedRuns(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cfg := cronTrigger("0 * * * *", "UTC", func(c *config.CronTrigger) {
+			cfg := cronTrigger("0 * * * *", "UTC", func(c *CronConfig) {
 				c.MissedRuns, c.MaxCatchUp = tt.missedRuns, tt.maxCatchUp
 			})
 			rc := startCron(t, cfg, env.client, state, tt.start, 2*time.Hour)
@@ -321,8 +325,8 @@ func TestCronMissedRuns(t *testing.T) {
 
 func TestCronJitterKeepsIDAndTime(t *testing.T) {
 	env := newTrEnv(t, 0)
-	cfg := cronTrigger("@hourly", "UTC", func(c *config.CronTrigger) {
-		c.Jitter = config.Duration(20 * time.Minute)
+	cfg := cronTrigger("@hourly", "UTC", func(c *CronConfig) {
+		c.Jitter = 20 * time.Minute
 		c.ContentType = "text/plain"
 		c.Data = "ping"
 	})
@@ -341,7 +345,7 @@ func TestCronRetriesAFailedPublish(t *testing.T) {
 	env := newTrEnv(t, 0)
 	clk := newFakeClock(time.Date(2025, 2, 2, 7, 59, 0, 0, time.UTC))
 	pub := &countingPublisher{next: &flakyPublisher{fail: 2, next: env.client}}
-	c, err := NewCron(cronTrigger("@hourly", "UTC", nil), pub, CronOptions{Clock: clk})
+	c, err := NewCron(cronTrigger("@hourly", "UTC", nil), pub, WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +385,7 @@ func TestCronData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ct, data, err := cronData(&config.CronTrigger{ContentType: tt.contentType, Data: tt.data})
+			ct, data, err := cronData(tt.contentType, tt.data)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -398,7 +402,7 @@ func TestCronData(t *testing.T) {
 func TestNewCronConfigErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.Trigger
+		cfg  CronConfig
 		want string
 	}{
 		{name: "bad schedule", cfg: cronTrigger("61 * * * *", "UTC", nil), want: "cron.schedule: not a valid schedule"},
@@ -406,17 +410,20 @@ func TestNewCronConfigErrors(t *testing.T) {
 		{name: "zone in schedule", cfg: cronTrigger("CRON_TZ=UTC 0 * * * *", "UTC", nil), want: "set timezone instead"},
 		{name: "unknown zone", cfg: cronTrigger("@daily", "Mars/Olympus", nil), want: "cron.timezone"},
 		{name: "local zone", cfg: cronTrigger("@daily", "Local", nil), want: "cron.timezone"},
-		{name: "negative jitter", cfg: cronTrigger("@daily", "UTC", func(c *config.CronTrigger) { c.Jitter = -1 }), want: "cron.jitter"},
-		{name: "unknown policy", cfg: cronTrigger("@daily", "UTC", func(c *config.CronTrigger) { c.MissedRuns = "all" }), want: "cron.missedRuns: must be one of skip, catchUp"},
-		{name: "negative bound", cfg: cronTrigger("@daily", "UTC", func(c *config.CronTrigger) { c.MaxCatchUp = -2 }), want: "cron.maxCatchUp"},
-		{name: "no type", cfg: func() config.Trigger { c := cronTrigger("@daily", "UTC", nil); c.Emit.Type = ""; return c }(), want: "emit.type: required"},
-		{name: "name unfit for a key", cfg: func() config.Trigger { c := cronTrigger("@daily", "UTC", nil); c.Name = "a b"; return c }(), want: "name: must hold only"},
+		{name: "negative jitter", cfg: cronTrigger("@daily", "UTC", func(c *CronConfig) { c.Jitter = -1 }), want: "cron.jitter"},
+		{name: "unknown policy", cfg: cronTrigger("@daily", "UTC", func(c *CronConfig) { c.MissedRuns = "all" }), want: "cron.missedRuns: must be one of skip, catchUp"},
+		{name: "negative bound", cfg: cronTrigger("@daily", "UTC", func(c *CronConfig) { c.MaxCatchUp = -2 }), want: "cron.maxCatchUp"},
+		{name: "no type", cfg: func() CronConfig { c := cronTrigger("@daily", "UTC", nil); c.Emit.Type = ""; return c }(), want: "emit.type: required"},
+		{name: "name unfit for a key", cfg: func() CronConfig { c := cronTrigger("@daily", "UTC", nil); c.Name = "a b"; return c }(), want: "name: must hold only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewCron(tt.cfg, &countingPublisher{}, CronOptions{})
+			_, err := NewCron(tt.cfg, &countingPublisher{})
 			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want ErrConfig mentioning %q", err, tt.want)
+			}
+			if verr := tt.cfg.Validate(); verr == nil || err == nil || verr.Error() != err.Error() {
+				t.Errorf("Validate() = %v, want the constructor's error %v", verr, err)
 			}
 		})
 	}

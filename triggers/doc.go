@@ -10,7 +10,8 @@
 // after the broker acknowledged the event:
 //
 //	pub, _ := broker.New(nc, broker.Config{})
-//	http.Handle("/events", triggers.NewIngest(pub, triggers.IngestConfig{}))
+//	ingest, err := triggers.NewIngest(triggers.IngestConfig{}, pub)
+//	http.Handle("/events", ingest)
 //
 // Every answer other than 202 is JSON: {"error": ..., "attribute": ...,
 // "rule": ..., "index": ...}, the last three when they apply. Bad input is
@@ -18,7 +19,19 @@
 // reached and the request can be retried as is, since storing an event is
 // idempotent by (source, id).
 //
-// The mesh file's triggers section builds the rest (NewMux mounts them all):
+// Every trigger takes its own Config (IngestConfig, RouteConfig,
+// HookConfig, CronConfig, and MuxConfig for all of them) holding plain
+// values, secrets included, and the small interfaces it uses: an
+// EventPublisher, a KeyValue for cron state and webhook ids, Replies for
+// reply routes, a DataValidator. Constructors apply the defaults, then the
+// options (WithLogger, WithClock, ...), then the Config's Validate, so a
+// trigger that is built can serve. The mesh file is mapped onto these
+// configs elsewhere (internal/app/meshmap); this package does not know it.
+// The rules the mesh file's validation shares live in leaf packages it can
+// use: endpoint (paths, methods), schedule (cron schedules, zones, missed
+// runs) and webhook (signature schemes).
+//
+// The triggers (NewMux mounts them all):
 //
 //   - Route maps plain HTTP requests on a path to events of a configured
 //     type: the body is the data, an Idempotency-Key header becomes the

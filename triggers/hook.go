@@ -1,15 +1,14 @@
 package triggers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/triggers/webhook"
 )
 
@@ -17,17 +16,30 @@ import (
 // of a webhook event ("github", "stripe", ...).
 const WebhookProviderExtension = "webhookprovider"
 
-// HookOptions are the process-wide settings of webhook triggers.
-type HookOptions struct {
+// HookConfig configures one webhook trigger. Errors name its fields as the
+// mesh file does (webhook.provider, emit.source, ...).
+type HookConfig struct {
+	// Name identifies the trigger; required, and usable in a key-value key
+	// (letters, digits, '-', '_', '.', '/', '=').
+	Name string
+	// Path is where a Mux mounts the webhook (see endpoint.CheckPath).
+	Path string
+	// Webhook is the provider's signature scheme with its secrets, already
+	// resolved (see webhook.Config).
+	Webhook webhook.Config
+	// Emit sets the events' attributes. Without Emit.Type the type is
+	// "<provider>.<provider event type>".
+	Emit Emit
 	// MaxBodyBytes is the largest accepted body; larger bodies get 413.
-	// Default config.DefaultMaxBodyBytes.
+	// Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Now tells the time that signed timestamps are checked against; nil
-	// means time.Now.
-	Now func() time.Time
-	// Logger receives rejected deliveries (at warn, with the reason) and
-	// publish failures; nil discards.
-	Logger *slog.Logger
+}
+
+// Validate reports the first setting of c (with defaults applied) that a
+// webhook trigger cannot run with, as a *ConfigError.
+func (c HookConfig) Validate() error {
+	_, err := c.build()
+	return err
 }
 
 // Hook is a webhook trigger: it verifies each delivery's signature with the
@@ -62,7 +74,7 @@ type Hook struct {
 	dedup    hookDedup
 	pub      EventPublisher
 	maxBody  int64
-	now      func() time.Time
+	clock    Clock
 	log      *slog.Logger
 }
 
@@ -70,89 +82,52 @@ type Hook struct {
 // delivery.
 var errUnauthorized = errors.New("unauthorized")
 
-// NewHook builds a webhook trigger. It resolves every secret (secretRef and
-// secretRefs, several for rotation) and builds the provider's verifier, so
-// a hook that is built can serve. dedup is the WebhookBucket; nil leaves
-// de-duplication to the stream's duplicate window. Errors wrap ErrConfig
-// and name the field.
-func NewHook(cfg config.Trigger, pub EventPublisher, dedup KeyValue, opts HookOptions) (*Hook, error) {
-	wh := cfg.Webhook
-	if wh == nil {
-		return nil, configErr(cfg.Name, "webhook", "required for a webhook trigger")
+// NewHook builds a webhook trigger publishing through pub: defaults, then
+// options (WithWebhookIDs, WithClock, WithLogger), then cfg.Validate. It
+// builds the provider's verifier, so a hook that is built can serve.
+// Without WithWebhookIDs de-duplication is left to the stream's duplicate
+// window. Errors wrap ErrConfig and name the field.
+func NewHook(cfg HookConfig, pub EventPublisher, opts ...Option) (*Hook, error) {
+	h, err := cfg.build()
+	if err == nil {
+		err = needPublisher(cfg.Name, pub)
 	}
-	if pub == nil {
-		return nil, configErr(cfg.Name, "publisher", "required")
-	}
-	em, err := newEmitter(cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	vcfg, err := verifierConfig(cfg.Name, wh)
-	if err != nil {
-		return nil, err
-	}
-	v, err := webhook.New(vcfg)
-	if err != nil {
-		return nil, configErr(cfg.Name, "webhook", "%s", strings.TrimPrefix(err.Error(), webhook.ErrConfig.Error()+": "))
-	}
-	h := &Hook{
-		name:     cfg.Name,
-		provider: wh.Provider,
-		verifier: v,
-		emit:     em,
-		dedup:    hookDedup{kv: dedup, prefix: cfg.Name + ".", pending: pendingTimeout},
-		pub:      pub,
-		maxBody:  opts.MaxBodyBytes,
-		now:      opts.Now,
-		log:      orDiscard(opts.Logger).With("trigger", cfg.Name, "provider", wh.Provider),
-	}
-	if h.maxBody <= 0 {
-		h.maxBody = config.DefaultMaxBodyBytes
-	}
-	if h.now == nil {
-		h.now = time.Now
-	}
-	if !kvKeyPattern.MatchString(h.dedup.prefix) {
-		return nil, configErr(cfg.Name, "name", "must hold only letters, digits, '-', '_', '.', '/' or '=' for a webhook trigger")
-	}
+	d := applyOptions(opts)
+	h.pub, h.clock = pub, d.clock
+	h.dedup.kv = d.webhookIDs
+	h.log = d.log.With("trigger", cfg.Name, "provider", cfg.Webhook.Provider)
 	return h, nil
 }
 
-// verifierConfig resolves the secrets and maps the trigger to the
-// verifier's configuration.
-func verifierConfig(name string, wh *config.WebhookTrigger) (webhook.Config, error) {
-	vc := webhook.Config{Provider: wh.Provider, Tolerance: wh.Tolerance.D()}
-	resolve := func(field string, ref config.SecretRef) error {
-		secret, err := ref.Resolve()
-		if err != nil {
-			return configErr(name, field, "%v", err)
-		}
-		vc.Secrets = append(vc.Secrets, secret)
-		return nil
+// build checks c with its defaults and returns the trigger it describes,
+// without collaborators.
+func (c HookConfig) build() (*Hook, error) {
+	em, err := newEmitter(c.Name, c.Emit, false)
+	if err != nil {
+		return nil, err
 	}
-	if wh.SecretRef != nil {
-		if err := resolve("webhook.secretRef", *wh.SecretRef); err != nil {
-			return webhook.Config{}, err
-		}
+	v, err := webhook.New(c.Webhook)
+	if err != nil {
+		return nil, configErr(c.Name, "webhook", "%s", strings.TrimPrefix(err.Error(), webhook.ErrConfig.Error()+": "))
 	}
-	for i, ref := range wh.SecretRefs {
-		if err := resolve(fmt.Sprintf("webhook.secretRefs[%d]", i), ref); err != nil {
-			return webhook.Config{}, err
-		}
+	if c.MaxBodyBytes < 0 {
+		return nil, configErr(c.Name, "maxBodyBytes", "must not be negative, got %d", c.MaxBodyBytes)
 	}
-	if len(vc.Secrets) == 0 {
-		return webhook.Config{}, configErr(name, "webhook.secretRef", "required: at least one secret (secretRef or secretRefs)")
+	h := &Hook{
+		name:     c.Name,
+		provider: c.Webhook.Provider,
+		verifier: v,
+		emit:     em,
+		dedup:    hookDedup{prefix: c.Name + ".", pending: pendingTimeout},
+		maxBody:  cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes),
 	}
-	if hm := wh.HMAC; hm != nil {
-		vc.Header, vc.Algorithm, vc.Encoding = hm.Header, hm.Algorithm, hm.Encoding
-		vc.Prefix, vc.TimestampHeader, vc.IDHeader = hm.Prefix, hm.TimestampHeader, hm.IDHeader
+	if !kvKeyPattern.MatchString(h.dedup.prefix) {
+		return nil, configErr(c.Name, "name", "must hold only letters, digits, '-', '_', '.', '/' or '=' for a webhook trigger")
 	}
-	// The mesh file gives every webhook a default tolerance; schemes that
-	// sign no timestamp have nothing to apply it to.
-	if wh.Provider == webhook.ProviderGitHub || (wh.Provider == webhook.ProviderHMAC && vc.TimestampHeader == "") {
-		vc.Tolerance = 0
-	}
-	return vc, nil
+	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -172,7 +147,7 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, attrErr("", ruleBodyRead))
 		return
 	}
-	d, err := h.verifier.Verify(r.Header, body, h.now())
+	d, err := h.verifier.Verify(r.Header, body, h.clock.Now())
 	switch {
 	case errors.Is(err, webhook.ErrPayload):
 		h.log.Warn("webhook rejected: unusable payload", "reason", err)

@@ -24,10 +24,7 @@ func (h *Hook) event(d webhook.Delivery, hdr http.Header, body []byte) (*event.E
 	if err := checkString("type", typ); err != nil {
 		return nil, err
 	}
-	e := h.emit.event(d.ID, typ)
-	if !d.Time.IsZero() {
-		e.SetTime(d.Time.UTC())
-	}
+	e := h.emit.event(d.ID, typ, d.Time.UTC())
 	setExtension(e, WebhookProviderExtension, h.provider)
 	if len(body) > 0 {
 		ct, err := routeContentType(hdr)

@@ -32,7 +32,9 @@ func FuzzHookRequest(f *testing.F) {
 	cases := hookCases()
 	hooks := make([]*Hook, len(cases))
 	for i, hc := range cases {
-		h, err := NewHook(hc.trigger, env.client, kv, HookOptions{MaxBodyBytes: 64 << 10})
+		cfg := hc.trigger
+		cfg.MaxBodyBytes = 64 << 10
+		h, err := NewHook(cfg, env.client, WithWebhookIDs(kv))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -51,7 +53,7 @@ func FuzzHookRequest(f *testing.F) {
 		if name != "" {
 			hdr[name] = []string{value}
 		}
-		req := httptest.NewRequest(http.MethodPost, hc.trigger.Webhook.Path, bytes.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, hc.trigger.Path, bytes.NewReader(body))
 		req.Header = hdr
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req.WithContext(t.Context()))

@@ -2,12 +2,10 @@ package triggers
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -31,29 +29,62 @@ type DataValidator interface {
 	Validate(eventType string, data []byte) error
 }
 
+// DefaultIngestPath is where a Mux mounts the CloudEvents endpoint when
+// IngestConfig.Path is empty.
+const DefaultIngestPath = "/events"
+
+// DefaultMaxInFlight is IngestConfig.MaxInFlight when not set.
+const DefaultMaxInFlight = 1024
+
 // IngestConfig configures an Ingest.
 type IngestConfig struct {
+	// Path is where a Mux mounts the endpoint. Default DefaultIngestPath.
+	Path string
 	// MaxBodyBytes is the largest accepted request body; larger bodies get
-	// 413. Default DefaultMaxBodyBytes (1 MiB); values below
-	// MinMaxBodyBytes (64 KiB) are raised to it.
+	// 413. Default DefaultMaxBodyBytes (1 MiB); at least MinMaxBodyBytes
+	// (64 KiB).
 	MaxBodyBytes int64
 	// MaxInFlight bounds the requests publishing at the same time; a
 	// request arriving when all are taken gets 429 with Retry-After.
-	// Default 1024.
+	// Default DefaultMaxInFlight.
 	MaxInFlight int
 	// Token, when not empty, is the bearer token every POST must carry
 	// ("Authorization: Bearer <token>"); otherwise 401.
 	Token []byte
-	// Validator, when set, validates the data of every event before
-	// anything is stored.
-	Validator DataValidator
-	// Log receives warnings about the broker and unexpected errors (nil
-	// discards).
-	Log *slog.Logger
 }
 
-// DefaultMaxInFlight is IngestConfig.MaxInFlight when not set.
-const DefaultMaxInFlight = 1024
+// withDefaults returns c with every unset field at its default.
+func (c IngestConfig) withDefaults() IngestConfig {
+	if c.Path == "" {
+		c.Path = DefaultIngestPath
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	return c
+}
+
+// Validate reports the first setting of c (with defaults applied) that an
+// Ingest cannot run with. Errors wrap ErrConfig and name the field.
+func (c IngestConfig) Validate() error {
+	c = c.withDefaults()
+	fail := func(field, format string, args ...any) error {
+		return &ConfigError{Field: "ingest." + field, Rule: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case c.MaxBodyBytes < MinMaxBodyBytes:
+		return fail("maxBodyBytes", "must be at least %d (64 KiB), got %d", MinMaxBodyBytes, c.MaxBodyBytes)
+	case c.MaxInFlight < 1:
+		return fail("maxInFlight", "must be at least 1, got %d", c.MaxInFlight)
+	}
+	if err := checkToken(c.Token); err != nil {
+		return fail("tokenRef", "%v", err)
+	}
+	return nil
+}
 
 // Ingest is the CloudEvents HTTP endpoint (POST /events): it accepts events
 // in binary, structured and batched mode (see ParseRequest), stores them
@@ -80,53 +111,42 @@ type Ingest struct {
 	pub       EventPublisher
 	validator DataValidator
 	maxBody   int64
-	tokenHash [sha256.Size]byte
-	hasToken  bool
+	token     *bearer
 	sem       chan struct{}
 	log       *slog.Logger
 }
 
 var _ http.Handler = (*Ingest)(nil)
 
-// NewIngest returns the handler storing events through pub, which must not
-// be nil.
-func NewIngest(pub EventPublisher, cfg IngestConfig) *Ingest {
+// NewIngest returns the endpoint storing events through pub: defaults,
+// then options (WithLogger, WithValidator), then cfg.Validate. Errors wrap
+// ErrConfig and name the field.
+func NewIngest(cfg IngestConfig, pub EventPublisher, opts ...Option) (*Ingest, error) {
+	cfg = cfg.withDefaults()
+	d := applyOptions(opts)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if pub == nil {
-		panic("triggers: NewIngest with a nil EventPublisher")
+		return nil, fmt.Errorf("%w: ingest: a publisher is required", ErrConfig)
 	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	cfg.MaxBodyBytes = max(cfg.MaxBodyBytes, MinMaxBodyBytes)
-	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = DefaultMaxInFlight
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	in := &Ingest{
+	return &Ingest{
 		pub:       pub,
-		validator: cfg.Validator,
+		validator: d.validator,
 		maxBody:   cfg.MaxBodyBytes,
+		token:     newBearer(cfg.Token),
 		sem:       make(chan struct{}, cfg.MaxInFlight),
-		log:       cfg.Log,
-	}
-	if len(cfg.Token) > 0 {
-		in.tokenHash, in.hasToken = sha256.Sum256(cfg.Token), true
-	}
-	return in
+		log:       d.log,
+	}, nil
 }
 
 // Errors behind answers that are not about an event.
 var (
-	errNoToken      = errors.New("missing bearer token")
-	errBadToken     = errors.New("invalid bearer token")
-	errBusy         = errors.New("too many events in flight, retry later")
-	errUnavailable  = errors.New("event store unavailable, retry later")
-	errMethod       = errors.New("method not allowed: use POST")
-	errClientGone   = errors.New("request cancelled")
-	allowedMethods  = "POST, OPTIONS"
-	bearerChallenge = `Bearer realm="fnmesh"`
+	errBusy        = errors.New("too many events in flight, retry later")
+	errUnavailable = errors.New("event store unavailable, retry later")
+	errMethod      = errors.New("method not allowed: use POST")
+	errClientGone  = errors.New("request cancelled")
+	allowedMethods = "POST, OPTIONS"
 )
 
 // ServeHTTP implements http.Handler.
@@ -141,13 +161,8 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, errMethod)
 		return
 	}
-	if err := in.authorize(r); err != nil {
-		challenge := bearerChallenge
-		if errors.Is(err, errBadToken) {
-			challenge += `, error="invalid_token"`
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
-		writeError(w, http.StatusUnauthorized, err)
+	if err := in.token.check(r.Header); err != nil {
+		writeUnauthorized(w, err)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, in.maxBody)
@@ -180,23 +195,6 @@ func parseStatus(err error) int {
 	default:
 		return http.StatusBadRequest
 	}
-}
-
-// authorize checks the bearer token, in constant time.
-func (in *Ingest) authorize(r *http.Request) error {
-	if !in.hasToken {
-		return nil
-	}
-	auth := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return errNoToken
-	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	if subtle.ConstantTimeCompare(sum[:], in.tokenHash[:]) != 1 {
-		return errBadToken
-	}
-	return nil
 }
 
 // validate runs the data validator over every event.

@@ -37,7 +37,7 @@ func BenchmarkPublishOnlyBaseline(b *testing.B) { benchBaseline(b) }
 func benchIngest(b *testing.B) {
 	srv := brokertest.Server(b, "")
 	client := brokertest.Client(b, srv)
-	hs := httptest.NewServer(NewIngest(client, IngestConfig{}))
+	hs := httptest.NewServer(mustIngest(b, IngestConfig{}, client))
 	b.Cleanup(hs.Close)
 	var seq atomic.Uint64
 	benchPost(b, hs.URL+"/events", func(req *http.Request) {

@@ -87,7 +87,12 @@ func ExampleNewIngest() {
 		return
 	}
 
-	hs := httptest.NewServer(triggers.NewIngest(pub, triggers.IngestConfig{}))
+	ingest, err := triggers.NewIngest(triggers.IngestConfig{}, pub)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hs := httptest.NewServer(ingest)
 	defer hs.Close()
 
 	body := `{"specversion":"1.0","id":"order-42","source":"/shop/api","type":"com.example.order.created","data":{"sku":"A-1"}}`

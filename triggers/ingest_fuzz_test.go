@@ -12,8 +12,6 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // fuzzRequest builds a POST from a Content-Type, header lines ("Name:
@@ -61,10 +59,8 @@ func FuzzParseRequest(f *testing.F) {
 	}
 
 	srv := brokertest.Server(f, "")
-	m := meshmaptest.Mesh()
-	m.Streams = []config.Stream{{Name: "EVENTS", Subjects: []string{"events.>"}, Storage: "memory", MaxMsgs: 10000}}
-	client := meshmaptest.Client(f, srv, m)
-	h := NewIngest(client, IngestConfig{MaxBodyBytes: MinMaxBodyBytes})
+	client := brokertest.Client(f, srv, broker.StreamSpec{Name: "EVENTS", Subjects: []string{"events.>"}, Storage: broker.StorageMemory, MaxMsgs: 10000})
+	h := mustIngest(f, IngestConfig{MaxBodyBytes: MinMaxBodyBytes}, client)
 
 	f.Fuzz(func(t *testing.T, ct, headers string, body []byte) {
 		events, err := ParseRequest(fuzzRequest(ct, headers, body), MinMaxBodyBytes)

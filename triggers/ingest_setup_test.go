@@ -16,9 +16,6 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/broker/embedded"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // update rewrites the golden files under testdata/ instead of comparing.
@@ -34,32 +31,48 @@ type ingestEnv struct {
 	url    string
 }
 
-// newIngestEnv starts the broker (streams from m, meshmaptest.Mesh() when
+// newIngestEnv starts the broker (streams, brokertest.Streams() when
 // nil) and an httptest server running NewIngest(client, cfg).
-func newIngestEnv(t testing.TB, m *config.Mesh, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
+func newIngestEnv(t testing.TB, streams []broker.StreamSpec, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
 	t.Helper()
 	srv := brokertest.Server(t, "")
-	return newIngestEnvOn(t, srv, m, cfg, opts...)
+	return newIngestEnvOn(t, srv, streams, cfg, opts...)
 }
 
-func newIngestEnvOn(t testing.TB, srv *embedded.Server, m *config.Mesh, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
+func newIngestEnvOn(t testing.TB, srv *embedded.Server, streams []broker.StreamSpec, cfg IngestConfig, opts ...nats.Option) *ingestEnv {
 	t.Helper()
-	if m == nil {
-		m = meshmaptest.Mesh()
+	return newIngestEnvWith(t, srv, streams, cfg, nil, opts...)
+}
+
+// newIngestEnvWith is newIngestEnvOn with options for the Ingest.
+func newIngestEnvWith(t testing.TB, srv *embedded.Server, streams []broker.StreamSpec, cfg IngestConfig, iopts []Option, opts ...nats.Option) *ingestEnv {
+	t.Helper()
+	if streams == nil {
+		streams = brokertest.Streams()
 	}
 	nc := brokertest.Conn(t, srv, opts...)
-	client, err := broker.New(nc, meshmap.Broker(m))
+	client, err := broker.New(nc, broker.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := client.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
+	if err := client.EnsureStreams(ctx, streams...); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
-	hs := httptest.NewServer(NewIngest(client, cfg))
+	hs := httptest.NewServer(mustIngest(t, cfg, client, iopts...))
 	t.Cleanup(hs.Close)
 	return &ingestEnv{srv: srv, nc: nc, client: client, http: hs, url: hs.URL + "/events"}
+}
+
+// mustIngest builds an Ingest or fails the test.
+func mustIngest(t testing.TB, cfg IngestConfig, pub EventPublisher, opts ...Option) *Ingest {
+	t.Helper()
+	in, err := NewIngest(cfg, pub, opts...)
+	if err != nil {
+		t.Fatalf("NewIngest: %v", err)
+	}
+	return in
 }
 
 // stored reads every event of the EVENTS stream.

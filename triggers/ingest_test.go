@@ -19,8 +19,7 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/broker/embedded"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
 func decodeStored(t *testing.T, a httpAnswer) storedAnswer {
@@ -71,7 +70,7 @@ func TestIngestBrokerDown(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "connection down", func() bool { return !env.nc.IsConnected() })
+	poll.Until(t, 10*time.Second, "connection down", func() bool { return !env.nc.IsConnected() })
 
 	a := ingestDo(t, http.MethodPost, env.url, binaryHeaders("ce-id", "during"), strBody("x"))
 	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
@@ -99,7 +98,7 @@ func TestIngestBrokerDown(t *testing.T) {
 		t.Fatalf("restart broker: %v", err)
 	}
 	t.Cleanup(func() { _ = again.Shutdown(context.Background()) })
-	waitUntil(t, "reconnect", env.nc.IsConnected)
+	poll.Until(t, 10*time.Second, "reconnect", env.nc.IsConnected)
 
 	after := decodeStored(t, ingestDo(t, http.MethodPost, env.url, binaryHeaders("ce-id", "after"), strBody("x")))
 	if after.Seq != 2 {
@@ -111,17 +110,6 @@ func TestIngestBrokerDown(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "before,after" {
 		t.Errorf("stored %v, want [before after]", ids)
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -147,7 +135,7 @@ func (p *blockingPublisher) Publish(ctx context.Context, e *event.Event) (broker
 // the publishes return, requests are accepted again.
 func TestIngestMaxInFlight(t *testing.T) {
 	pub := &blockingPublisher{entered: make(chan struct{}, 8), release: make(chan struct{})}
-	hs := httpServer(t, NewIngest(pub, IngestConfig{MaxInFlight: 2}))
+	hs := httpServer(t, mustIngest(t, IngestConfig{MaxInFlight: 2}, pub))
 	var wg sync.WaitGroup
 	statuses := make(chan int, 2)
 	for i := range 2 {
@@ -250,7 +238,7 @@ func (schemaStub) Validate(eventType string, data []byte) error {
 // TestIngestValidator checks that data validation failures are 400 naming
 // the event and the path, and that nothing of a batch is stored.
 func TestIngestValidator(t *testing.T) {
-	env := newIngestEnv(t, nil, IngestConfig{Validator: schemaStub{}})
+	env := newIngestEnvWith(t, brokertest.Server(t, ""), nil, IngestConfig{}, []Option{WithValidator(schemaStub{})})
 	pay := func(id, data string) string {
 		return structuredBody(map[string]any{"id": id, "type": "com.example.payment", "data": json.RawMessage(data)})
 	}
@@ -274,9 +262,7 @@ func TestIngestValidator(t *testing.T) {
 // captures: the first is stored, the second fails, the third is not tried,
 // and the answer says so per index.
 func TestIngestBatchPartialFailure(t *testing.T) {
-	m := meshmaptest.Mesh()
-	m.Streams = []config.Stream{{Name: "EVENTS", Subjects: []string{"events.com.example.kept"}}}
-	env := newIngestEnv(t, m, IngestConfig{})
+	env := newIngestEnv(t, []broker.StreamSpec{{Name: "EVENTS", Subjects: []string{"events.com.example.kept"}}}, IngestConfig{})
 	body := "[" + structuredBody(map[string]any{"id": "1", "type": "com.example.kept"}) + "," +
 		structuredBody(map[string]any{"id": "2", "type": "com.example.lost"}) + "," +
 		structuredBody(map[string]any{"id": "3", "type": "com.example.kept"}) + "]"

@@ -3,34 +3,23 @@ package triggers
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
 )
 
-// MuxDeps are what the triggers of a mesh share in one process.
-type MuxDeps struct {
-	// Replies waits for the answers of reply routes; required when a route
-	// has http.reply.
-	Replies *ReplyWaiter
-	// WebhookIDs is the WebhookBucket; nil leaves webhook de-duplication
-	// to the stream's duplicate window.
-	WebhookIDs KeyValue
-	// CronState is the CronBucket; nil disables missed-run detection.
-	CronState KeyValue
-	// Validator checks event data against registered schemas at ingest and
-	// on HTTP routes; nil checks nothing.
-	Validator DataValidator
-	// Clock drives cron triggers; nil means the system clock.
-	Clock Clock
-	// Logger is passed to every trigger; nil discards.
-	Logger *slog.Logger
-	// Observer counts the events arriving at each trigger and starts the
-	// span of each cron tick; nil observes nothing.
-	Observer Observer
+// MuxConfig is every trigger of one process: the CloudEvents endpoint, the
+// HTTP routes, the webhooks and the cron triggers.
+type MuxConfig struct {
+	// Ingest configures the CloudEvents endpoint, mounted at Ingest.Path.
+	Ingest IngestConfig
+	// Routes are mounted at their paths.
+	Routes []RouteConfig
+	// Hooks are mounted at their paths.
+	Hooks []HookConfig
+	// Crons are built for the caller to run (Mux.Crons).
+	Crons []CronConfig
 }
 
 // Mux is the HTTP side of a mesh's triggers: the CloudEvents endpoint at
@@ -44,65 +33,60 @@ type Mux struct {
 	paths map[string]string
 }
 
-// NewMux builds every trigger of m (after m.SetDefaults, or with the same
-// defaults applied by each trigger) and mounts the HTTP ones. All problems
-// are reported at once, joined; each wraps ErrConfig and names its trigger.
-func NewMux(m *config.Mesh, pub EventPublisher, deps MuxDeps) (*Mux, error) {
-	if m == nil || pub == nil {
-		return nil, fmt.Errorf("%w: mesh and publisher are required", ErrConfig)
+// NewMux builds every trigger of cfg publishing through pub, each with
+// opts, and mounts the HTTP ones. All problems are reported at once,
+// joined; each wraps ErrConfig and names its trigger.
+func NewMux(cfg MuxConfig, pub EventPublisher, opts ...Option) (*Mux, error) {
+	if pub == nil {
+		return nil, fmt.Errorf("%w: a publisher is required", ErrConfig)
 	}
 	mx := &Mux{mux: http.NewServeMux(), paths: map[string]string{}}
-	log := orDiscard(deps.Logger)
+	obs := applyOptions(opts).observer
 	var errs []error
 
-	ic := IngestConfig{
-		MaxBodyBytes: m.Ingest.MaxBodyBytes,
-		MaxInFlight:  m.Ingest.MaxInFlight,
-		Validator:    deps.Validator,
-		Log:          log,
+	ingest := cfg.Ingest.withDefaults()
+	ipub, counted := observed(obs, IngestTriggerName, pub)
+	if in, err := NewIngest(ingest, ipub, opts...); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, mx.mount("ingest.path", ingest.Path, counted(in)))
 	}
-	if ref := m.Ingest.TokenRef; ref != nil {
-		tok, err := ref.Resolve()
+	// add builds one HTTP trigger with its own observed publisher and
+	// mounts it.
+	add := func(name, path string, build func(EventPublisher) (http.Handler, error)) {
+		tpub, counted := observed(obs, name, pub)
+		h, err := build(tpub)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: ingest.tokenRef: %v", ErrConfig, err))
+			errs = append(errs, err)
+			return
 		}
-		ic.Token = tok
+		errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", name), path, counted(h)))
 	}
-	ingestPath := m.Ingest.Path
-	if ingestPath == "" {
-		ingestPath = config.DefaultIngestPath
+	for _, rc := range cfg.Routes {
+		add(rc.Name, rc.Path, func(p EventPublisher) (http.Handler, error) {
+			rt, err := NewRoute(rc, p, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return rt, nil
+		})
 	}
-	ipub, counted := observed(deps.Observer, IngestTriggerName, pub)
-	errs = append(errs, mx.mount("ingest.path", ingestPath, counted(NewIngest(ipub, ic))))
-
-	maxBody := m.Ingest.MaxBodyBytes
-	for _, t := range m.Triggers {
-		tpub, counted := observed(deps.Observer, t.Name, pub)
-		switch {
-		case t.HTTP != nil:
-			rt, err := NewRoute(t, tpub, RouteOptions{MaxBodyBytes: maxBody, Replies: deps.Replies, Validator: deps.Validator, Logger: log})
+	for _, hc := range cfg.Hooks {
+		add(hc.Name, hc.Path, func(p EventPublisher) (http.Handler, error) {
+			h, err := NewHook(hc, p, opts...)
 			if err != nil {
-				errs = append(errs, err)
-				continue
+				return nil, err
 			}
-			errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", t.Name), t.HTTP.Path, counted(rt)))
-		case t.Webhook != nil:
-			h, err := NewHook(t, tpub, deps.WebhookIDs, HookOptions{MaxBodyBytes: maxBody, Logger: log})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			errs = append(errs, mx.mount(fmt.Sprintf("trigger %q", t.Name), t.Webhook.Path, counted(h)))
-		case t.Cron != nil:
-			c, err := NewCron(t, pub, CronOptions{State: deps.CronState, Clock: deps.Clock, Logger: log, Observer: deps.Observer})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			mx.crons = append(mx.crons, c)
-		default:
-			errs = append(errs, configErr(t.Name, "http", "one of http, cron or webhook is required"))
+			return h, nil
+		})
+	}
+	for _, cc := range cfg.Crons {
+		c, err := NewCron(cc, pub, opts...)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		mx.crons = append(mx.crons, c)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -113,7 +97,7 @@ func NewMux(m *config.Mesh, pub EventPublisher, deps MuxDeps) (*Mux, error) {
 
 // mount registers h at exactly path p.
 func (mx *Mux) mount(owner, p string, h http.Handler) error {
-	if err := checkMountPath(p); err != nil {
+	if err := endpoint.CheckPath(p); err != nil {
 		return fmt.Errorf("%w: %s: path %q: %v", ErrConfig, owner, p, err)
 	}
 	if first, dup := mx.paths[p]; dup {
@@ -125,22 +109,6 @@ func (mx *Mux) mount(owner, p string, h http.Handler) error {
 		pattern += "{$}" // the path itself, not the subtree
 	}
 	mx.mux.Handle(pattern, h)
-	return nil
-}
-
-// checkMountPath accepts clean absolute paths without characters that
-// http.ServeMux reads as pattern syntax.
-func checkMountPath(p string) error {
-	switch {
-	case !strings.HasPrefix(p, "/"):
-		return errors.New("must start with '/'")
-	case strings.ContainsAny(p, " \t\r\n?#{}%"):
-		return errors.New("must not contain white space or any of ?#{}%")
-	case p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/"):
-		return errors.New("must be a clean path (no '//', '.' or '..' segments)")
-	case p == "/":
-		return errors.New("must not be the root path")
-	}
 	return nil
 }
 

@@ -16,15 +16,13 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/broker/embedded"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // trEnv is a real embedded broker with the EVENTS stream on "events.>" and
 // a client on its own connection.
 type trEnv struct {
 	srv    *embedded.Server
-	mesh   *config.Mesh
+	stream broker.StreamSpec
 	client *broker.Client
 }
 
@@ -32,16 +30,16 @@ type trEnv struct {
 // window (the default when zero).
 func newTrEnv(t testing.TB, dupWindow time.Duration) *trEnv {
 	t.Helper()
-	m := meshmaptest.Mesh()
-	m.Streams[0].DuplicateWindow = config.Duration(dupWindow)
+	s := brokertest.Streams()[0]
+	s.DuplicateWindow = dupWindow
 	srv := brokertest.Server(t, "")
-	return &trEnv{srv: srv, mesh: m, client: meshmaptest.Client(t, srv, m)}
+	return &trEnv{srv: srv, stream: s, client: brokertest.Client(t, srv, s)}
 }
 
 // newClient opens another client, as a second process would.
 func (env *trEnv) newClient(t testing.TB) *broker.Client {
 	t.Helper()
-	return meshmaptest.Client(t, env.srv, env.mesh)
+	return brokertest.Client(t, env.srv, env.stream)
 }
 
 // bucket opens (creating it if needed) a key-value bucket through c.

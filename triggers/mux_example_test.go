@@ -43,19 +43,19 @@ func ExampleNewMux() {
 	defer nc.Close()
 	client, _ := broker.New(nc, broker.Config{})
 
-	mesh := &config.Mesh{
-		Triggers: []config.Trigger{{
-			Name: "orders-api",
-			HTTP: &config.HTTPTrigger{Path: "/orders", Method: "POST"},
-			Emit: config.Emit{Type: "com.example.order.created", Source: "/shop/api"},
-		}},
-	}
-	mesh.SetDefaults()
+	mesh := &config.Mesh{}
+	mesh.SetDefaults() // the EVENTS stream on events.>
 	if err := client.EnsureStreams(context.Background(), meshmap.Streams(mesh)...); err != nil {
 		fmt.Println(err)
 		return
 	}
-	mux, err := triggers.NewMux(mesh, client, triggers.MuxDeps{})
+	mux, err := triggers.NewMux(triggers.MuxConfig{
+		Routes: []triggers.RouteConfig{{
+			Name: "orders-api",
+			Path: "/orders",
+			Emit: triggers.Emit{Type: "com.example.order.created", Source: "/shop/api"},
+		}},
+	}, client)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -84,11 +84,12 @@ func ExampleNewMux() {
 // A cron trigger's ticks across the spring-forward change in Berlin: the
 // 02:30 that does not exist fires when the clock jumps to 03:00.
 func ExampleCron_Next() {
-	c, err := triggers.NewCron(config.Trigger{
-		Name: "nightly",
-		Cron: &config.CronTrigger{Schedule: "30 2 * * *", Timezone: "Europe/Berlin"},
-		Emit: config.Emit{Type: "com.example.report.requested"},
-	}, printer{}, triggers.CronOptions{})
+	c, err := triggers.NewCron(triggers.CronConfig{
+		Name:     "nightly",
+		Schedule: "30 2 * * *",
+		Timezone: "Europe/Berlin",
+		Emit:     triggers.Emit{Type: "com.example.report.requested"},
+	}, printer{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -108,14 +109,14 @@ func ExampleCron_Next() {
 // A GitHub webhook: verified, turned into an event named after the
 // delivery, and stored once.
 func ExampleNewHook() {
-	hook, err := triggers.NewHook(config.Trigger{
+	hook, err := triggers.NewHook(triggers.HookConfig{
 		Name: "github",
-		Webhook: &config.WebhookTrigger{
-			Provider:  "github",
-			Path:      "/hooks/github",
-			SecretRef: &config.SecretRef{Value: "example-secret"},
+		Path: "/hooks/github",
+		Webhook: webhook.Config{
+			Provider: "github",
+			Secrets:  [][]byte{[]byte("example-secret")},
 		},
-	}, printer{}, nil, triggers.HookOptions{})
+	}, printer{})
 	if err != nil {
 		fmt.Println(err)
 		return

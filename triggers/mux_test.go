@@ -7,29 +7,26 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
-func muxMesh(env *trEnv) *config.Mesh {
-	m := *env.mesh
+// muxConfig is a route, a webhook and a cron trigger beside the ingest
+// endpoint.
+func muxConfig() MuxConfig {
 	gh := hookCases()[0].trigger
-	gh.Webhook.Path = "/hooks/github/"
-	m.Triggers = []config.Trigger{
-		routeTrigger(nil),
-		gh,
-		cronTrigger("0 2 * * *", "Europe/Berlin", nil),
+	gh.Path = "/hooks/github/"
+	return MuxConfig{
+		Routes: []RouteConfig{routeTrigger(nil)},
+		Hooks:  []HookConfig{gh},
+		Crons:  []CronConfig{cronTrigger("0 2 * * *", "Europe/Berlin", nil)},
 	}
-	return &m
 }
 
 func TestMuxServesEveryTrigger(t *testing.T) {
 	env := newTrEnv(t, 0)
-	m := muxMesh(env)
-	mx, err := NewMux(m, env.client, MuxDeps{
-		WebhookIDs: env.bucket(t, env.client, WebhookBucket, WebhookDedupTTL),
-		CronState:  env.bucket(t, env.client, CronBucket, 0),
-	})
+	mx, err := NewMux(muxConfig(), env.client,
+		WithWebhookIDs(env.bucket(t, env.client, WebhookBucket, WebhookDedupTTL)),
+		WithCronState(env.bucket(t, env.client, CronBucket, 0)),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,17 +82,17 @@ func TestMuxServesEveryTrigger(t *testing.T) {
 
 func TestNewMuxReportsEveryProblem(t *testing.T) {
 	env := newTrEnv(t, 0)
-	m := muxMesh(env)
-	m.Triggers = append(m.Triggers,
-		routeTrigger(func(c *config.Trigger) { c.Name, c.HTTP.Path = "shadow", "/events" }),
-		routeTrigger(func(c *config.Trigger) { c.Name, c.HTTP.Path = "wildcard", "/orders/{id}" }),
-		routeTrigger(func(c *config.Trigger) { c.Name, c.HTTP.Path = "relative", "orders" }),
-		routeTrigger(func(c *config.Trigger) { c.Name, c.HTTP.Path = "unclean", "/a//b" }),
-		routeTrigger(func(c *config.Trigger) { c.Name, c.Emit.Type = "untyped", "" }),
-		cronTrigger("nonsense", "UTC", func(c *config.CronTrigger) {}),
-		config.Trigger{Name: "empty"},
+	cfg := muxConfig()
+	cfg.Routes = append(cfg.Routes,
+		routeTrigger(func(c *RouteConfig) { c.Name, c.Path = "shadow", "/events" }),
+		routeTrigger(func(c *RouteConfig) { c.Name, c.Path = "wildcard", "/orders/{id}" }),
+		routeTrigger(func(c *RouteConfig) { c.Name, c.Path = "relative", "orders" }),
+		routeTrigger(func(c *RouteConfig) { c.Name, c.Path = "unclean", "/a//b" }),
+		routeTrigger(func(c *RouteConfig) { c.Name, c.Emit.Type = "untyped", "" }),
+		routeTrigger(func(c *RouteConfig) { c.Name, c.Path = "nowhere", "" }),
 	)
-	_, err := NewMux(m, env.client, MuxDeps{})
+	cfg.Crons = append(cfg.Crons, cronTrigger("nonsense", "UTC", nil))
+	_, err := NewMux(cfg, env.client)
 	if !errors.Is(err, ErrConfig) {
 		t.Fatalf("error %v, want ErrConfig", err)
 	}
@@ -105,11 +102,33 @@ func TestNewMuxReportsEveryProblem(t *testing.T) {
 		`trigger "relative": path "orders": must start with '/'`,
 		`trigger "unclean": path "/a//b": must be a clean path`,
 		`trigger "untyped": emit.type: required`,
+		`trigger "nowhere": path "": required`,
 		`trigger "nightly": cron.schedule`,
-		`trigger "empty": http: one of http, cron or webhook is required`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %q:\n%v", want, err)
 		}
+	}
+}
+
+func TestNewMuxIngestConfigErrors(t *testing.T) {
+	env := newTrEnv(t, 0)
+	tests := []struct {
+		name   string
+		ingest IngestConfig
+		want   string
+	}{
+		{name: "in-flight bound", ingest: IngestConfig{MaxInFlight: -1}, want: "ingest.maxInFlight: must be at least 1, got -1"},
+		{name: "body limit", ingest: IngestConfig{MaxBodyBytes: 1000}, want: "ingest.maxBodyBytes: must be at least 65536 (64 KiB), got 1000"},
+		{name: "token", ingest: IngestConfig{Token: []byte("  ")}, want: "ingest.tokenRef: the token must not be white space only"},
+		{name: "path", ingest: IngestConfig{Path: "/a b"}, want: "ingest.path: path \"/a b\": must not contain white space"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewMux(MuxConfig{Ingest: tt.ingest}, env.client)
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want ErrConfig with %q", err, tt.want)
+			}
+		})
 	}
 }

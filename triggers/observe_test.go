@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // observerLog records what triggers tell their Observer.
@@ -50,13 +49,13 @@ func (o *observerLog) snapshot() map[string]int {
 
 func TestMuxCountsReceivedEvents(t *testing.T) {
 	env := newTrEnv(t, 0)
-	m := muxMesh(env)
-	m.Ingest.TokenRef = &config.SecretRef{Value: "s3cret"}
+	cfg := muxConfig()
+	cfg.Ingest.Token = []byte("s3cret")
 	obs := newObserverLog()
-	mx, err := NewMux(m, env.client, MuxDeps{
-		WebhookIDs: env.bucket(t, env.client, WebhookBucket, WebhookDedupTTL),
-		Observer:   obs,
-	})
+	mx, err := NewMux(cfg, env.client,
+		WithWebhookIDs(env.bucket(t, env.client, WebhookBucket, WebhookDedupTTL)),
+		WithObserver(obs),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +73,7 @@ func TestMuxCountsReceivedEvents(t *testing.T) {
 		`{"specversion":"1.0","id":"b1","source":"/test","type":"com.example.ingested"},` +
 		`{"specversion":"1.0","id":"b2","source":"/test","type":"com.example.ingested"}]`
 	gh := hookCases()[0]
-	ghName := m.Triggers[1].Name
+	ghName := cfg.Hooks[0].Name
 	tests := []struct {
 		name       string
 		method     string
@@ -152,7 +151,7 @@ func TestCronTickIsObserved(t *testing.T) {
 	env := newTrEnv(t, 0)
 	obs := newObserverLog()
 	clk := newFakeClock(time.Date(2026, 3, 1, 1, 59, 30, 0, time.UTC))
-	c, err := NewCron(cronTrigger("0 2 * * *", "UTC", nil), env.client, CronOptions{Clock: clk, Observer: obs})
+	c, err := NewCron(cronTrigger("0 2 * * *", "UTC", nil), env.client, WithClock(clk), WithObserver(obs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // respond plays a function: it consumes the order events from the EVENTS
@@ -62,10 +61,8 @@ func respond(t *testing.T, env *trEnv) {
 	t.Cleanup(cc.Stop)
 }
 
-func replyRoute(timeout time.Duration) config.Trigger {
-	return routeTrigger(func(c *config.Trigger) {
-		c.HTTP.Reply = &config.Reply{Timeout: config.Duration(timeout)}
-	})
+func replyRoute(timeout time.Duration) RouteConfig {
+	return routeTrigger(func(c *RouteConfig) { c.Reply, c.ReplyTimeout = true, timeout })
 }
 
 func newWaiter(t *testing.T, env *trEnv) *ReplyWaiter {
@@ -81,7 +78,7 @@ func newWaiter(t *testing.T, env *trEnv) *ReplyWaiter {
 func TestRouteReplyReturnsTheAnswer(t *testing.T) {
 	env := newTrEnv(t, 0)
 	respond(t, env)
-	url := serveRoute(t, replyRoute(10*time.Second), env.client, RouteOptions{Replies: newWaiter(t, env)})
+	url := serveRoute(t, replyRoute(10*time.Second), env.client, WithReplies(newWaiter(t, env)))
 
 	tests := []struct {
 		name string
@@ -133,7 +130,7 @@ func TestRouteReplyReturnsTheAnswer(t *testing.T) {
 
 func TestRouteReplyTimesOut(t *testing.T) {
 	env := newTrEnv(t, 0)
-	url := serveRoute(t, replyRoute(300*time.Millisecond), env.client, RouteOptions{Replies: newWaiter(t, env)})
+	url := serveRoute(t, replyRoute(300*time.Millisecond), env.client, WithReplies(newWaiter(t, env)))
 	a := trDo(t, http.MethodPost, url, http.Header{"Idempotency-Key": {"slow-1"}}, `{}`)
 	if a.status != http.StatusGatewayTimeout {
 		t.Fatalf("status %d, want 504: %s", a.status, a.body)

@@ -2,7 +2,6 @@ package triggers
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
 )
 
 // IdempotencyKeyHeader names the request header whose value becomes the id
@@ -32,19 +31,97 @@ const maxIdempotencyKeyLen = 255
 // request has a body but no Content-Type.
 const defaultContentType = "application/octet-stream"
 
-// RouteOptions are the process-wide settings of HTTP routes.
-type RouteOptions struct {
+// DefaultReplyTimeout is how long a reply route waits for the answer when
+// RouteConfig.ReplyTimeout is zero.
+const DefaultReplyTimeout = 30 * time.Second
+
+// RouteConfig configures one HTTP route. Errors name its fields as the mesh
+// file does (http.method, emit.type, ...).
+type RouteConfig struct {
+	// Name identifies the trigger; required.
+	Name string
+	// Path is where a Mux mounts the route (see endpoint.CheckPath); the
+	// route itself serves any path it is mounted at.
+	Path string
+	// Method is the one method accepted (one of endpoint.Methods). Default
+	// POST.
+	Method string
+	// Emit sets the events' attributes; Emit.Type is required.
+	Emit Emit
+	// Headers maps request header names to extension attribute names.
+	Headers map[string]string
+	// Query maps query parameter names to extension attribute names.
+	Query map[string]string
+	// Token, when set, is the bearer token every request must carry.
+	Token []byte
+	// Reply makes each request wait for the event a function returns in
+	// answer (matched by causationid) and answer with it.
+	Reply bool
+	// ReplyTimeout is how long a reply route waits before it answers 504.
+	// Default DefaultReplyTimeout; it must not be negative.
+	ReplyTimeout time.Duration
 	// MaxBodyBytes is the largest accepted request body; larger bodies get
-	// 413. Default config.DefaultMaxBodyBytes (the ingest default).
+	// 413. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Replies waits for the answers of reply routes. Required when the
-	// trigger has http.reply; ignored otherwise.
-	Replies *ReplyWaiter
-	// Validator, when set, checks the request body against the schema
-	// registered for the route's event type; a body that fails gets 400.
-	Validator DataValidator
-	// Logger receives publish failures; nil discards.
-	Logger *slog.Logger
+}
+
+// withDefaults returns c with every unset field at its default.
+func (c RouteConfig) withDefaults() RouteConfig {
+	if c.Method == "" {
+		c.Method = http.MethodPost
+	}
+	if c.Reply && c.ReplyTimeout == 0 {
+		c.ReplyTimeout = DefaultReplyTimeout
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return c
+}
+
+// Validate reports the first setting of c (with defaults applied) that a
+// route cannot run with, as a *ConfigError.
+func (c RouteConfig) Validate() error {
+	_, err := c.build()
+	return err
+}
+
+// build checks c with its defaults and returns the route it describes,
+// without collaborators.
+func (c RouteConfig) build() (*Route, error) {
+	c = c.withDefaults()
+	em, err := newEmitter(c.Name, c.Emit, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := endpoint.CheckMethod(c.Method); err != nil {
+		return nil, configErr(c.Name, "http.method", "%v, got %q", err, c.Method)
+	}
+	if c.MaxBodyBytes < 0 {
+		return nil, configErr(c.Name, "maxBodyBytes", "must not be negative, got %d", c.MaxBodyBytes)
+	}
+	if c.ReplyTimeout < 0 {
+		return nil, configErr(c.Name, "http.reply.timeout", "must be positive, got %s", c.ReplyTimeout)
+	}
+	if err := checkToken(c.Token); err != nil {
+		return nil, configErr(c.Name, "http.tokenRef", "%v", err)
+	}
+	rt := &Route{name: c.Name, method: c.Method, emit: em, maxBody: c.MaxBodyBytes, timeout: c.ReplyTimeout}
+	if rt.headers, rt.query, err = buildMappings(c); err != nil {
+		return nil, err
+	}
+	if len(c.Token) > 0 {
+		rt.token = newBearer(c.Token)
+	}
+	return rt, nil
+}
+
+// Replies registers interest in the answer to an event before it is
+// published; reply routes use it. *ReplyWaiter implements it.
+type Replies interface {
+	// Wait registers interest in the answer to the event with id. Errors
+	// mean no answer can be received (answered 503).
+	Wait(ctx context.Context, id string) (*Waiter, error)
 }
 
 // Route is an HTTP route trigger: it turns each request on its path into
@@ -61,70 +138,37 @@ type Route struct {
 	emit      emitter
 	headers   []mapping
 	query     []mapping
-	token     []byte
+	token     *bearer
 	maxBody   int64
 	timeout   time.Duration
-	replies   *ReplyWaiter
+	replies   Replies
 	pub       EventPublisher
 	validator DataValidator
+	clock     Clock
 	log       *slog.Logger
 }
 
-// NewRoute builds the route of an HTTP trigger. It checks the trigger (emit
-// type required, extension names of the header and query mappings, the
-// method) and resolves the bearer token, so a route that is built can
-// serve. Errors wrap ErrConfig and name the field.
-func NewRoute(cfg config.Trigger, pub EventPublisher, opts RouteOptions) (*Route, error) {
-	if cfg.HTTP == nil {
-		return nil, configErr(cfg.Name, "http", "required for an HTTP route")
+// NewRoute builds an HTTP route publishing through pub: defaults, then
+// options, then cfg.Validate, so a route that is built can serve. A route
+// in reply mode needs WithReplies. Errors wrap ErrConfig and name the
+// field.
+func NewRoute(cfg RouteConfig, pub EventPublisher, opts ...Option) (*Route, error) {
+	rt, err := cfg.build()
+	if err == nil {
+		err = needPublisher(cfg.Name, pub)
 	}
-	if pub == nil {
-		return nil, configErr(cfg.Name, "publisher", "required")
-	}
-	em, err := newEmitter(cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	h := cfg.HTTP
-	rt := &Route{
-		name:      cfg.Name,
-		method:    strings.ToUpper(h.Method),
-		emit:      em,
-		maxBody:   opts.MaxBodyBytes,
-		pub:       pub,
-		validator: opts.Validator,
-		log:       orDiscard(opts.Logger).With("trigger", cfg.Name),
-	}
-	if rt.method == "" {
-		rt.method = http.MethodPost
-	}
-	if !isToken(rt.method) {
-		return nil, configErr(cfg.Name, "http.method", "must be an HTTP method token, got %q", h.Method)
-	}
-	if rt.maxBody <= 0 {
-		rt.maxBody = config.DefaultMaxBodyBytes
-	}
-	if rt.headers, rt.query, err = buildMappings(cfg); err != nil {
-		return nil, err
-	}
-	if h.TokenRef != nil {
-		if rt.token, err = h.TokenRef.Resolve(); err != nil {
-			return nil, configErr(cfg.Name, "http.tokenRef", "%v", err)
+	d := applyOptions(opts)
+	if cfg.Reply {
+		if d.replies == nil {
+			return nil, configErr(cfg.Name, "http.reply", "needs a reply waiter (WithReplies)")
 		}
+		rt.replies = d.replies
 	}
-	if h.Reply != nil {
-		rt.timeout = h.Reply.Timeout.D()
-		if rt.timeout == 0 {
-			rt.timeout = config.DefaultReplyTimeout
-		}
-		if rt.timeout < 0 {
-			return nil, configErr(cfg.Name, "http.reply.timeout", "must be positive, got %s", rt.timeout)
-		}
-		if opts.Replies == nil {
-			return nil, configErr(cfg.Name, "http.reply", "needs a reply waiter (RouteOptions.Replies)")
-		}
-		rt.replies = opts.Replies
-	}
+	rt.pub, rt.validator, rt.clock = pub, d.validator, d.clock
+	rt.log = d.log.With("trigger", cfg.Name)
 	return rt, nil
 }
 
@@ -135,9 +179,8 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, fmt.Errorf("method %s not allowed, use %s", r.Method, rt.method))
 		return
 	}
-	if rt.token != nil && !bearerMatches(r.Header, rt.token) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="fnmesh"`)
-		writeError(w, http.StatusUnauthorized, errors.New("missing or wrong bearer token"))
+	if err := rt.token.check(r.Header); err != nil {
+		writeUnauthorized(w, err)
 		return
 	}
 	id, err := idempotencyKey(r.Header)
@@ -148,7 +191,7 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = uuid.NewString()
 	}
-	e := rt.emit.event(id, "")
+	e := rt.emit.event(id, "", time.Time{})
 	if err := rt.mapRequest(e, r); err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -266,16 +309,6 @@ func routeContentType(h http.Header) (string, error) {
 		return "", fmt.Errorf("header Content-Type: %w", attrErr("datacontenttype", ruleMediaType))
 	}
 	return ct, nil
-}
-
-// bearerMatches reports whether h carries "Authorization: Bearer <token>",
-// comparing in constant time.
-func bearerMatches(h http.Header, token []byte) bool {
-	scheme, got, ok := strings.Cut(h.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), token) == 1
 }
 
 // orDiscard returns l, or a logger that discards when l is nil.

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // ErrConfig is wrapped by every error a trigger constructor returns for a
@@ -17,9 +16,49 @@ import (
 // the rule.
 var ErrConfig = errors.New("invalid trigger configuration")
 
-// configErr builds an error wrapping ErrConfig: `trigger "name": field: rule`.
+// ConfigError is a setting a trigger cannot run with. It wraps ErrConfig.
+type ConfigError struct {
+	// Trigger is the name of the trigger; empty for the ingest endpoint.
+	Trigger string
+	// Field is the setting, named as in the mesh file ("cron.schedule").
+	Field string
+	// Rule is the rule it breaks, in words.
+	Rule string
+}
+
+// Error implements error: `invalid trigger configuration: trigger "name":
+// field: rule`.
+func (e *ConfigError) Error() string {
+	if e.Trigger == "" {
+		return fmt.Sprintf("%v: %s: %s", ErrConfig, e.Field, e.Rule)
+	}
+	return fmt.Sprintf("%v: trigger %q: %s: %s", ErrConfig, e.Trigger, e.Field, e.Rule)
+}
+
+// Unwrap returns ErrConfig.
+func (e *ConfigError) Unwrap() error { return ErrConfig }
+
+// configErr builds a *ConfigError.
 func configErr(trigger, field, format string, args ...any) error {
-	return fmt.Errorf("%w: trigger %q: %s: %s", ErrConfig, trigger, field, fmt.Sprintf(format, args...))
+	return &ConfigError{Trigger: trigger, Field: field, Rule: fmt.Sprintf(format, args...)}
+}
+
+// DefaultSourcePrefix is the source of a trigger's events when its emit
+// block sets none: DefaultSourcePrefix + the trigger's name.
+const DefaultSourcePrefix = "/fnmesh/triggers/"
+
+// Emit sets the attributes of the events a trigger makes.
+type Emit struct {
+	// Type of the events; required for routes and cron triggers. A webhook
+	// without one names its events "<provider>.<provider event type>".
+	Type string
+	// Source of the events. Default DefaultSourcePrefix + trigger name.
+	Source string
+	// Subject of the events, if any.
+	Subject string
+	// Extensions are extension attributes every event carries (names of
+	// 1-20 lower-case letters or digits, not a core attribute).
+	Extensions map[string]string
 }
 
 // emitter holds the checked attributes that every event of one trigger
@@ -32,41 +71,42 @@ type emitter struct {
 	ext     map[string]string
 }
 
-// newEmitter checks t.Emit. The type is required when typeRequired is set;
-// the source defaults to "/fnmesh/triggers/<name>".
-func newEmitter(t config.Trigger, typeRequired bool) (emitter, error) {
-	em := emitter{trigger: t.Name, typ: t.Emit.Type, subject: t.Emit.Subject}
-	if t.Name == "" {
+// newEmitter checks the emit block of the trigger named name. The type is
+// required when typeRequired is set; the source defaults to
+// DefaultSourcePrefix + name.
+func newEmitter(name string, emit Emit, typeRequired bool) (emitter, error) {
+	em := emitter{trigger: name, typ: emit.Type, subject: emit.Subject}
+	if name == "" {
 		return emitter{}, fmt.Errorf("%w: name: required", ErrConfig)
 	}
-	if typeRequired && t.Emit.Type == "" {
-		return emitter{}, configErr(t.Name, "emit.type", "required")
+	if typeRequired && emit.Type == "" {
+		return emitter{}, configErr(name, "emit.type", "required")
 	}
-	if err := checkString("type", t.Emit.Type); err != nil {
-		return emitter{}, configErr(t.Name, "emit.type", "%v", err)
+	if err := checkString("type", emit.Type); err != nil {
+		return emitter{}, configErr(name, "emit.type", "%v", err)
 	}
-	if err := checkString("subject", t.Emit.Subject); err != nil {
-		return emitter{}, configErr(t.Name, "emit.subject", "%v", err)
+	if err := checkString("subject", emit.Subject); err != nil {
+		return emitter{}, configErr(name, "emit.subject", "%v", err)
 	}
-	source := t.Emit.Source
+	source := emit.Source
 	if source == "" {
-		source = config.DefaultTriggerSourcePrefix + t.Name
+		source = DefaultSourcePrefix + name
 	}
 	u, ok := parseURIRef(source)
 	if !ok {
-		return emitter{}, configErr(t.Name, "emit.source", "must be a URI-reference (RFC 3986), got %q", source)
+		return emitter{}, configErr(name, "emit.source", "must be a URI-reference (RFC 3986), got %q", source)
 	}
 	em.source = types.URIRef{URL: *u}
-	for name, v := range t.Emit.Extensions {
-		field := "emit.extensions[" + strconv.Quote(name) + "]"
-		if err := checkExtensionName(name); err != nil {
-			return emitter{}, configErr(t.Name, field, "%v", err)
+	for _, ext := range sortedKeys(emit.Extensions) {
+		field := "emit.extensions[" + strconv.Quote(ext) + "]"
+		if err := checkExtensionName(ext); err != nil {
+			return emitter{}, configErr(name, field, "%v", err)
 		}
-		if err := checkString(name, v); err != nil {
-			return emitter{}, configErr(t.Name, field, "%v", err)
+		if err := checkString(ext, emit.Extensions[ext]); err != nil {
+			return emitter{}, configErr(name, field, "%v", err)
 		}
 	}
-	em.ext = maps.Clone(t.Emit.Extensions)
+	em.ext = maps.Clone(emit.Extensions)
 	return em, nil
 }
 
@@ -82,13 +122,17 @@ func checkExtensionName(name string) error {
 	return nil
 }
 
-// event returns a new event with id and the trigger's fixed attributes. typ
-// overrides the configured type when not empty.
-func (em emitter) event(id, typ string) *event.Event {
+// event returns a new event with id, time at (none when zero) and the
+// trigger's fixed attributes. typ is the type when the trigger configures
+// none.
+func (em emitter) event(id, typ string, at time.Time) *event.Event {
 	if em.typ != "" {
 		typ = em.typ
 	}
 	ec := event.EventContextV1{ID: id, Type: typ, Source: em.source}
+	if !at.IsZero() {
+		ec.Time = &types.Timestamp{Time: at}
+	}
 	if em.subject != "" {
 		s := em.subject
 		ec.Subject = &s

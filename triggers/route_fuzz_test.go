@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // FuzzRouteRequest sends arbitrary methods, headers, query strings and
@@ -23,11 +21,12 @@ func FuzzRouteRequest(f *testing.F) {
 	f.Add(true, "", "region="+url.QueryEscape("100% \"sure\""), "X-Tenant", "  spaced  ", "100% \"sure\"", "application/cloudevents+json", []byte(`{"specversion":"1.0"}`))
 
 	env := newTrEnv(f, 0)
-	cfg := routeTrigger(func(c *config.Trigger) {
-		c.HTTP.Headers = map[string]string{"X-Tenant": "tenant"}
-		c.HTTP.Query = map[string]string{"region": "region", "tenant": "tenantq"}
+	cfg := routeTrigger(func(c *RouteConfig) {
+		c.Headers = map[string]string{"X-Tenant": "tenant"}
+		c.Query = map[string]string{"region": "region", "tenant": "tenantq"}
+		c.MaxBodyBytes = 64 << 10
 	})
-	rt, err := NewRoute(cfg, env.client, RouteOptions{MaxBodyBytes: 64 << 10})
+	rt, err := NewRoute(cfg, env.client)
 	if err != nil {
 		f.Fatal(err)
 	}

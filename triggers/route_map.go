@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // mapping copies one request header or query parameter into an extension
@@ -26,7 +24,7 @@ type mapping struct {
 // header names are HTTP tokens, extension names are 1-20 lower-case letters
 // or digits and not core attributes, and no extension is set twice (by two
 // mappings, or by a mapping and emit.extensions).
-func buildMappings(cfg config.Trigger) (headers, query []mapping, err error) {
+func buildMappings(cfg RouteConfig) (headers, query []mapping, err error) {
 	owner := map[string]string{}
 	for name := range cfg.Emit.Extensions {
 		owner[name] = "emit.extensions[" + strconv.Quote(name) + "]"
@@ -41,25 +39,25 @@ func buildMappings(cfg config.Trigger) (headers, query []mapping, err error) {
 		owner[ext] = field
 		return nil
 	}
-	for _, name := range sortedKeys(cfg.HTTP.Headers) {
+	for _, name := range sortedKeys(cfg.Headers) {
 		field := "http.headers[" + strconv.Quote(name) + "]"
 		if !isToken(name) {
 			return nil, nil, configErr(cfg.Name, field, "header name must be an HTTP token")
 		}
-		if err := claim(field, cfg.HTTP.Headers[name]); err != nil {
+		if err := claim(field, cfg.Headers[name]); err != nil {
 			return nil, nil, err
 		}
-		headers = append(headers, mapping{from: http.CanonicalHeaderKey(name), ext: cfg.HTTP.Headers[name]})
+		headers = append(headers, mapping{from: http.CanonicalHeaderKey(name), ext: cfg.Headers[name]})
 	}
-	for _, name := range sortedKeys(cfg.HTTP.Query) {
+	for _, name := range sortedKeys(cfg.Query) {
 		field := "http.query[" + strconv.Quote(name) + "]"
 		if name == "" {
 			return nil, nil, configErr(cfg.Name, field, "query parameter name must not be empty")
 		}
-		if err := claim(field, cfg.HTTP.Query[name]); err != nil {
+		if err := claim(field, cfg.Query[name]); err != nil {
 			return nil, nil, err
 		}
-		query = append(query, mapping{from: name, ext: cfg.HTTP.Query[name]})
+		query = append(query, mapping{from: name, ext: cfg.Query[name]})
 	}
 	return headers, query, nil
 }

@@ -7,38 +7,38 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/fnmesh/fnmesh/internal/config"
+	"time"
 )
 
 // routeTrigger is an HTTP trigger for tests; edit fills in the rest.
-func routeTrigger(edit func(*config.Trigger)) config.Trigger {
-	t := config.Trigger{
-		Name: "orders-api",
-		HTTP: &config.HTTPTrigger{Path: "/orders", Method: "POST"},
-		Emit: config.Emit{Type: "com.example.order.created", Source: "/shop/api"},
+func routeTrigger(edit func(*RouteConfig)) RouteConfig {
+	c := RouteConfig{
+		Name:   "orders-api",
+		Path:   "/orders",
+		Method: "POST",
+		Emit:   Emit{Type: "com.example.order.created", Source: "/shop/api"},
 	}
 	if edit != nil {
-		edit(&t)
+		edit(&c)
 	}
-	return t
+	return c
 }
 
 // serveRoute builds the route and serves it on loopback; it returns the URL.
-func serveRoute(t *testing.T, cfg config.Trigger, pub EventPublisher, opts RouteOptions) string {
+func serveRoute(t *testing.T, cfg RouteConfig, pub EventPublisher, opts ...Option) string {
 	t.Helper()
-	rt, err := NewRoute(cfg, pub, opts)
+	rt, err := NewRoute(cfg, pub, opts...)
 	if err != nil {
 		t.Fatalf("NewRoute: %v", err)
 	}
 	hs := httptest.NewServer(rt)
 	t.Cleanup(hs.Close)
-	return hs.URL + cfg.HTTP.Path
+	return hs.URL + cfg.Path
 }
 
 func TestRouteIdempotencyKeyStoresOnce(t *testing.T) {
 	env := newTrEnv(t, 0)
-	url := serveRoute(t, routeTrigger(nil), env.client, RouteOptions{})
+	url := serveRoute(t, routeTrigger(nil), env.client)
 	hdr := http.Header{"Idempotency-Key": {"order-4711"}, "Content-Type": {"application/json"}}
 	for i := range 3 {
 		a := trDo(t, http.MethodPost, url, hdr, `{"sku":"A1"}`)
@@ -68,13 +68,13 @@ func TestRouteIdempotencyKeyStoresOnce(t *testing.T) {
 
 func TestRouteMapsHeadersAndQuery(t *testing.T) {
 	env := newTrEnv(t, 0)
-	cfg := routeTrigger(func(c *config.Trigger) {
-		c.HTTP.Headers = map[string]string{"x-tenant": "tenant", "X-Request-Id": "requestid"}
-		c.HTTP.Query = map[string]string{"region": "region", "dry-run": "dryrun"}
+	cfg := routeTrigger(func(c *RouteConfig) {
+		c.Headers = map[string]string{"x-tenant": "tenant", "X-Request-Id": "requestid"}
+		c.Query = map[string]string{"region": "region", "dry-run": "dryrun"}
 		c.Emit.Subject = "orders"
 		c.Emit.Extensions = map[string]string{"team": "shop"}
 	})
-	url := serveRoute(t, cfg, env.client, RouteOptions{})
+	url := serveRoute(t, cfg, env.client)
 
 	a := trDo(t, http.MethodPost, url+"?region=eu&region=us&other=x", http.Header{"X-Tenant": {"acme"}}, "raw bytes")
 	if a.status != http.StatusAccepted {
@@ -116,12 +116,13 @@ func TestRouteMapsHeadersAndQuery(t *testing.T) {
 
 func TestRouteRejectsBadRequests(t *testing.T) {
 	env := newTrEnv(t, 0)
-	cfg := routeTrigger(func(c *config.Trigger) {
-		c.HTTP.Headers = map[string]string{"X-Tenant": "tenant"}
-		c.HTTP.Query = map[string]string{"region": "region"}
-		c.HTTP.TokenRef = &config.SecretRef{Value: "s3cret"}
+	cfg := routeTrigger(func(c *RouteConfig) {
+		c.Headers = map[string]string{"X-Tenant": "tenant"}
+		c.Query = map[string]string{"region": "region"}
+		c.Token = []byte("s3cret")
 	})
-	rt, err := NewRoute(cfg, env.client, RouteOptions{MaxBodyBytes: 64 << 10})
+	cfg.MaxBodyBytes = 64 << 10
+	rt, err := NewRoute(cfg, env.client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +191,11 @@ func TestRouteRejectsBadRequests(t *testing.T) {
 
 func TestRouteTokenAccepted(t *testing.T) {
 	env := newTrEnv(t, 0)
-	cfg := routeTrigger(func(c *config.Trigger) {
-		c.HTTP.Method = "PUT"
-		c.HTTP.TokenRef = &config.SecretRef{Value: "s3cret"}
+	cfg := routeTrigger(func(c *RouteConfig) {
+		c.Method = "PUT"
+		c.Token = []byte("s3cret")
 	})
-	url := serveRoute(t, cfg, env.client, RouteOptions{})
+	url := serveRoute(t, cfg, env.client)
 	if a := trDo(t, http.MethodPut, url, http.Header{"Authorization": {"bearer s3cret"}}, "{}"); a.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", a.status, a.body)
 	}
@@ -206,7 +207,7 @@ func TestRouteTokenAccepted(t *testing.T) {
 func TestRouteUnavailableBroker(t *testing.T) {
 	env := newTrEnv(t, 0)
 	pub := &flakyPublisher{fail: 1, next: env.client}
-	url := serveRoute(t, routeTrigger(nil), pub, RouteOptions{})
+	url := serveRoute(t, routeTrigger(nil), pub)
 	hdr := http.Header{"Idempotency-Key": {"k1"}}
 	a := trDo(t, http.MethodPost, url, hdr, "{}")
 	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
@@ -228,7 +229,7 @@ func TestRouteValidator(t *testing.T) {
 		}
 		return nil
 	})
-	url := serveRoute(t, routeTrigger(nil), env.client, RouteOptions{Validator: v})
+	url := serveRoute(t, routeTrigger(nil), env.client, WithValidator(v))
 	a := trDo(t, http.MethodPost, url, nil, `{}`)
 	if a.status != http.StatusBadRequest || !strings.Contains(a.body, "/sku: required") || !strings.Contains(a.body, `"attribute":"data"`) {
 		t.Fatalf("status %d: %s", a.status, a.body)
@@ -250,33 +251,32 @@ func TestNewRouteConfigErrors(t *testing.T) {
 	env := newTrEnv(t, 0)
 	tests := []struct {
 		name string
-		edit func(*config.Trigger)
-		opts RouteOptions
+		edit func(*RouteConfig)
 		want string
 	}{
-		{name: "no type", edit: func(c *config.Trigger) { c.Emit.Type = "" }, want: "emit.type: required"},
-		{name: "bad source", edit: func(c *config.Trigger) { c.Emit.Source = "a b" }, want: "emit.source: must be a URI-reference"},
-		{name: "header to bad extension", edit: func(c *config.Trigger) { c.HTTP.Headers = map[string]string{"X-A": "Tenant"} }, want: `http.headers["X-A"]`},
-		{name: "header to core attribute", edit: func(c *config.Trigger) { c.HTTP.Headers = map[string]string{"X-A": "source"} }, want: "name is reserved"},
-		{name: "bad header name", edit: func(c *config.Trigger) { c.HTTP.Headers = map[string]string{"X A": "a"} }, want: "HTTP token"},
-		{name: "long extension name", edit: func(c *config.Trigger) { c.HTTP.Query = map[string]string{"q": strings.Repeat("a", 21)} }, want: "at most 20"},
-		{name: "extension set twice", edit: func(c *config.Trigger) {
-			c.HTTP.Headers = map[string]string{"X-A": "tenant"}
-			c.HTTP.Query = map[string]string{"tenant": "tenant"}
+		{name: "no type", edit: func(c *RouteConfig) { c.Emit.Type = "" }, want: "emit.type: required"},
+		{name: "bad source", edit: func(c *RouteConfig) { c.Emit.Source = "a b" }, want: "emit.source: must be a URI-reference"},
+		{name: "header to bad extension", edit: func(c *RouteConfig) { c.Headers = map[string]string{"X-A": "Tenant"} }, want: `http.headers["X-A"]`},
+		{name: "header to core attribute", edit: func(c *RouteConfig) { c.Headers = map[string]string{"X-A": "source"} }, want: "name is reserved"},
+		{name: "bad header name", edit: func(c *RouteConfig) { c.Headers = map[string]string{"X A": "a"} }, want: "HTTP token"},
+		{name: "long extension name", edit: func(c *RouteConfig) { c.Query = map[string]string{"q": strings.Repeat("a", 21)} }, want: "at most 20"},
+		{name: "extension set twice", edit: func(c *RouteConfig) {
+			c.Headers = map[string]string{"X-A": "tenant"}
+			c.Query = map[string]string{"tenant": "tenant"}
 		}, want: `already set by http.headers["X-A"]`},
-		{name: "extension also fixed", edit: func(c *config.Trigger) {
+		{name: "extension also fixed", edit: func(c *RouteConfig) {
 			c.Emit.Extensions = map[string]string{"tenant": "x"}
-			c.HTTP.Query = map[string]string{"t": "tenant"}
+			c.Query = map[string]string{"t": "tenant"}
 		}, want: "already set by emit.extensions"},
-		{name: "bad method", edit: func(c *config.Trigger) { c.HTTP.Method = "PO ST" }, want: "http.method"},
-		{name: "missing token secret", edit: func(c *config.Trigger) {
-			c.HTTP.TokenRef = &config.SecretRef{Env: "FNMESH_TEST_UNSET_TOKEN_VARIABLE"}
-		}, want: "http.tokenRef"},
-		{name: "reply without waiter", edit: func(c *config.Trigger) { c.HTTP.Reply = &config.Reply{} }, want: "http.reply"},
+		{name: "bad method", edit: func(c *RouteConfig) { c.Method = "PO ST" }, want: "http.method: must be one of DELETE, GET, PATCH, POST, PUT"},
+		{name: "method in lower case", edit: func(c *RouteConfig) { c.Method = "put" }, want: "http.method"},
+		{name: "token of white space", edit: func(c *RouteConfig) { c.Token = []byte(" \t") }, want: "http.tokenRef: the token must not be white space only"},
+		{name: "negative reply timeout", edit: func(c *RouteConfig) { c.Reply, c.ReplyTimeout = true, -time.Second }, want: "http.reply.timeout: must be positive"},
+		{name: "reply without waiter", edit: func(c *RouteConfig) { c.Reply = true }, want: "http.reply"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewRoute(routeTrigger(tt.edit), env.client, tt.opts)
+			_, err := NewRoute(routeTrigger(tt.edit), env.client)
 			if !errors.Is(err, ErrConfig) {
 				t.Fatalf("error %v, want ErrConfig", err)
 			}

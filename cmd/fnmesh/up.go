@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,33 +86,32 @@ func (ms *mesh) triggers(ctx context.Context, m *config.Mesh, token string) (*tr
 	if token != "" {
 		m.Ingest.TokenRef = &config.SecretRef{Value: token}
 	}
-	deps := triggers.MuxDeps{Logger: ms.log, Observer: ms.tel}
-	var hooks, crons, replies bool
-	for _, t := range m.Triggers {
-		hooks = hooks || t.Webhook != nil
-		crons = crons || t.Cron != nil
-		replies = replies || (t.HTTP != nil && t.HTTP.Reply != nil)
+	cfg, err := meshmap.Triggers(m)
+	if err != nil {
+		return nil, err
 	}
-	if hooks {
+	opts := []triggers.Option{triggers.WithLogger(ms.log), triggers.WithObserver(ms.tel)}
+	if len(cfg.Hooks) > 0 {
 		kv, err := ms.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL})
 		if err != nil {
 			return nil, err
 		}
-		deps.WebhookIDs = kv
+		opts = append(opts, triggers.WithWebhookIDs(kv))
 	}
-	if crons {
+	if len(cfg.Crons) > 0 {
 		kv, err := ms.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.CronBucket, Description: "last cron ticks"})
 		if err != nil {
 			return nil, err
 		}
-		deps.CronState = kv
+		opts = append(opts, triggers.WithCronState(kv))
 	}
-	if replies {
+	if slices.ContainsFunc(cfg.Routes, func(r triggers.RouteConfig) bool { return r.Reply }) {
 		rw, err := triggers.NewReplyWaiter(ms.nc, m.SubjectPrefix, ms.log)
 		if err != nil {
 			return nil, err
 		}
-		ms.replies, deps.Replies = rw, rw
+		ms.replies = rw
+		opts = append(opts, triggers.WithReplies(rw))
 	}
 	if len(m.EventSchemas) > 0 {
 		files := make(map[string]string, len(m.EventSchemas))
@@ -122,9 +122,9 @@ func (ms *mesh) triggers(ctx context.Context, m *config.Mesh, token string) (*tr
 		if err != nil {
 			return nil, err
 		}
-		deps.Validator = reg
+		opts = append(opts, triggers.WithValidator(reg))
 	}
-	return triggers.NewMux(m, ms.client, deps)
+	return triggers.NewMux(cfg, ms.client, opts...)
 }
 
 func runUp(ctx context.Context, g *globals, f upFlags) error {

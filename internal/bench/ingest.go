@@ -41,9 +41,13 @@ func runIngest(ctx context.Context, e *env, cfg Config) (Result, error) {
 	if err := e.ensureMesh(ctx, client, m); err != nil {
 		return res, err
 	}
-	fnURL, stopFn, err := serve("fnmesh", triggers.NewIngest(client, triggers.IngestConfig{
-		MaxInFlight: max(triggers.DefaultMaxInFlight, 2*cfg.Concurrency), Log: e.log,
-	}))
+	ingest, err := triggers.NewIngest(triggers.IngestConfig{
+		MaxInFlight: max(triggers.DefaultMaxInFlight, 2*cfg.Concurrency),
+	}, client, triggers.WithLogger(e.log))
+	if err != nil {
+		return res, err
+	}
+	fnURL, stopFn, err := serve("fnmesh", ingest)
 	if err != nil {
 		return res, err
 	}

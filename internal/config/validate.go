@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"iter"
 	"maps"
 	"regexp"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
 )
 
 // namePattern is what trigger, function and stream names must match: safe
@@ -66,7 +66,7 @@ func (m *Mesh) validate() *problems {
 
 func (m *Mesh) validateIngest(v *problems) {
 	p := fieldPath{}.key("ingest")
-	if err := checkPath(m.Ingest.Path); err != nil {
+	if err := endpoint.CheckPath(m.Ingest.Path); err != nil {
 		v.add(p.key("path"), "%v", err)
 	} else if isReservedPath(m.Ingest.Path) {
 		v.add(p.key("path"), reservedPathsRule)
@@ -114,19 +114,6 @@ func validateSecretRef(v *problems, p fieldPath, ref SecretRef) {
 	if ref.Env != "" && !envNamePattern.MatchString(ref.Env) {
 		v.add(p.key("env"), "must be an environment variable name (letters, digits and '_', not starting with a digit)")
 	}
-}
-
-// checkPath reports why p is not a usable HTTP path, or nil.
-func checkPath(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("required")
-	case !strings.HasPrefix(p, "/"):
-		return fmt.Errorf("must start with '/'")
-	case strings.ContainsAny(p, " \t\r\n?#"):
-		return fmt.Errorf("must not contain white space, '?' or '#'")
-	}
-	return nil
 }
 
 // checkName reports a name that is empty, malformed or already used.

@@ -2,28 +2,18 @@ package config
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
-	// Time zone names in cron triggers resolve the same way on every
-	// machine, including minimal images without /usr/share/zoneinfo.
-	_ "time/tzdata"
 
-	"github.com/robfig/cron/v3"
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
+	"github.com/fnmesh/fnmesh/triggers/schedule"
+	"github.com/fnmesh/fnmesh/triggers/webhook"
 )
 
-// httpMethods are the methods an HTTP trigger may accept.
-func httpMethods() []string { return []string{"DELETE", "GET", "PATCH", "POST", "PUT"} }
-
-// webhookProviders are the known webhook signature schemes.
-func webhookProviders() []string {
-	return []string{"github", "stripe", "standardwebhooks", "slack", "hmac"}
-}
-
-// cronParser parses five-field schedules and descriptors such as "@every 5m".
-func cronParser() cron.Parser {
-	return cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-}
+// The rules of trigger settings that belong to the triggers (paths and
+// methods, cron schedules and zones, webhook schemes) are the triggers'
+// own: they are applied here through the leaf packages that hold them, so
+// that a mesh that validates builds.
 
 func (m *Mesh) validateTriggers(v *problems) {
 	names := map[string]string{}
@@ -56,7 +46,7 @@ func (m *Mesh) validateTriggers(v *problems) {
 
 // validateTriggerPath checks a trigger path and that no other route uses it.
 func validateTriggerPath(v *problems, p fieldPath, path string, paths map[string]string) {
-	if err := checkPath(path); err != nil {
+	if err := endpoint.CheckPath(path); err != nil {
 		v.add(p, "%v", err)
 		return
 	}
@@ -73,8 +63,8 @@ func validateTriggerPath(v *problems, p fieldPath, path string, paths map[string
 
 func validateHTTPTrigger(v *problems, p fieldPath, h *HTTPTrigger, paths map[string]string) {
 	validateTriggerPath(v, p.key("path"), h.Path, paths)
-	if !slices.Contains(httpMethods(), h.Method) {
-		v.add(p.key("method"), "%s", oneOfRule(httpMethods()...))
+	if err := endpoint.CheckMethod(h.Method); err != nil {
+		v.add(p.key("method"), "%v", err)
 	}
 	for name, attr := range sortedMap(h.Headers) {
 		if strings.TrimSpace(name) == "" {
@@ -101,22 +91,14 @@ func validateHTTPTrigger(v *problems, p fieldPath, h *HTTPTrigger, paths map[str
 }
 
 func validateCronTrigger(v *problems, p fieldPath, c *CronTrigger) {
-	sched := strings.TrimSpace(c.Schedule)
-	switch {
-	case sched == "":
-		v.add(p.key("schedule"), "required")
-	case strings.HasPrefix(sched, "TZ=") || strings.HasPrefix(sched, "CRON_TZ="):
-		v.add(p.key("schedule"), "must not carry a time zone; set timezone instead")
-	default:
-		if _, err := cronParser().Parse(sched); err != nil {
-			v.add(p.key("schedule"), "not a valid schedule: %v", err)
-		}
+	if _, err := schedule.Parse(c.Schedule, time.UTC); err != nil {
+		v.add(p.key("schedule"), "%v", err)
 	}
-	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" || strings.EqualFold(c.Timezone, "Local") {
-		v.add(p.key("timezone"), "must be an IANA time zone name such as UTC or Europe/Berlin")
+	if _, err := schedule.LoadZone(c.Timezone); err != nil {
+		v.add(p.key("timezone"), "%v", err)
 	}
-	if c.MissedRuns != "skip" && c.MissedRuns != "catchUp" {
-		v.add(p.key("missedRuns"), "%s", oneOfRule("skip", "catchUp"))
+	if err := schedule.MissedRuns(c.MissedRuns).Check(); err != nil {
+		v.add(p.key("missedRuns"), "%v", err)
 	}
 	if c.MaxCatchUp < 0 {
 		v.add(p.key("maxCatchUp"), "must not be negative")
@@ -127,8 +109,8 @@ func validateCronTrigger(v *problems, p fieldPath, c *CronTrigger) {
 }
 
 func validateWebhookTrigger(v *problems, p fieldPath, w *WebhookTrigger, paths map[string]string) {
-	if !slices.Contains(webhookProviders(), w.Provider) {
-		v.add(p.key("provider"), "%s", oneOfRule(webhookProviders()...))
+	if err := webhook.CheckProvider(w.Provider); err != nil {
+		v.add(p.key("provider"), "%v", err)
 	}
 	validateTriggerPath(v, p.key("path"), w.Path, paths)
 	if w.SecretRef == nil && len(w.SecretRefs) == 0 {
@@ -141,20 +123,20 @@ func validateWebhookTrigger(v *problems, p fieldPath, w *WebhookTrigger, paths m
 		validateSecretRef(v, p.key("secretRefs").index(i), ref)
 	}
 	switch {
-	case w.Provider == "hmac" && w.HMAC == nil:
+	case w.Provider == webhook.ProviderHMAC && w.HMAC == nil:
 		v.add(p.key("hmac"), "required for provider hmac")
-	case w.Provider != "hmac" && w.HMAC != nil:
+	case w.Provider != webhook.ProviderHMAC && w.HMAC != nil:
 		v.add(p.key("hmac"), "only allowed with provider hmac")
 	case w.HMAC != nil:
 		hp := p.key("hmac")
 		if strings.TrimSpace(w.HMAC.Header) == "" {
 			v.add(hp.key("header"), "required")
 		}
-		if !slices.Contains([]string{"sha1", "sha256", "sha512"}, w.HMAC.Algorithm) {
-			v.add(hp.key("algorithm"), "%s", oneOfRule("sha1", "sha256", "sha512"))
+		if err := webhook.CheckAlgorithm(w.HMAC.Algorithm); err != nil {
+			v.add(hp.key("algorithm"), "%v", err)
 		}
-		if w.HMAC.Encoding != "hex" && w.HMAC.Encoding != "base64" {
-			v.add(hp.key("encoding"), "%s", oneOfRule("hex", "base64"))
+		if err := webhook.CheckEncoding(w.HMAC.Encoding); err != nil {
+			v.add(hp.key("encoding"), "%v", err)
 		}
 	}
 }

@@ -91,7 +91,11 @@ func BenchmarkPipelineTracing(b *testing.B) {
 				return nil, nil
 			}))
 			mux := http.NewServeMux()
-			mux.Handle("POST /events", triggers.NewIngest(ms.client(b), triggers.IngestConfig{}))
+			ingest, err := triggers.NewIngest(triggers.IngestConfig{}, ms.client(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			mux.Handle("POST /events", ingest)
 			hs := httptest.NewServer(ms.tel.HTTP(mux))
 			b.Cleanup(hs.Close)
 			const publishers, warmup = 16, 300

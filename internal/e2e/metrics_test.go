@@ -14,6 +14,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/functions"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/triggers"
 )
@@ -51,7 +52,11 @@ func TestMetricsAfterAKnownWorkload(t *testing.T) {
 		return nil, nil
 	}))
 
-	mx, err := triggers.NewMux(ms.m, ms.client(t), triggers.MuxDeps{Observer: ms.tel})
+	tcfg, err := meshmap.Triggers(ms.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mx, err := triggers.NewMux(tcfg, ms.client(t), triggers.WithObserver(ms.tel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,11 @@ func TestOneTraceFromIngestThroughTwoFunctions(t *testing.T) {
 			}))
 
 			mux := http.NewServeMux()
-			mux.Handle("POST /events", triggers.NewIngest(ms.client(t), triggers.IngestConfig{}))
+			ingest, err := triggers.NewIngest(triggers.IngestConfig{}, ms.client(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mux.Handle("POST /events", ingest)
 			hs := httptest.NewServer(ms.tel.HTTP(mux))
 			t.Cleanup(hs.Close)
 

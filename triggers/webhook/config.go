@@ -1,8 +1,10 @@
 package webhook
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -51,12 +53,35 @@ type Config struct {
 	SignedContent string
 }
 
-// Accepted values, as listed in error messages.
-const (
-	providerList  = "github, stripe, standardwebhooks, slack, hmac"
-	algorithmList = "sha1, sha256, sha512"
-	encodingList  = "hex, base64"
-)
+// Providers returns the accepted values of [Config.Provider], in order.
+func Providers() []string {
+	return []string{ProviderGitHub, ProviderStripe, ProviderStandardWebhooks, ProviderSlack, ProviderHMAC}
+}
+
+// Accepted values of the hmac provider's algorithm and encoding.
+func algorithms() []string { return []string{"sha1", "sha256", "sha512"} }
+func encodings() []string  { return []string{"hex", "base64"} }
+
+// CheckProvider reports a provider that is not one of [Providers]. The
+// mesh file's validation shares this rule and the ones below with
+// [Config.Validate].
+func CheckProvider(p string) error { return checkOneOf(p, Providers()) }
+
+// CheckAlgorithm reports an hmac algorithm other than sha1, sha256 or
+// sha512.
+func CheckAlgorithm(a string) error { return checkOneOf(a, algorithms()) }
+
+// CheckEncoding reports an hmac signature encoding other than hex or
+// base64.
+func CheckEncoding(e string) error { return checkOneOf(e, encodings()) }
+
+// checkOneOf reports s when it is not in list.
+func checkOneOf(s string, list []string) error {
+	if !slices.Contains(list, s) {
+		return errors.New("must be one of " + strings.Join(list, ", "))
+	}
+	return nil
+}
 
 // placeholder matches one {name} in SignedContent.
 var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
@@ -65,10 +90,10 @@ var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
 // [ErrConfig] that names the field and the rule.
 func (c Config) Validate() error {
 	if c.Provider == "" {
-		return configErr("provider", "is required, one of %s", providerList)
+		return configErr("provider", "is required, one of %s", strings.Join(Providers(), ", "))
 	}
-	if !oneOf(c.Provider, ProviderGitHub, ProviderStripe, ProviderStandardWebhooks, ProviderSlack, ProviderHMAC) {
-		return configErr("provider", "must be one of %s, got %q", providerList, c.Provider)
+	if err := CheckProvider(c.Provider); err != nil {
+		return configErr("provider", "%v, got %q", err, c.Provider)
 	}
 	if len(c.Secrets) == 0 {
 		return configErr("secrets", "at least one secret is required")
@@ -111,11 +136,15 @@ func (c Config) validateHMAC() error {
 	if strings.TrimSpace(c.Header) == "" {
 		return configErr("header", "is required for provider hmac")
 	}
-	if c.Algorithm != "" && !oneOf(c.Algorithm, "sha1", "sha256", "sha512") {
-		return configErr("algorithm", "must be one of %s, got %q", algorithmList, c.Algorithm)
+	if c.Algorithm != "" {
+		if err := CheckAlgorithm(c.Algorithm); err != nil {
+			return configErr("algorithm", "%v, got %q", err, c.Algorithm)
+		}
 	}
-	if c.Encoding != "" && !oneOf(c.Encoding, "hex", "base64") {
-		return configErr("encoding", "must be one of %s, got %q", encodingList, c.Encoding)
+	if c.Encoding != "" {
+		if err := CheckEncoding(c.Encoding); err != nil {
+			return configErr("encoding", "%v, got %q", err, c.Encoding)
+		}
 	}
 	if c.Tolerance != 0 && c.TimestampHeader == "" {
 		return configErr("tolerance", "needs timestampHeader, there is no timestamp to check")
@@ -147,13 +176,4 @@ func (c Config) validateHMAC() error {
 
 func configErr(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
-}
-
-func oneOf(s string, list ...string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

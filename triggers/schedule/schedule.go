@@ -1,21 +1,39 @@
-package triggers
+package schedule
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+	// Time zone names resolve the same way on every machine, including
+	// minimal images without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/robfig/cron/v3"
 )
 
-// schedule yields the tick after a given instant; the zero time means there
+// Schedule yields the tick after a given instant; the zero time means there
 // is none (robfig gives up after five years).
-type schedule interface {
+type Schedule interface {
+	// Next returns the first tick strictly after after.
 	Next(after time.Time) time.Time
 }
 
-// parseSchedule parses a 5-field cron expression or a descriptor ("@daily",
-// "@every 5m") for the zone loc.
+// zoneRule is the rule a time zone name breaks.
+const zoneRule = "must be an IANA time zone name such as UTC or Europe/Berlin"
+
+// LoadZone returns the IANA time zone name (UTC, Europe/Berlin, ...).
+// "Local" is refused: a schedule must mean the same on every machine.
+func LoadZone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" || strings.EqualFold(name, "Local") {
+		return nil, errors.New(zoneRule)
+	}
+	return loc, nil
+}
+
+// Parse parses a 5-field cron expression or a descriptor ("@daily",
+// "@every 5m") for the zone loc. Errors say which rule spec breaks.
 //
 // Fixed-time schedules follow the wall clock of loc with the rules of
 // Vixie cron at daylight-saving changes: a tick whose local time does not
@@ -23,14 +41,14 @@ type schedule interface {
 // tick whose local time occurs twice (fall back) fires only the first time.
 // Schedules whose hour field is "*" fire every real hour instead, as local
 // time passes. "@every" ticks at multiples of the interval counted from the
-// Unix epoch, so every process running the same trigger agrees on them.
-func parseSchedule(spec string, loc *time.Location) (schedule, error) {
+// Unix epoch, so every process running the same schedule agrees on them.
+func Parse(spec string, loc *time.Location) (Schedule, error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
-		return nil, fmt.Errorf("required")
+		return nil, errors.New("required")
 	}
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-		return nil, fmt.Errorf("must not carry a time zone; set timezone instead")
+		return nil, errors.New("must not carry a time zone; set timezone instead")
 	}
 	p := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	s, err := p.Parse(spec)
@@ -56,7 +74,7 @@ type everySchedule struct {
 	every time.Duration
 }
 
-// Next implements schedule.
+// Next implements Schedule.
 func (s everySchedule) Next(after time.Time) time.Time {
 	unix := after.UnixNano()
 	step := s.every.Nanoseconds()
@@ -68,7 +86,7 @@ func (s everySchedule) Next(after time.Time) time.Time {
 }
 
 // zonedSchedule is a cron expression in a time zone with the Vixie cron
-// rules at daylight-saving changes (see parseSchedule).
+// rules at daylight-saving changes (see Parse).
 type zonedSchedule struct {
 	// spec is the expression evaluated in loc (robfig's own rules).
 	spec *cron.SpecSchedule
@@ -86,7 +104,7 @@ type zonedSchedule struct {
 // year).
 const maxZoneChanges = 64
 
-// Next implements schedule.
+// Next implements Schedule.
 func (s *zonedSchedule) Next(after time.Time) time.Time {
 	after = after.In(s.loc)
 	for range maxZoneChanges {
