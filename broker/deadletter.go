@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/fnmesh/fnmesh/internal/cebind"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -128,7 +129,7 @@ func TruncateReason(s string) string {
 // dead-lettered again after a redrive is stored again. e is not modified.
 func (c *Client) PublishDeadLetter(ctx context.Context, m *config.Mesh, e *event.Event, info DeadLetterInfo, msgID string) (Ack, error) {
 	if e == nil || e.Context == nil {
-		return Ack{}, fmt.Errorf("broker: dead letter: %w", attrErr("specversion", "event has no context"))
+		return Ack{}, fmt.Errorf("broker: dead letter: %w", cebind.NewAttributeError("specversion", "event has no context"))
 	}
 	dl := e.Clone()
 	for name, v := range info.extensions() {
@@ -153,16 +154,9 @@ func (c *Client) PublishDeadLetterRaw(ctx context.Context, m *config.Mesh, hdr n
 		msg.Header[k] = append([]string(nil), vs...)
 	}
 	for name, v := range info.extensions() {
-		s, err := formatExtension(v)
-		if err != nil {
-			return Ack{}, fmt.Errorf("broker: dead letter: %w", &AttributeError{Attribute: name, Err: err})
+		if err := cebind.SetExtensionHeader(msg.Header, name, v); err != nil {
+			return Ack{}, fmt.Errorf("broker: dead letter: %w", err)
 		}
-		for k := range msg.Header {
-			if strings.EqualFold(k, hdrPrefix+name) {
-				delete(msg.Header, k)
-			}
-		}
-		msg.Header.Set(hdrPrefix+name, headerEscape(s))
 	}
 	if msgID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, msgID)
@@ -312,12 +306,7 @@ func (c *Client) readDeadLetters(ctx context.Context, m *config.Mesh, fn string,
 // malformed are left zero (Time falls back to stored).
 func parseDeadLetter(seq uint64, stored time.Time, hdr nats.Header, data []byte) DeadLetter {
 	d := DeadLetter{Seq: seq, Time: stored}
-	get := func(name string) (string, bool) {
-		if vs, ok := hdr[hdrPrefix+name]; ok && len(vs) > 0 {
-			return headerUnescape(vs[0]), true
-		}
-		return "", false
-	}
+	get := func(name string) (string, bool) { return cebind.ExtensionHeader(hdr, name) }
 	e, err := DecodeMsg(hdr, data)
 	if err != nil {
 		d.Err = err

@@ -1,0 +1,35 @@
+package cebind
+
+import (
+	"strings"
+
+	"github.com/nats-io/nats.go"
+)
+
+// SetExtensionHeader sets extension name to the canonical string form of v
+// in the "ce-" headers of a NATS message that is not necessarily a valid
+// CloudEvent (a raw dead letter), replacing a header of that name in any
+// case. The value is written as EncodeMsg writes it.
+func SetExtensionHeader(h nats.Header, name string, v any) error {
+	s, err := formatExtension(v)
+	if err != nil {
+		return &AttributeError{Attribute: name, Err: err}
+	}
+	for k := range h {
+		if strings.EqualFold(k, hdrPrefix+name) {
+			delete(h, k)
+		}
+	}
+	h.Set(hdrPrefix+name, EscapeHTTPValue(s))
+	return nil
+}
+
+// ExtensionHeader returns the value of extension name from the "ce-"
+// headers of a NATS message that is not necessarily a valid CloudEvent, as
+// DecodeMsg would read it, and whether the header is there.
+func ExtensionHeader(h nats.Header, name string) (string, bool) {
+	if vs, ok := h[hdrPrefix+name]; ok && len(vs) > 0 {
+		return UnescapeHTTPValue(vs[0]), true
+	}
+	return "", false
+}
