@@ -36,13 +36,14 @@ func ExampleEncodeMsg() {
 	fmt.Println(string(msg.Data))
 	// Output:
 	// subject: events.com.example.order.created
-	// Content-Type: application/json
+	// Fnmesh-Codec: 2
 	// Nats-Msg-Id: 98f405d02135848c2ae3363b6daecbe0bfdf1446067bd32ba3c6dd62a657c30c
 	// ce-id: 42
 	// ce-source: /shop/api
 	// ce-specversion: 1.0
-	// ce-tenant: acme%20corp
+	// ce-tenant: acme corp
 	// ce-type: com.example.order.created
+	// content-type: application/json
 	// {"qty":2}
 }
 
@@ -52,8 +53,8 @@ func ExampleDecodeMsg() {
 		"ce-id":          {"42"},
 		"ce-source":      {"/shop/api"},
 		"ce-type":        {"com.example.order.created"},
-		"ce-subject":     {"order%2042"},
-		"Content-Type":   {"application/json"},
+		"ce-subject":     {"100%41 raw"},
+		"content-type":   {"application/json"},
 	}
 	e, err := cebind.DecodeMsg(h, []byte(`{"qty":2}`))
 	if err != nil {
@@ -62,12 +63,20 @@ func ExampleDecodeMsg() {
 	}
 	fmt.Println(e.ID(), e.Source(), e.Type(), e.Subject(), e.DataContentType(), string(e.Data()))
 
+	// A message of an fnmesh before Fnmesh-Codec (a Nats-Msg-Id, no
+	// Fnmesh-Codec) was percent-encoded, and is read as it was written.
+	h.Set("Nats-Msg-Id", "98f405d0")
+	h.Set("ce-subject", "order%2042")
+	old, _ := cebind.DecodeMsg(h, nil)
+	fmt.Println(old.Subject())
+
 	// A message without the required attributes names what is missing.
 	_, err = cebind.DecodeMsg(nats.Header{"ce-specversion": {"1.0"}, "ce-source": {"/s"}, "ce-type": {"t"}}, nil)
 	var ae *cebind.AttributeError
 	fmt.Println(errors.Is(err, cebind.ErrMalformedEvent), errors.As(err, &ae) && ae.Attribute == "id")
 	// Output:
-	// 42 /shop/api com.example.order.created order 42 application/json {"qty":2}
+	// 42 /shop/api com.example.order.created 100%41 raw application/json {"qty":2}
+	// order 42
 	// true true
 }
 

@@ -9,7 +9,9 @@ import (
 // SetExtensionHeader sets extension name to the canonical string form of v
 // in the "ce-" headers of a NATS message that is not necessarily a valid
 // CloudEvent (a raw dead letter), replacing a header of that name in any
-// case. The value is written as EncodeMsg writes it.
+// case. The value is written raw, as EncodeMsg writes it, and the message
+// is marked as written in the current convention: "ce-" headers copied
+// from a message of an earlier version are then read as they are.
 func SetExtensionHeader(h nats.Header, name string, v any) error {
 	s, err := formatExtension(v)
 	if err != nil {
@@ -20,7 +22,11 @@ func SetExtensionHeader(h nats.Header, name string, v any) error {
 			delete(h, k)
 		}
 	}
-	h.Set(hdrPrefix+name, EscapeHTTPValue(s))
+	if why := natsValueProblem(s); why != "" {
+		return attrErr(name, "%s", why)
+	}
+	h.Set(hdrPrefix+name, s)
+	h.Set(hdrCodec, codecRaw)
 	return nil
 }
 
@@ -29,7 +35,7 @@ func SetExtensionHeader(h nats.Header, name string, v any) error {
 // DecodeMsg would read it, and whether the header is there.
 func ExtensionHeader(h nats.Header, name string) (string, bool) {
 	if vs, ok := h[hdrPrefix+name]; ok && len(vs) > 0 {
-		return UnescapeHTTPValue(vs[0]), true
+		return valueDecoder(h)(vs[0]), true
 	}
 	return "", false
 }

@@ -4,7 +4,9 @@ import "strings"
 
 // Header names written by EncodeMsg. NATS keeps header names as they are
 // sent, so they are written in the exact lower-case form of the CloudEvents
-// NATS binding; DecodeMsg matches them without regard to case.
+// NATS binding as sdk-go reads it ("ce-<name>", "content-type"); DecodeMsg
+// matches them without regard to case. Fnmesh-Codec marks a message whose
+// values are raw (see DecodeMsg for messages without it).
 const (
 	hdrPrefix          = "ce-"
 	hdrSpecVersion     = "ce-specversion"
@@ -14,7 +16,9 @@ const (
 	hdrSubject         = "ce-subject"
 	hdrTime            = "ce-time"
 	hdrDataSchema      = "ce-dataschema"
-	hdrContentType     = "Content-Type"
+	hdrContentType     = "content-type"
+	hdrCodec           = "Fnmesh-Codec"
+	codecRaw           = "2"
 	hdrMsgID           = "Nats-Msg-Id"
 	specVersion1       = "1.0"
 	structuredJSONType = "application/cloudevents+json"
@@ -164,18 +168,9 @@ func checkContentType(v string) string {
 }
 
 // isExtensionName reports whether name is a valid extension attribute name:
-// lower-case ASCII letters and digits, and not a context attribute or the
-// reserved name "data".
+// CheckName's rule under Lenient, and not a context attribute.
 func isExtensionName(name string) bool {
-	if name == "" || name == "data" || coreIndex(name) >= 0 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
+	return coreIndex(name) < 0 && CheckName(name, Lenient) == nil
 }
 
 // lowerASCII lower-cases s, allocating only when s has an upper-case letter.

@@ -40,6 +40,7 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 		hasCT       bool
 		ext         map[string]any
 	)
+	dec := valueDecoder(h)
 	// Errors in "ce-" headers only matter in binary mode, which is known
 	// once Content-Type has been seen: keep the first one until then.
 	var hdrErr error
@@ -75,7 +76,7 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 		if ext == nil {
 			ext = make(map[string]any, 4)
 		}
-		ext[name] = UnescapeHTTPValue(vs[0])
+		ext[name] = dec(vs[0])
 	}
 
 	if hasCT && isStructured(contentType) {
@@ -88,48 +89,48 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 	if !seen[attrSpecVersion] {
 		return nil, attrErr("specversion", "missing: binary mode needs the %q header (or Content-Type %s for structured mode)", hdrSpecVersion, structuredJSONType)
 	}
-	if sv := UnescapeHTTPValue(vals[attrSpecVersion]); sv != specVersion1 {
+	if sv := dec(vals[attrSpecVersion]); sv != specVersion1 {
 		return nil, attrErr("specversion", "%q is not supported, want %q", sv, specVersion1)
 	}
 
 	ec := &event.EventContextV1{
-		ID:         UnescapeHTTPValue(vals[attrID]),
-		Type:       UnescapeHTTPValue(vals[attrType]),
+		ID:         dec(vals[attrID]),
+		Type:       dec(vals[attrType]),
 		Extensions: ext,
 	}
 	if seen[attrSource] {
-		u, err := url.Parse(UnescapeHTTPValue(vals[attrSource]))
+		u, err := url.Parse(dec(vals[attrSource]))
 		if err != nil {
 			return nil, attrErr("source", "not a URI-reference: %w", err)
 		}
 		ec.Source = types.URIRef{URL: *u}
 	}
 	if seen[attrSubject] {
-		s := UnescapeHTTPValue(vals[attrSubject])
+		s := dec(vals[attrSubject])
 		ec.Subject = &s
 	}
 	if seen[attrTime] {
-		t, err := types.ParseTime(UnescapeHTTPValue(vals[attrTime]))
+		t, err := types.ParseTime(dec(vals[attrTime]))
 		if err != nil {
 			return nil, attrErr("time", "not an RFC 3339 timestamp: %w", err)
 		}
 		ec.Time = &types.Timestamp{Time: t}
 	}
 	if seen[attrDataSchema] {
-		u, err := url.Parse(UnescapeHTTPValue(vals[attrDataSchema]))
+		u, err := url.Parse(dec(vals[attrDataSchema]))
 		if err != nil {
 			return nil, attrErr("dataschema", "not a URI: %w", err)
 		}
 		ec.DataSchema = &types.URI{URL: *u}
 	}
 	switch {
-	case hasCT && seen[attrDataContentType] && UnescapeHTTPValue(vals[attrDataContentType]) != contentType:
+	case hasCT && seen[attrDataContentType] && dec(vals[attrDataContentType]) != contentType:
 		return nil, attrErr("datacontenttype", "Content-Type %q and header %q disagree", contentType, hdrPrefix+"datacontenttype")
 	case hasCT:
 		ct := contentType
 		ec.DataContentType = &ct
 	case seen[attrDataContentType]:
-		ct := UnescapeHTTPValue(vals[attrDataContentType])
+		ct := dec(vals[attrDataContentType])
 		ec.DataContentType = &ct
 	}
 
