@@ -12,6 +12,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // Extension attributes a dead letter carries on top of the original event.
@@ -212,7 +214,7 @@ func (q *DeadLetterQueue) DeadLetter(ctx context.Context, hdr nats.Header, data 
 // PubAck; msgID is as for DeadLetter. e is not modified.
 func (q *DeadLetterQueue) DeadLetterEvent(ctx context.Context, e *event.Event, info DeadLetterInfo, msgID string) (Ack, error) {
 	if e == nil || e.Context == nil {
-		return Ack{}, fmt.Errorf("broker: dead letter: %w", attrErr("specversion", "event has no context"))
+		return Ack{}, fmt.Errorf("broker: dead letter: %w", cebind.NewAttributeError("specversion", "event has no context"))
 	}
 	dl := e.Clone()
 	for name, v := range info.extensions() {
@@ -233,16 +235,9 @@ func (q *DeadLetterQueue) deadLetterRaw(ctx context.Context, hdr nats.Header, da
 		msg.Header[k] = append([]string(nil), vs...)
 	}
 	for name, v := range info.extensions() {
-		s, err := formatExtension(v)
-		if err != nil {
-			return Ack{}, fmt.Errorf("broker: dead letter: %w", &AttributeError{Attribute: name, Err: err})
+		if err := cebind.SetExtensionHeader(msg.Header, name, v); err != nil {
+			return Ack{}, fmt.Errorf("broker: dead letter: %w", err)
 		}
-		for k := range msg.Header {
-			if strings.EqualFold(k, hdrPrefix+name) {
-				delete(msg.Header, k)
-			}
-		}
-		msg.Header.Set(hdrPrefix+name, headerEscape(s))
 	}
 	if msgID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, msgID)

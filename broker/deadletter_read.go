@@ -10,6 +10,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // List calls visit for each dead letter of function fn ("" = every
@@ -128,12 +130,7 @@ func (q *DeadLetterQueue) read(ctx context.Context, fn string, since time.Time, 
 // malformed are left zero (Time falls back to stored).
 func parseDeadLetter(seq uint64, stored time.Time, hdr nats.Header, data []byte) DeadLetter {
 	d := DeadLetter{Seq: seq, Time: stored}
-	get := func(name string) (string, bool) {
-		if vs, ok := hdr[hdrPrefix+name]; ok && len(vs) > 0 {
-			return headerUnescape(vs[0]), true
-		}
-		return "", false
-	}
+	get := func(name string) (string, bool) { return cebind.ExtensionHeader(hdr, name) }
 	e, err := DecodeMsg(hdr, data)
 	if err != nil {
 		d.Err = err

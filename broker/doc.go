@@ -1,6 +1,8 @@
 // Package broker is fnmesh's view of NATS JetStream: an embedded server
 // (or a connection to an external cluster), the streams and durable
-// consumers a mesh declares, and the CloudEvent <-> NATS message codec.
+// consumers a mesh declares, publishing with de-duplication, and dead
+// letters. The CloudEvent <-> NATS message codec is internal/cebind's;
+// EncodeMsg, DecodeMsg, Subject and DedupID forward to it.
 //
 // Events travel in the CloudEvents NATS binding's binary mode: attributes as
 // "ce-" headers, datacontenttype as Content-Type and data as the payload. An

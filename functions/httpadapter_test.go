@@ -302,28 +302,3 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
-
-func TestHeaderValueEncoding(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain-ascii/1.0", "plain-ascii/1.0"},
-		{"a b", "a%20b"},
-		{`say "hi"`, "say%20%22hi%22"},
-		{"100%", "100%25"},
-		{"Straße", "Stra%C3%9Fe"},
-		{"tab\there", "tab%09here"},
-		{"\x7f", "%7F"},
-	}
-	for _, tt := range tests {
-		if got := encodeHeaderValue(tt.in); got != tt.want {
-			t.Errorf("encodeHeaderValue(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if back, err := decodeHeaderValue(tt.want); err != nil || back != tt.in {
-			t.Errorf("decodeHeaderValue(%q) = %q, %v; want %q", tt.want, back, err, tt.in)
-		}
-	}
-	for _, bad := range []string{"%", "%2", "%zz", "%C3", "\xff"} {
-		if _, err := decodeHeaderValue(bad); err == nil {
-			t.Errorf("decodeHeaderValue(%q) = nil error", bad)
-		}
-	}
-}

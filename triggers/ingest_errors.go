@@ -3,6 +3,8 @@ package triggers
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // Errors callers branch on. ParseRequest's errors wrap exactly one of them.
@@ -54,35 +56,36 @@ func (e *BatchError) Error() string { return fmt.Sprintf("event %d: %v", e.Index
 // Unwrap returns the error of the event.
 func (e *BatchError) Unwrap() error { return e.Err }
 
-// Rules named in AttrError.Rule.
+// Rules named in AttrError.Rule: the binding's (internal/cebind), and the
+// ones about a request as a whole.
 const (
-	ruleRequired       = "required"
-	ruleNonEmpty       = "must not be empty or blank"
-	ruleSpecVersion    = `must be "1.0"`
-	ruleURIRef         = "must be a URI-reference (RFC 3986)"
-	ruleURI            = "must be an absolute URI (RFC 3986)"
-	ruleTime           = "must be an RFC 3339 timestamp"
-	ruleMediaType      = "must be a media type (RFC 2046)"
-	ruleNameChars      = "name must contain only lowercase letters a-z and digits 0-9"
-	ruleNameLen        = "name must be at most 20 characters"
-	ruleNameReserved   = "name is reserved"
-	ruleNameEmpty      = "attribute name must not be empty"
-	ruleOnce           = "must appear only once"
-	ruleString         = "must be a JSON string"
-	ruleExtValue       = "must be a string, number or boolean"
-	ruleInteger        = "must be an integer from -2147483648 to 2147483647"
-	ruleChars          = "must not contain control characters or Unicode noncharacters"
-	ruleSurrogate      = "must not contain unpaired surrogates"
-	ruleDataExclusive  = "data and data_base64 must not both be present"
-	ruleBase64         = "must be valid base64 (RFC 4648)"
-	rulePercent        = "invalid percent-encoding"
-	ruleQuoted         = "unterminated quoted string"
-	ruleUTF8           = "must be valid UTF-8"
-	ruleDataString     = "must be a JSON string when datacontenttype is not JSON"
-	ruleCEContentType  = "must be sent as Content-Type in binary mode, not as a ce- header"
-	ruleBodyObject     = "must be a JSON object (one structured-mode event)"
-	ruleBodyArray      = "must be a JSON array of structured-mode events"
-	ruleBodyEmptyBatch = "batch must contain at least one event"
+	ruleRequired       = cebind.RuleRequired
+	ruleNonEmpty       = cebind.RuleNonEmpty
+	ruleSpecVersion    = cebind.RuleSpecVersion
+	ruleURIRef         = cebind.RuleURIRef
+	ruleURI            = cebind.RuleURI
+	ruleTime           = cebind.RuleTime
+	ruleMediaType      = cebind.RuleMediaType
+	ruleNameChars      = cebind.RuleNameChars
+	ruleNameLen        = cebind.RuleNameLen
+	ruleNameReserved   = cebind.RuleNameReserved
+	ruleNameEmpty      = cebind.RuleNameEmpty
+	ruleOnce           = cebind.RuleOnce
+	ruleString         = cebind.RuleString
+	ruleExtValue       = cebind.RuleExtValue
+	ruleInteger        = cebind.RuleInteger
+	ruleChars          = cebind.RuleChars
+	ruleSurrogate      = cebind.RuleSurrogate
+	ruleDataExclusive  = cebind.RuleDataExclusive
+	ruleBase64         = cebind.RuleBase64
+	rulePercent        = cebind.RulePercent
+	ruleQuoted         = cebind.RuleQuoted
+	ruleUTF8           = cebind.RuleUTF8
+	ruleDataString     = cebind.RuleDataString
+	ruleCEContentType  = cebind.RuleCEContentType
+	ruleBodyObject     = cebind.RuleBodyObject
+	ruleBodyArray      = cebind.RuleBodyArray
+	ruleBodyEmptyBatch = cebind.RuleBodyEmptyBatch
 	ruleBodyRead       = "could not be read"
 )
 

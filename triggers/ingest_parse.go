@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // Body size limits of POST /events.
@@ -86,18 +88,18 @@ func parseRequest(r *http.Request, maxBody int64) ([]*event.Event, requestMode, 
 	}
 	switch mode {
 	case modeStructured:
-		e, err := parseStructured(body)
+		e, err := cebind.ParseJSON(body, cebind.Strict)
 		if err != nil {
-			return nil, mode, err
+			return nil, mode, fromBinding(err)
 		}
 		return []*event.Event{e}, mode, nil
 	case modeBatch:
-		events, err := parseBatch(body)
-		return events, mode, err
+		events, err := cebind.ParseJSONBatch(body, cebind.Strict)
+		return events, mode, fromBinding(err)
 	default:
-		e, err := parseBinary(r.Header, ct, body)
+		e, err := cebind.ReadBinary(r.Header, body, cebind.Strict)
 		if err != nil {
-			return nil, mode, err
+			return nil, mode, fromBinding(err)
 		}
 		return []*event.Event{e}, mode, nil
 	}
@@ -124,7 +126,7 @@ func detectMode(h http.Header, ct string) (requestMode, error) {
 			return mode, nil
 		}
 	}
-	if hasCEHeaders(h) {
+	if cebind.HasBinaryHeaders(h) {
 		return modeBinary, nil
 	}
 	if ct == "" {

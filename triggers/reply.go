@@ -12,16 +12,13 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // CausationIDExtension is the extension attribute an event returned by a
 // function carries: the id of the event it answers. Reply routes match
 // answers on it.
-const CausationIDExtension = "causationid"
-
-// causationHeader is the NATS header of the causationid extension, exactly
-// as the broker's codec writes it.
-const causationHeader = "ce-" + CausationIDExtension
+const CausationIDExtension = cebind.CausationID
 
 // ErrWaiterClosed is returned by ReplyWaiter.Wait after Close.
 var ErrWaiterClosed = errors.New("reply waiter closed")
@@ -120,11 +117,10 @@ func (rw *ReplyWaiter) subscribe(ctx context.Context) error {
 
 // onMsg delivers a message whose ce-causationid names a waiting id.
 func (rw *ReplyWaiter) onMsg(m *nats.Msg) {
-	vals := m.Header[causationHeader]
-	if len(vals) != 1 {
+	id, ok := cebind.ExtensionHeader(m.Header, CausationIDExtension)
+	if !ok {
 		return
 	}
-	id := percentDecode(vals[0])
 	rw.mu.Lock()
 	set := rw.waiters[id]
 	targets := make([]*Waiter, 0, len(set))
@@ -180,30 +176,6 @@ func (rw *ReplyWaiter) Close() error {
 		return fmt.Errorf("triggers: reply subscription: %w", err)
 	}
 	return nil
-}
-
-// percentDecode reverses the percent-encoding of CloudEvents header values.
-// A '%' not followed by two hex digits is kept as it is.
-func percentDecode(v string) string {
-	i := 0
-	for i < len(v) && v[i] != '%' {
-		i++
-	}
-	if i == len(v) {
-		return v
-	}
-	out := make([]byte, 0, len(v))
-	out = append(out, v[:i]...)
-	for ; i < len(v); i++ {
-		c := v[i]
-		if c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]) {
-			out = append(out, unhex(v[i+1])<<4|unhex(v[i+2]))
-			i += 2
-			continue
-		}
-		out = append(out, c)
-	}
-	return string(out)
 }
 
 // replyTimeoutBody is the 504 answer of a reply route.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // respond plays a function: it consumes the order events from the EVENTS
@@ -98,13 +99,13 @@ func TestRouteReplyReturnsTheAnswer(t *testing.T) {
 			if a.status != http.StatusOK {
 				t.Fatalf("status %d: %s", a.status, a.body)
 			}
-			input := percentDecode(a.header.Get("Ce-Causationid"))
+			input := cebind.UnescapeHTTPValue(a.header.Get("Ce-Causationid"))
 			if tt.key != "" && input != tt.key {
 				t.Errorf("answer answers %q, want %q", input, tt.key)
 			}
 			want := map[string]string{
 				"Ce-Specversion": "1.0",
-				"Ce-Id":          httpHeaderEscape("answer-to-" + input),
+				"Ce-Id":          cebind.EscapeHTTPValue("answer-to-" + input),
 				"Ce-Source":      "/functions/price",
 				"Ce-Type":        "com.example.order.priced",
 				"Ce-Subject":     "price",
@@ -187,24 +188,5 @@ func TestReplyWaiterIgnoresOtherEvents(t *testing.T) {
 	}
 	if _, err := rw.Wait(ctx, "x"); err != ErrWaiterClosed {
 		t.Errorf("Wait after Close: %v, want ErrWaiterClosed", err)
-	}
-}
-
-func TestPercentDecode(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{in: "plain", want: "plain"},
-		{in: "a%20b", want: "a b"},
-		{in: "%22q%22", want: `"q"`},
-		{in: "100%", want: "100%"},
-		{in: "%zz%4", want: "%zz%4"},
-		{in: "%C3%A9", want: "é"},
-	}
-	for _, tt := range tests {
-		if got := percentDecode(tt.in); got != tt.want {
-			t.Errorf("percentDecode(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if got := percentDecode(httpHeaderEscape(tt.want)); got != tt.want {
-			t.Errorf("round trip of %q gives %q", tt.want, got)
-		}
 	}
 }

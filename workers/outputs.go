@@ -10,15 +10,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 // Extensions set on every event a handler returns.
 const (
 	// ExtCausationID is the id of the event whose handling produced this one.
-	ExtCausationID = "causationid"
+	ExtCausationID = cebind.CausationID
 	// ExtCorrelationID is the correlationid of the first event of a chain
 	// (its id, when it had none).
-	ExtCorrelationID = "correlationid"
+	ExtCorrelationID = cebind.CorrelationID
 )
 
 // outputNamespace scopes the ids generated for returned events.

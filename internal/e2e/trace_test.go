@@ -147,14 +147,16 @@ func TestOneTraceFromIngestThroughTwoFunctions(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("function B was not called")
 			}
-			// B's process span ends once its event is acknowledged.
-			waitFor(t, 10*time.Second, "process B span", func() bool {
+			// A process span ends once its event is acknowledged, and B may be
+			// done before A has its PubAck: wait for both consumer spans.
+			waitFor(t, 10*time.Second, "process A and process B spans", func() bool {
+				n := 0
 				for _, s := range ms.rec.Ended() {
-					if s.Name() == "process B" {
-						return true
+					if s.Name() == "process A" || s.Name() == "process B" {
+						n++
 					}
 				}
-				return false
+				return n >= 2
 			})
 
 			server := findServerSpan(t, ms.rec.Ended())

@@ -1,4 +1,4 @@
-package triggers
+package cebind
 
 import (
 	"bytes"
@@ -17,38 +17,43 @@ import (
 // checkJSONBody checks that body is UTF-8 and one JSON value.
 func checkJSONBody(body []byte) error {
 	if i := invalidUTF8At(body); i >= 0 {
-		return attrErr("", fmt.Sprintf("%s (invalid byte at offset %d)", ruleUTF8, i))
+		return ruleErr("", fmt.Sprintf("%s (invalid byte at offset %d)", RuleUTF8, i))
 	}
 	if !json.Valid(body) {
 		var v any
 		err := json.Unmarshal(body, &v)
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return attrErr("", fmt.Sprintf("must be valid JSON (offset %d: %s)", se.Offset, se.Error()))
+			return ruleErr("", fmt.Sprintf("must be valid JSON (offset %d: %s)", se.Offset, se.Error()))
 		}
-		return attrErr("", "must be valid JSON")
+		return ruleErr("", "must be valid JSON")
 	}
 	return nil
 }
 
-// parseBatch parses a JSON batch (application/cloudevents-batch+json).
-func parseBatch(body []byte) ([]*event.Event, error) {
-	if err := checkJSONBody(body); err != nil {
-		return nil, err
+// parseBatch parses a JSON batch (application/cloudevents-batch+json),
+// each event with parseObject under Strict and decodeJSON under Lenient.
+func parseBatch(body []byte, r Rules) ([]*event.Event, error) {
+	parse := decodeJSON
+	if r == Strict {
+		if err := checkJSONBody(body); err != nil {
+			return nil, err
+		}
+		parse = parseObject
 	}
 	if firstJSONByte(body) != '[' {
-		return nil, attrErr("", ruleBodyArray)
+		return nil, ruleErr("", RuleBodyArray)
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
-		return nil, attrErr("", ruleBodyArray)
+		return nil, ruleErr("", RuleBodyArray)
 	}
-	if len(raws) == 0 {
-		return nil, attrErr("", ruleBodyEmptyBatch)
+	if len(raws) == 0 && r == Strict {
+		return nil, ruleErr("", RuleBodyEmptyBatch)
 	}
 	events := make([]*event.Event, len(raws))
 	for i, raw := range raws {
-		e, err := parseObject(raw)
+		e, err := parse(raw)
 		if err != nil {
 			return nil, &BatchError{Index: i, Err: err}
 		}
@@ -70,14 +75,14 @@ func parseStructured(body []byte) (*event.Event, error) {
 // valid UTF-8 JSON.
 func parseObject(raw []byte) (*event.Event, error) {
 	if firstJSONByte(raw) != '{' {
-		return nil, attrErr("", ruleBodyObject)
+		return nil, ruleErr("", RuleBodyObject)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil { // the '{'
-		return nil, attrErr("", ruleBodyObject)
+		return nil, ruleErr("", RuleBodyObject)
 	}
 	var (
-		b                 eventBuilder
+		b                 = eventBuilder{rules: Strict}
 		seen              = make(map[string]struct{}, 12)
 		data, dataBase64  json.RawMessage
 		hasData, hasDataB bool
@@ -85,15 +90,15 @@ func parseObject(raw []byte) (*event.Event, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, attrErr("", ruleBodyObject)
+			return nil, ruleErr("", RuleBodyObject)
 		}
 		key, _ := tok.(string)
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, attrErr(key, "value must be valid JSON")
+			return nil, ruleErr(key, "value must be valid JSON")
 		}
 		if _, dup := seen[key]; dup {
-			return nil, attrErr(key, ruleOnce)
+			return nil, ruleErr(key, RuleOnce)
 		}
 		seen[key] = struct{}{}
 		switch key {
@@ -106,7 +111,7 @@ func parseObject(raw []byte) (*event.Event, error) {
 			}
 			continue
 		}
-		if err := checkName(key); err != nil {
+		if err := CheckName(key, Strict); err != nil {
 			return nil, err
 		}
 		if isJSONNull(v) {
@@ -121,7 +126,7 @@ func parseObject(raw []byte) (*event.Event, error) {
 		return nil, err
 	}
 	if hasData && hasDataB {
-		return nil, attrErr("data", ruleDataExclusive)
+		return nil, ruleErr("data", RuleDataExclusive)
 	}
 	switch {
 	case hasDataB:
@@ -131,7 +136,7 @@ func parseObject(raw []byte) (*event.Event, error) {
 		}
 		d, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			return nil, attrErr("data_base64", ruleBase64)
+			return nil, ruleErr("data_base64", RuleBase64)
 		}
 		e.DataEncoded, e.DataBase64 = d, true
 	case hasData:
@@ -153,23 +158,23 @@ func setJSONMember(b *eventBuilder, key string, v json.RawMessage) error {
 		}
 		return b.setString(key, s)
 	case 't', 'f':
-		if isCoreAttribute(key) {
-			return attrErr(key, ruleString)
+		if IsCoreAttribute(key) {
+			return ruleErr(key, RuleString)
 		}
 		b.setExtension(key, v[0] == 't')
 		return nil
 	case '{', '[':
-		if isCoreAttribute(key) {
-			return attrErr(key, ruleString)
+		if IsCoreAttribute(key) {
+			return ruleErr(key, RuleString)
 		}
-		return attrErr(key, ruleExtValue)
+		return ruleErr(key, RuleExtValue)
 	default: // a number
-		if isCoreAttribute(key) {
-			return attrErr(key, ruleString)
+		if IsCoreAttribute(key) {
+			return ruleErr(key, RuleString)
 		}
 		n, err := strconv.ParseInt(string(v), 10, 32)
 		if err != nil {
-			return attrErr(key, ruleInteger)
+			return ruleErr(key, RuleInteger)
 		}
 		b.setExtension(key, int32(n))
 		return nil
@@ -182,7 +187,7 @@ func setJSONMember(b *eventBuilder, key string, v json.RawMessage) error {
 // content is the data.
 func setJSONData(e *event.Event, data json.RawMessage) error {
 	ct := e.DataContentType()
-	if ct == "" || isJSONMediaType(ct) {
+	if ct == "" || IsJSONMediaType(ct) {
 		if ct == "" {
 			// The JSON format: absent means application/json, and a
 			// re-serialized event SHOULD say so explicitly.
@@ -192,7 +197,7 @@ func setJSONData(e *event.Event, data json.RawMessage) error {
 		return nil
 	}
 	if data[0] != '"' {
-		return attrErr("data", ruleDataString)
+		return ruleErr("data", RuleDataString)
 	}
 	s, err := jsonString("data", data)
 	if err != nil {
@@ -202,9 +207,9 @@ func setJSONData(e *event.Event, data json.RawMessage) error {
 	return nil
 }
 
-// isJSONMediaType reports whether ct declares JSON content: "*/json" or
+// IsJSONMediaType reports whether ct declares JSON content: "*/json" or
 // "*/*+json", parameters ignored.
-func isJSONMediaType(ct string) bool {
+func IsJSONMediaType(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false
@@ -217,14 +222,14 @@ func isJSONMediaType(ct string) bool {
 // escapes (which encoding/json would silently replace).
 func jsonString(attr string, v json.RawMessage) (string, error) {
 	if len(v) == 0 || v[0] != '"' {
-		return "", attrErr(attr, ruleString)
+		return "", ruleErr(attr, RuleString)
 	}
 	if hasUnpairedSurrogate(v) {
-		return "", attrErr(attr, ruleSurrogate)
+		return "", ruleErr(attr, RuleSurrogate)
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {
-		return "", attrErr(attr, ruleString)
+		return "", ruleErr(attr, RuleString)
 	}
 	return s, nil
 }

@@ -1,7 +1,6 @@
-package broker
+package cebind
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -41,6 +40,7 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 		hasCT       bool
 		ext         map[string]any
 	)
+	dec := valueDecoder(h)
 	// Errors in "ce-" headers only matter in binary mode, which is known
 	// once Content-Type has been seen: keep the first one until then.
 	var hdrErr error
@@ -76,7 +76,7 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 		if ext == nil {
 			ext = make(map[string]any, 4)
 		}
-		ext[name] = headerUnescape(vs[0])
+		ext[name] = dec(vs[0])
 	}
 
 	if hasCT && isStructured(contentType) {
@@ -89,48 +89,48 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 	if !seen[attrSpecVersion] {
 		return nil, attrErr("specversion", "missing: binary mode needs the %q header (or Content-Type %s for structured mode)", hdrSpecVersion, structuredJSONType)
 	}
-	if sv := headerUnescape(vals[attrSpecVersion]); sv != specVersion1 {
+	if sv := dec(vals[attrSpecVersion]); sv != specVersion1 {
 		return nil, attrErr("specversion", "%q is not supported, want %q", sv, specVersion1)
 	}
 
 	ec := &event.EventContextV1{
-		ID:         headerUnescape(vals[attrID]),
-		Type:       headerUnescape(vals[attrType]),
+		ID:         dec(vals[attrID]),
+		Type:       dec(vals[attrType]),
 		Extensions: ext,
 	}
 	if seen[attrSource] {
-		u, err := url.Parse(headerUnescape(vals[attrSource]))
+		u, err := url.Parse(dec(vals[attrSource]))
 		if err != nil {
 			return nil, attrErr("source", "not a URI-reference: %w", err)
 		}
 		ec.Source = types.URIRef{URL: *u}
 	}
 	if seen[attrSubject] {
-		s := headerUnescape(vals[attrSubject])
+		s := dec(vals[attrSubject])
 		ec.Subject = &s
 	}
 	if seen[attrTime] {
-		t, err := types.ParseTime(headerUnescape(vals[attrTime]))
+		t, err := types.ParseTime(dec(vals[attrTime]))
 		if err != nil {
 			return nil, attrErr("time", "not an RFC 3339 timestamp: %w", err)
 		}
 		ec.Time = &types.Timestamp{Time: t}
 	}
 	if seen[attrDataSchema] {
-		u, err := url.Parse(headerUnescape(vals[attrDataSchema]))
+		u, err := url.Parse(dec(vals[attrDataSchema]))
 		if err != nil {
 			return nil, attrErr("dataschema", "not a URI: %w", err)
 		}
 		ec.DataSchema = &types.URI{URL: *u}
 	}
 	switch {
-	case hasCT && seen[attrDataContentType] && headerUnescape(vals[attrDataContentType]) != contentType:
+	case hasCT && seen[attrDataContentType] && dec(vals[attrDataContentType]) != contentType:
 		return nil, attrErr("datacontenttype", "Content-Type %q and header %q disagree", contentType, hdrPrefix+"datacontenttype")
 	case hasCT:
 		ct := contentType
 		ec.DataContentType = &ct
 	case seen[attrDataContentType]:
-		ct := headerUnescape(vals[attrDataContentType])
+		ct := dec(vals[attrDataContentType])
 		ec.DataContentType = &ct
 	}
 
@@ -160,7 +160,7 @@ func mediaType(contentType string) string {
 }
 
 // decodeStructured decodes a structured-mode message.
-func decodeStructured(contentType string, data []byte) (e *event.Event, err error) {
+func decodeStructured(contentType string, data []byte) (*event.Event, error) {
 	switch mt := mediaType(contentType); mt {
 	case structuredJSONType:
 	case batchJSONType:
@@ -168,21 +168,5 @@ func decodeStructured(contentType string, data []byte) (e *event.Event, err erro
 	default:
 		return nil, attrErr("datacontenttype", "structured format %q is not supported, want %s", mt, structuredJSONType)
 	}
-	defer func() {
-		// The JSON parser is third-party code fed with outside input: a
-		// panic in it is bad input, not a crash.
-		if r := recover(); r != nil {
-			e, err = nil, fmt.Errorf("broker: %w: structured event: invalid JSON: %v", ErrMalformedEvent, r)
-		}
-	}()
-	ev := &event.Event{}
-	if err := ev.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("broker: %w: structured event: %w", ErrMalformedEvent, err)
-	}
-	ec, err := checkEvent(ev)
-	if err != nil {
-		return nil, err
-	}
-	ev.Context = ec
-	return ev, nil
+	return decodeJSON(data)
 }

@@ -1,4 +1,4 @@
-package broker
+package cebind
 
 import (
 	"errors"
@@ -12,38 +12,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
 )
-
-// ErrMalformedEvent means an event cannot be encoded to, or decoded from, a
-// NATS message. Errors that concern one attribute are *AttributeError values,
-// which match ErrMalformedEvent with errors.Is.
-var ErrMalformedEvent = errors.New("malformed event")
-
-// AttributeError names the CloudEvents attribute that makes an event
-// malformed and the rule it breaks. errors.Is(err, ErrMalformedEvent) holds
-// for every AttributeError.
-type AttributeError struct {
-	// Attribute is the attribute name, for example "time" or an extension
-	// name, as far as it could be read.
-	Attribute string
-	// Err says which rule the value breaks.
-	Err error
-}
-
-// Error implements error.
-func (e *AttributeError) Error() string {
-	return fmt.Sprintf("broker: %s: attribute %q: %v", ErrMalformedEvent, e.Attribute, e.Err)
-}
-
-// Unwrap returns the rule the attribute breaks.
-func (e *AttributeError) Unwrap() error { return e.Err }
-
-// Is reports whether target is ErrMalformedEvent.
-func (e *AttributeError) Is(target error) bool { return target == ErrMalformedEvent }
-
-// attrErr builds an *AttributeError from a message.
-func attrErr(attr, format string, args ...any) error {
-	return &AttributeError{Attribute: attr, Err: fmt.Errorf(format, args...)}
-}
 
 // EncodeMsg builds the NATS message for e in the CloudEvents NATS binding's
 // binary mode:
@@ -81,7 +49,7 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 	// One backing array for all single-value header slices keeps the
 	// allocations per message constant; two spare map slots leave room for
 	// headers the publisher adds (trace context).
-	n := 5 + len(ec.Extensions)
+	n := 6 + len(ec.Extensions)
 	if ec.Subject != nil {
 		n++
 	}
@@ -98,18 +66,18 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 
 	source := ec.Source.String()
 	hb.set(hdrSpecVersion, specVersion1)
-	hb.set(hdrID, headerEscape(ec.ID))
-	hb.set(hdrSource, headerEscape(source))
-	hb.set(hdrType, headerEscape(ec.Type))
+	hb.set(hdrID, ec.ID)
+	hb.set(hdrSource, source)
+	hb.set(hdrType, ec.Type)
 	if ec.Subject != nil {
-		hb.set(hdrSubject, headerEscape(*ec.Subject))
+		hb.set(hdrSubject, *ec.Subject)
 	}
 	if ec.Time != nil {
 		var buf [40]byte
 		hb.set(hdrTime, string(ec.Time.Time.UTC().AppendFormat(buf[:0], time.RFC3339Nano)))
 	}
 	if ec.DataSchema != nil {
-		hb.set(hdrDataSchema, headerEscape(ec.DataSchema.String()))
+		hb.set(hdrDataSchema, ec.DataSchema.String())
 	}
 	if ec.DataContentType != nil {
 		hb.set(hdrContentType, *ec.DataContentType)
@@ -119,9 +87,10 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 		if err != nil {
 			return nil, &AttributeError{Attribute: name, Err: err}
 		}
-		hb.set(hdrPrefix+name, headerEscape(s))
+		hb.set(hdrPrefix+name, s)
 	}
 	hb.set(hdrMsgID, DedupID(source, ec.ID))
+	hb.set(hdrCodec, codecRaw)
 
 	return &nats.Msg{Subject: subject, Header: hb.h, Data: e.DataEncoded}, nil
 }
@@ -179,12 +148,49 @@ func checkEvent(e *event.Event) (*event.EventContextV1, error) {
 			return nil, attrErr("datacontenttype", "%s", why)
 		}
 	}
-	for name := range ec.Extensions {
+	for name, v := range ec.Extensions {
 		if !isExtensionName(name) {
 			return nil, attrErr(name, "extension names must be lower-case ASCII letters and digits, not a context attribute name or \"data\"")
 		}
+		if s, ok := v.(string); ok {
+			if why := natsValueProblem(s); why != "" {
+				return nil, attrErr(name, "%s", why)
+			}
+		}
+	}
+	if err := checkNATSValues(ec); err != nil {
+		return nil, err
 	}
 	return ec, nil
+}
+
+// checkNATSValues checks the string attributes of ec with
+// natsValueProblem.
+func checkNATSValues(ec *event.EventContextV1) error {
+	check := func(attr, v string) error {
+		if why := natsValueProblem(v); why != "" {
+			return attrErr(attr, "%s", why)
+		}
+		return nil
+	}
+	if err := check("id", ec.ID); err != nil {
+		return err
+	}
+	if err := check("type", ec.Type); err != nil {
+		return err
+	}
+	if err := check("source", ec.Source.String()); err != nil {
+		return err
+	}
+	if ec.Subject != nil {
+		if err := check("subject", *ec.Subject); err != nil {
+			return err
+		}
+	}
+	if ec.DataSchema != nil {
+		return check("dataschema", ec.DataSchema.String())
+	}
+	return nil
 }
 
 // validFast reports whether e certainly passes event.Validate, checking the
@@ -246,7 +252,7 @@ func validationError(err error) error {
 	}
 	var ve event.ValidationError
 	if !errors.As(err, &ve) {
-		return fmt.Errorf("broker: %w: %w", ErrMalformedEvent, err)
+		return fmt.Errorf("cebind: %w: %w", ErrMalformedEvent, err)
 	}
 	names := make([]string, 0, len(ve))
 	for name := range ve {

@@ -1,4 +1,4 @@
-package broker
+package cebind
 
 import (
 	"errors"
@@ -122,7 +122,7 @@ func needsEscape(t string) bool {
 // s, EscapeType(UnescapeType(s)) == s.
 func UnescapeType(tokens string) (string, error) {
 	if tokens == "" {
-		return "", fmt.Errorf("broker: escaped event type is empty: %w", ErrInvalidSubject)
+		return "", fmt.Errorf("cebind: escaped event type is empty: %w", ErrInvalidSubject)
 	}
 	if strings.IndexByte(tokens, escapeChar) < 0 {
 		// Fast path: no escapes, so only validity needs checking.
@@ -143,7 +143,7 @@ func UnescapeType(tokens string) (string, error) {
 		var err error
 		out, err = unescapeToken(out, tokens[start:i], start)
 		if err != nil {
-			return "", fmt.Errorf("broker: escaped event type %q: %w", tokens, err)
+			return "", fmt.Errorf("cebind: escaped event type %q: %w", tokens, err)
 		}
 		start = i + 1
 	}
@@ -156,13 +156,13 @@ func checkPlainTokens(tokens string) error {
 	for i := 0; i <= len(tokens); i++ {
 		if i < len(tokens) && tokens[i] != '.' {
 			if mustEscape(tokens[i]) {
-				return fmt.Errorf("broker: escaped event type %q: byte %q at offset %d must be escaped: %w",
+				return fmt.Errorf("cebind: escaped event type %q: byte %q at offset %d must be escaped: %w",
 					tokens, tokens[i], i, ErrInvalidSubject)
 			}
 			continue
 		}
 		if i == start {
-			return fmt.Errorf("broker: escaped event type %q: empty token at offset %d (an empty token is written %q): %w",
+			return fmt.Errorf("cebind: escaped event type %q: empty token at offset %d (an empty token is written %q): %w",
 				tokens, i, string(escapeChar), ErrInvalidSubject)
 		}
 		start = i + 1
@@ -227,7 +227,7 @@ func TypeFromSubject(prefix, subject string) (string, error) {
 	if prefix != "" {
 		rest, ok := strings.CutPrefix(subject, prefix)
 		if !ok || len(rest) < 2 || rest[0] != '.' {
-			return "", fmt.Errorf("broker: subject %q is not below prefix %q: %w", subject, prefix, ErrInvalidSubject)
+			return "", fmt.Errorf("cebind: subject %q is not below prefix %q: %w", subject, prefix, ErrInvalidSubject)
 		}
 		subject = rest[1:]
 	}
@@ -239,21 +239,21 @@ func TypeFromSubject(prefix, subject string) (string, error) {
 // and no wildcard token.
 func checkPublishSubject(s string) error {
 	if s == "" {
-		return fmt.Errorf("broker: subject is empty: %w", ErrInvalidSubject)
+		return fmt.Errorf("cebind: subject is empty: %w", ErrInvalidSubject)
 	}
 	start := 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && s[i] != '.' {
 			if c := s[i]; c <= ' ' || c == 0x7f {
-				return fmt.Errorf("broker: subject %q: byte %q at offset %d is not allowed: %w", s, c, i, ErrInvalidSubject)
+				return fmt.Errorf("cebind: subject %q: byte %q at offset %d is not allowed: %w", s, c, i, ErrInvalidSubject)
 			}
 			continue
 		}
 		switch tok := s[start:i]; tok {
 		case "":
-			return fmt.Errorf("broker: subject %q: empty token at offset %d: %w", s, i, ErrInvalidSubject)
+			return fmt.Errorf("cebind: subject %q: empty token at offset %d: %w", s, i, ErrInvalidSubject)
 		case "*", ">":
-			return fmt.Errorf("broker: subject %q: wildcard %q cannot be published to: %w", s, tok, ErrInvalidSubject)
+			return fmt.Errorf("cebind: subject %q: wildcard %q cannot be published to: %w", s, tok, ErrInvalidSubject)
 		}
 		start = i + 1
 	}

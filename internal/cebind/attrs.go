@@ -1,4 +1,4 @@
-package triggers
+package cebind
 
 import (
 	"errors"
@@ -12,50 +12,49 @@ import (
 	"github.com/cloudevents/sdk-go/v2/types"
 )
 
-// maxNameLen is the longest attribute name accepted. The CloudEvents spec
-// says names SHOULD NOT exceed 20 characters; fnmesh enforces it.
-const maxNameLen = 20
-
 // eventBuilder collects the attributes of one event, checking each against
 // the CloudEvents 1.0 rules as it is set.
 type eventBuilder struct {
+	rules       Rules
 	ec          event.EventContextV1
 	specversion bool
 	id, typ     bool
 	source      bool
 }
 
-// checkName checks an attribute or extension name: [a-z0-9]{1,20}, and not
-// one the JSON format reserves.
-func checkName(name string) error {
+// CheckName checks an attribute or extension name: lower-case ASCII
+// letters and digits, not empty, not "data" (which the JSON format
+// reserves), and under Strict at most MaxNameLen characters. It is the one
+// name rule of every reader and writer.
+func CheckName(name string, r Rules) error {
 	if name == "" {
-		return attrErr("", ruleNameEmpty)
+		return ruleErr("", RuleNameEmpty)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
-			return attrErr(name, ruleNameChars)
+			return ruleErr(name, RuleNameChars)
 		}
 	}
-	if len(name) > maxNameLen {
-		return attrErr(name, ruleNameLen)
+	if r == Strict && len(name) > MaxNameLen {
+		return ruleErr(name, RuleNameLen)
 	}
 	if name == "data" {
-		return attrErr(name, ruleNameReserved)
+		return ruleErr(name, RuleNameReserved)
 	}
 	return nil
 }
 
-// checkString applies the CloudEvents String rules: no control characters
+// CheckString applies the CloudEvents String rules: no control characters
 // (U+0000-U+001F, U+007F-U+009F) and no Unicode noncharacters. Unpaired
 // surrogates cannot occur in valid UTF-8 and are caught earlier.
-func checkString(attr, s string) error {
+func CheckString(attr, s string) error {
 	if !utf8.ValidString(s) {
-		return attrErr(attr, ruleUTF8)
+		return ruleErr(attr, RuleUTF8)
 	}
 	for _, r := range s {
 		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || isNonCharacter(r) {
-			return attrErr(attr, ruleChars)
+			return ruleErr(attr, RuleChars)
 		}
 	}
 	return nil
@@ -68,66 +67,70 @@ func isNonCharacter(r rune) bool {
 // setString sets attribute name to the string v (every attribute in binary
 // mode, string members in structured mode).
 func (b *eventBuilder) setString(name, v string) error {
-	if err := checkName(name); err != nil {
+	if err := CheckName(name, b.rules); err != nil {
 		return err
 	}
-	if err := checkString(name, v); err != nil {
-		return err
+	if b.rules == Strict {
+		if err := CheckString(name, v); err != nil {
+			return err
+		}
+	} else if !utf8.ValidString(v) {
+		return ruleErr(name, RuleUTF8)
 	}
 	switch name {
 	case "specversion":
 		if v != event.CloudEventsVersionV1 {
-			return attrErr(name, ruleSpecVersion)
+			return ruleErr(name, RuleSpecVersion)
 		}
 		b.specversion = true
 	case "id":
-		if isBlank(v) {
-			return attrErr(name, ruleNonEmpty)
+		if IsBlank(v) {
+			return ruleErr(name, RuleNonEmpty)
 		}
 		b.ec.ID, b.id = v, true
 	case "type":
-		if isBlank(v) {
-			return attrErr(name, ruleNonEmpty)
+		if IsBlank(v) {
+			return ruleErr(name, RuleNonEmpty)
 		}
 		b.ec.Type, b.typ = v, true
 	case "source":
-		if isBlank(v) {
-			return attrErr(name, ruleNonEmpty)
+		if IsBlank(v) {
+			return ruleErr(name, RuleNonEmpty)
 		}
-		u, ok := parseURIRef(v)
+		u, ok := ParseURIRef(v)
 		if !ok {
-			return attrErr(name, ruleURIRef)
+			return ruleErr(name, RuleURIRef)
 		}
 		b.ec.Source, b.source = types.URIRef{URL: *u}, true
 	case "subject":
-		if isBlank(v) {
-			return attrErr(name, ruleNonEmpty)
+		if IsBlank(v) {
+			return ruleErr(name, RuleNonEmpty)
 		}
 		b.ec.Subject = &v
 	case "datacontenttype":
-		if isBlank(v) {
-			return attrErr(name, ruleNonEmpty)
+		if IsBlank(v) {
+			return ruleErr(name, RuleNonEmpty)
 		}
 		if !printableASCII(v) || v[0] == ' ' || v[len(v)-1] == ' ' {
-			return attrErr(name, ruleMediaType)
+			return ruleErr(name, RuleMediaType)
 		}
 		if _, _, err := mime.ParseMediaType(v); err != nil {
-			return attrErr(name, ruleMediaType)
+			return ruleErr(name, RuleMediaType)
 		}
 		b.ec.DataContentType = &v
 	case "dataschema":
-		if isBlank(v) {
-			return attrErr(name, ruleNonEmpty)
+		if IsBlank(v) {
+			return ruleErr(name, RuleNonEmpty)
 		}
-		u, ok := parseURIRef(v)
+		u, ok := ParseURIRef(v)
 		if !ok || !u.IsAbs() {
-			return attrErr(name, ruleURI)
+			return ruleErr(name, RuleURI)
 		}
 		b.ec.DataSchema = &types.URI{URL: *u}
 	case "time":
 		t, err := parseCETime(v)
 		if err != nil {
-			return attrErr(name, ruleTime)
+			return ruleErr(name, RuleTime)
 		}
 		b.ec.Time = &types.Timestamp{Time: t}
 	default:
@@ -136,9 +139,9 @@ func (b *eventBuilder) setString(name, v string) error {
 	return nil
 }
 
-// blank reports whether s is empty or only white space (the Go SDK, used by
+// IsBlank reports whether s is empty or only white space (the Go SDK, used by
 // consumers, treats such values as missing).
-func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+func IsBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -158,9 +161,9 @@ func (b *eventBuilder) setExtension(name string, v any) {
 	b.ec.Extensions[name] = v
 }
 
-// isCoreAttribute reports whether name is a CloudEvents 1.0 context attribute
+// IsCoreAttribute reports whether name is a CloudEvents 1.0 context attribute
 // (as opposed to an extension).
-func isCoreAttribute(name string) bool {
+func IsCoreAttribute(name string) bool {
 	switch name {
 	case "specversion", "id", "type", "source", "subject", "datacontenttype", "dataschema", "time":
 		return true
@@ -172,13 +175,13 @@ func isCoreAttribute(name string) bool {
 func (b *eventBuilder) build() (*event.Event, error) {
 	switch {
 	case !b.specversion:
-		return nil, attrErr("specversion", ruleRequired)
+		return nil, ruleErr("specversion", RuleRequired)
 	case !b.id:
-		return nil, attrErr("id", ruleRequired)
+		return nil, ruleErr("id", RuleRequired)
 	case !b.source:
-		return nil, attrErr("source", ruleRequired)
+		return nil, ruleErr("source", RuleRequired)
 	case !b.typ:
-		return nil, attrErr("type", ruleRequired)
+		return nil, ruleErr("type", RuleRequired)
 	}
 	ec := b.ec
 	e := &event.Event{Context: &ec}
@@ -187,10 +190,10 @@ func (b *eventBuilder) build() (*event.Event, error) {
 		var ve event.ValidationError
 		if errors.As(err, &ve) {
 			for name, why := range ve {
-				return nil, attrErr(name, why.Error())
+				return nil, ruleErr(name, why.Error())
 			}
 		}
-		return nil, attrErr("", err.Error())
+		return nil, ruleErr("", err.Error())
 	}
 	return e, nil
 }
@@ -201,10 +204,10 @@ func parseCETime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, strings.ToUpper(s))
 }
 
-// parseURIRef parses an RFC 3986 URI-reference: only the characters RFC
+// ParseURIRef parses an RFC 3986 URI-reference: only the characters RFC
 // 3986 allows, every "%" followed by two hex digits, and a structure
 // net/url accepts.
-func parseURIRef(s string) (*url.URL, bool) {
+func ParseURIRef(s string) (*url.URL, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {

@@ -1,4 +1,4 @@
-package broker_test
+package cebind_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 
-	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/cebind"
 )
 
 func ExampleEncodeMsg() {
@@ -19,7 +19,7 @@ func ExampleEncodeMsg() {
 	e.SetExtension("tenant", "acme corp")
 	_ = e.SetData(event.ApplicationJSON, map[string]int{"qty": 2})
 
-	msg, err := broker.EncodeMsg(broker.Subject("events", e.Type()), &e)
+	msg, err := cebind.EncodeMsg(cebind.Subject("events", e.Type()), &e)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -36,13 +36,14 @@ func ExampleEncodeMsg() {
 	fmt.Println(string(msg.Data))
 	// Output:
 	// subject: events.com.example.order.created
-	// Content-Type: application/json
+	// Fnmesh-Codec: 2
 	// Nats-Msg-Id: 98f405d02135848c2ae3363b6daecbe0bfdf1446067bd32ba3c6dd62a657c30c
 	// ce-id: 42
 	// ce-source: /shop/api
 	// ce-specversion: 1.0
-	// ce-tenant: acme%20corp
+	// ce-tenant: acme corp
 	// ce-type: com.example.order.created
+	// content-type: application/json
 	// {"qty":2}
 }
 
@@ -52,28 +53,36 @@ func ExampleDecodeMsg() {
 		"ce-id":          {"42"},
 		"ce-source":      {"/shop/api"},
 		"ce-type":        {"com.example.order.created"},
-		"ce-subject":     {"order%2042"},
-		"Content-Type":   {"application/json"},
+		"ce-subject":     {"100%41 raw"},
+		"content-type":   {"application/json"},
 	}
-	e, err := broker.DecodeMsg(h, []byte(`{"qty":2}`))
+	e, err := cebind.DecodeMsg(h, []byte(`{"qty":2}`))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(e.ID(), e.Source(), e.Type(), e.Subject(), e.DataContentType(), string(e.Data()))
 
+	// A message of an fnmesh before Fnmesh-Codec (a Nats-Msg-Id, no
+	// Fnmesh-Codec) was percent-encoded, and is read as it was written.
+	h.Set("Nats-Msg-Id", "98f405d0")
+	h.Set("ce-subject", "order%2042")
+	old, _ := cebind.DecodeMsg(h, nil)
+	fmt.Println(old.Subject())
+
 	// A message without the required attributes names what is missing.
-	_, err = broker.DecodeMsg(nats.Header{"ce-specversion": {"1.0"}, "ce-source": {"/s"}, "ce-type": {"t"}}, nil)
-	var ae *broker.AttributeError
-	fmt.Println(errors.Is(err, broker.ErrMalformedEvent), errors.As(err, &ae) && ae.Attribute == "id")
+	_, err = cebind.DecodeMsg(nats.Header{"ce-specversion": {"1.0"}, "ce-source": {"/s"}, "ce-type": {"t"}}, nil)
+	var ae *cebind.AttributeError
+	fmt.Println(errors.Is(err, cebind.ErrMalformedEvent), errors.As(err, &ae) && ae.Attribute == "id")
 	// Output:
-	// 42 /shop/api com.example.order.created order 42 application/json {"qty":2}
+	// 42 /shop/api com.example.order.created 100%41 raw application/json {"qty":2}
+	// order 42
 	// true true
 }
 
 func ExampleEscapeType() {
 	for _, t := range []string{"com.example.order.created", "com.example.50%.off", "a..b", "café.*"} {
-		fmt.Println(broker.EscapeType(t))
+		fmt.Println(cebind.EscapeType(t))
 	}
 	// Output:
 	// com.example.order.created
@@ -83,13 +92,13 @@ func ExampleEscapeType() {
 }
 
 func ExampleTypeFromSubject() {
-	subject := broker.Subject("events", "com.example.order created")
+	subject := cebind.Subject("events", "com.example.order created")
 	fmt.Println(subject)
-	t, err := broker.TypeFromSubject("events", subject)
+	t, err := cebind.TypeFromSubject("events", subject)
 	fmt.Printf("%q %v\n", t, err)
 
-	_, err = broker.TypeFromSubject("events", "other.x")
-	fmt.Println(errors.Is(err, broker.ErrInvalidSubject))
+	_, err = cebind.TypeFromSubject("events", "other.x")
+	fmt.Println(errors.Is(err, cebind.ErrInvalidSubject))
 	// Output:
 	// events.com.example.order%20created
 	// "com.example.order created" <nil>
@@ -97,9 +106,9 @@ func ExampleTypeFromSubject() {
 }
 
 func ExampleDedupID() {
-	fmt.Println(broker.DedupID("/shop/api", "42") == broker.DedupID("/shop/api", "42"))
-	fmt.Println(broker.DedupID("a", "bc") == broker.DedupID("ab", "c"))
-	fmt.Println(len(broker.DedupID("/shop/api", "42")))
+	fmt.Println(cebind.DedupID("/shop/api", "42") == cebind.DedupID("/shop/api", "42"))
+	fmt.Println(cebind.DedupID("a", "bc") == cebind.DedupID("ab", "c"))
+	fmt.Println(len(cebind.DedupID("/shop/api", "42")))
 	// Output:
 	// true
 	// false

@@ -1,10 +1,12 @@
-package broker
+package cebind
 
 import "strings"
 
 // Header names written by EncodeMsg. NATS keeps header names as they are
 // sent, so they are written in the exact lower-case form of the CloudEvents
-// NATS binding; DecodeMsg matches them without regard to case.
+// NATS binding as sdk-go reads it ("ce-<name>", "content-type"); DecodeMsg
+// matches them without regard to case. Fnmesh-Codec marks a message whose
+// values are raw (see DecodeMsg for messages without it).
 const (
 	hdrPrefix          = "ce-"
 	hdrSpecVersion     = "ce-specversion"
@@ -14,7 +16,9 @@ const (
 	hdrSubject         = "ce-subject"
 	hdrTime            = "ce-time"
 	hdrDataSchema      = "ce-dataschema"
-	hdrContentType     = "Content-Type"
+	hdrContentType     = "content-type"
+	hdrCodec           = "Fnmesh-Codec"
+	codecRaw           = "2"
 	hdrMsgID           = "Nats-Msg-Id"
 	specVersion1       = "1.0"
 	structuredJSONType = "application/cloudevents+json"
@@ -96,9 +100,9 @@ func headerMustEscape(c byte) bool {
 	return c <= ' ' || c >= 0x7f || c == '"' || c == '%'
 }
 
-// headerEscape percent-encodes v for a header value. Values that need no
+// EscapeHTTPValue percent-encodes v for a header value. Values that need no
 // escape are returned as they are, without allocating.
-func headerEscape(v string) string {
+func EscapeHTTPValue(v string) string {
 	n := 0
 	for i := 0; i < len(v); i++ {
 		if headerMustEscape(v[i]) {
@@ -120,11 +124,11 @@ func headerEscape(v string) string {
 	return string(out)
 }
 
-// headerUnescape reverses headerEscape. Escapes may use either case of hex
+// UnescapeHTTPValue reverses EscapeHTTPValue. Escapes may use either case of hex
 // digit. A '%' that is not followed by two hex digits is kept as it is, so
 // values from producers that do not percent-encode (a literal "100%") still
 // decode to what they sent.
-func headerUnescape(v string) string {
+func UnescapeHTTPValue(v string) string {
 	i := strings.IndexByte(v, '%')
 	if i < 0 {
 		return v
@@ -133,31 +137,14 @@ func headerUnescape(v string) string {
 	out = append(out, v[:i]...)
 	for ; i < len(v); i++ {
 		c := v[i]
-		if c == '%' && i+2 < len(v) {
-			hi, ok1 := fromHex(v[i+1])
-			lo, ok2 := fromHex(v[i+2])
-			if ok1 && ok2 {
-				out = append(out, hi<<4|lo)
-				i += 2
-				continue
-			}
+		if c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]) {
+			out = append(out, unhex(v[i+1])<<4|unhex(v[i+2]))
+			i += 2
+			continue
 		}
 		out = append(out, c)
 	}
 	return string(out)
-}
-
-// fromHex decodes one hex digit of either case.
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // checkContentType reports why v cannot travel as a Content-Type header
@@ -181,18 +168,9 @@ func checkContentType(v string) string {
 }
 
 // isExtensionName reports whether name is a valid extension attribute name:
-// lower-case ASCII letters and digits, and not a context attribute or the
-// reserved name "data".
+// CheckName's rule under Lenient, and not a context attribute.
 func isExtensionName(name string) bool {
-	if name == "" || name == "data" || coreIndex(name) >= 0 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
+	return coreIndex(name) < 0 && CheckName(name, Lenient) == nil
 }
 
 // lowerASCII lower-cases s, allocating only when s has an upper-case letter.
