@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -85,10 +86,12 @@ func (f *fnmesh) consume(ctx context.Context, seen func([]byte)) (func(), error)
 	if err != nil {
 		return nil, err
 	}
-	w, err := workers.New(c, f.mesh, &f.mesh.Functions[0], handler(func(_ context.Context, e event.Event) ([]event.Event, error) {
+	cfg := meshmap.Worker(f.mesh, &f.mesh.Functions[0])
+	cfg.Replica, cfg.ShutdownTimeout = "peers-0", 5*time.Second
+	w, err := workers.New(cfg, meshmap.Broker(c, f.mesh), handler(func(_ context.Context, e event.Event) ([]event.Event, error) {
 		seen(e.Data())
 		return nil, nil
-	}), workers.Options{Replica: "peers-0", ShutdownTimeout: 5 * time.Second})
+	}))
 	if err != nil {
 		return nil, err
 	}

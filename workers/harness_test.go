@@ -14,6 +14,7 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
 // testEnv is a real embedded server with the default mesh streams and a
@@ -62,6 +63,33 @@ func (e *testEnv) client(t testing.TB) *broker.Client {
 	return c
 }
 
+// deadLetterer stores dead letters on the mesh's dead-letter subjects
+// through a client (the assembly does the same with meshmap.Broker).
+type deadLetterer struct {
+	c *broker.Client
+	m *config.Mesh
+}
+
+func (d deadLetterer) DeadLetter(ctx context.Context, hdr nats.Header, data []byte, info broker.DeadLetterInfo, msgID string) (broker.Ack, error) {
+	if e, err := broker.DecodeMsg(hdr, data); err == nil {
+		return d.c.PublishDeadLetter(ctx, d.m, e, info, msgID)
+	}
+	return d.c.PublishDeadLetterRaw(ctx, d.m, hdr, data, info, msgID)
+}
+
+// broker is what a worker of this environment gets: a client on its own
+// connection, as a separate replica would have.
+func (e *testEnv) broker(t testing.TB) Broker {
+	c := e.client(t)
+	return Broker{Consumers: c, Publisher: c, DeadLetterer: deadLetterer{c: c, m: e.m}}
+}
+
+// opts are what a test varies about a started worker beyond its Config.
+type opts struct {
+	Hooks           Hooks
+	ShutdownTimeout time.Duration
+}
+
 // running is a worker started by testEnv.start.
 type running struct {
 	w      *Worker
@@ -85,9 +113,10 @@ func (r *running) stop(t testing.TB) error {
 
 // start runs a worker for fn on its own connection until the test ends
 // and waits until it is ready.
-func (e *testEnv) start(t testing.TB, fn *config.Function, h Handler, o Options) *running {
+func (e *testEnv) start(t testing.TB, fn Config, h Handler, o opts) *running {
 	t.Helper()
-	w, err := New(e.client(t), e.m, fn, h, o)
+	fn.ShutdownTimeout = o.ShutdownTimeout
+	w, err := New(fn, e.broker(t), h, WithHooks(o.Hooks))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -97,7 +126,7 @@ func (e *testEnv) start(t testing.TB, fn *config.Function, h Handler, o Options)
 	e.mu.Lock()
 	e.workers = append(e.workers, r)
 	e.mu.Unlock()
-	waitFor(t, 10*time.Second, "worker ready", w.Ready)
+	poll.Until(t, 10*time.Second, "worker ready", w.Ready)
 	return r
 }
 
@@ -164,29 +193,17 @@ func (e *testEnv) consumerState(t testing.TB, fn string) (pending uint64, ackPen
 	return info.NumPending, info.NumAckPending
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // fnDecl declares a test function with fast settings.
-func fnDecl(name string, mod ...func(*config.Function)) *config.Function {
-	retry := 3
-	fn := &config.Function{
-		Name:     name,
-		Run:      config.Run{Command: []string{"unused"}},
-		AckWait:  config.Duration(5 * time.Second),
-		Delivery: config.Delivery{Retry: &retry, BackoffDelay: config.Duration(100 * time.Millisecond)},
+func fnDecl(name string, mod ...func(*Config)) Config {
+	fn := Config{
+		Function:      name,
+		Stream:        "EVENTS",
+		SubjectPrefix: "events",
+		AckWait:       5 * time.Second,
+		Delivery:      Delivery{Retry: new(3), BackoffDelay: 100 * time.Millisecond},
 	}
 	for _, f := range mod {
-		f(fn)
+		f(&fn)
 	}
 	return fn
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -144,7 +145,7 @@ func TestOneTraceFromIngestThroughTwoFunctions(t *testing.T) {
 				t.Fatal("function B was not called")
 			}
 			// B's process span ends once its event is acknowledged.
-			waitFor(t, 10*time.Second, "process B span", func() bool {
+			poll.Until(t, 10*time.Second, "process B span", func() bool {
 				for _, s := range ms.rec.Ended() {
 					if s.Name() == "process B" {
 						return true
@@ -289,7 +290,7 @@ func TestRetriesAreSiblingProcessSpans(t *testing.T) {
 			}
 			root.End()
 			tid := root.SpanContext().TraceID()
-			waitFor(t, 20*time.Second, "all attempts", func() bool {
+			poll.Until(t, 20*time.Second, "all attempts", func() bool {
 				return len(indexTrace(ms.rec.Ended(), tid)["process C"]) == len(tt.want)
 			})
 			idx := indexTrace(ms.rec.Ended(), tid)
@@ -326,7 +327,7 @@ func TestRetriesAreSiblingProcessSpans(t *testing.T) {
 				}
 			}
 			if tt.wantDLQ {
-				waitFor(t, 10*time.Second, "dead-letter span", func() bool {
+				poll.Until(t, 10*time.Second, "dead-letter span", func() bool {
 					return len(indexTrace(ms.rec.Ended(), tid)["send deadletter.C"]) == 1
 				})
 				dl := indexTrace(ms.rec.Ended(), tid).one(t, "send deadletter.C")
