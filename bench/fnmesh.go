@@ -86,10 +86,16 @@ func (f *fnmesh) consume(ctx context.Context, seen func([]byte)) (func(), error)
 	if err != nil {
 		return nil, err
 	}
-	w, err := workers.New(c, f.mesh, &f.mesh.Functions[0], handler(func(_ context.Context, e event.Event) ([]event.Event, error) {
+	cfg := meshmap.Worker(f.mesh, &f.mesh.Functions[0])
+	cfg.Replica, cfg.ShutdownTimeout = "peers-0", 5*time.Second
+	wb, err := meshmap.WorkerBroker(c, f.mesh)
+	if err != nil {
+		return nil, err
+	}
+	w, err := workers.New(cfg, wb, handler(func(_ context.Context, e event.Event) ([]event.Event, error) {
 		seen(e.Data())
 		return nil, nil
-	}), workers.Options{Replica: "peers-0", ShutdownTimeout: 5 * time.Second})
+	}))
 	if err != nil {
 		return nil, err
 	}

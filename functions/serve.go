@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/workers"
@@ -32,7 +33,8 @@ var (
 // FNMESH_SHUTDOWN_TIMEOUT) and returns nil. Replicas of a function share its
 // durable consumer, so each event goes to one of them.
 //
-// It is configured from the environment, each part replaceable by an option:
+// It is configured from the environment (the worker contract of package
+// workerenv), each part replaceable by an option:
 //
 //	FNMESH_FUNCTION          the function to serve (required; WithFunction)
 //	FNMESH_FILE              the mesh file, default mesh.yaml (WithMesh)
@@ -40,7 +42,7 @@ var (
 //	FNMESH_LOG_LEVEL         debug, info (default), warn or error (WithLogger)
 //	FNMESH_LOG_FORMAT        text (default) or json (WithLogger)
 //	FNMESH_REPLICA           the replica id in logs, default hostname-pid
-//	FNMESH_SHUTDOWN_TIMEOUT  the drain bound, default 30s
+//	FNMESH_SHUTDOWN_TIMEOUT  the drain bound, default 30s (workers.DefaultShutdownTimeout)
 //	FNMESH_HEALTH_ADDR       when set, serves GET /livez, /readyz and /metrics there
 //	OTEL_*                   tracing and metrics export, as OpenTelemetry documents them
 //
@@ -74,7 +76,7 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 	}
 	m := sc.mesh
 	if m == nil {
-		if m, err = config.Load(env.File); err != nil {
+		if m, err = meshmap.Load(env.File); err != nil {
 			return fmt.Errorf("functions: %w", err)
 		}
 	}
@@ -86,7 +88,7 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 
 	nc := sc.conn
 	if nc == nil {
-		nc, err = broker.Connect(ctx, env.Conn, "fnmesh-"+name)
+		nc, err = broker.Connect(ctx, meshmap.Conn(env.NATS), "fnmesh-"+name)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // asked to stop before we were connected
@@ -120,12 +122,13 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
 	}
-	w, err := workers.New(client, m, fn, h, workers.Options{
-		Log:             log,
-		Replica:         env.Replica,
-		ShutdownTimeout: env.ShutdownTimeout,
-		Hooks:           sc.hooks,
-	})
+	cfg := meshmap.Worker(m, fn)
+	cfg.Replica, cfg.ShutdownTimeout = env.Replica, env.ShutdownTimeout
+	wb, err := meshmap.WorkerBroker(client, m)
+	if err != nil {
+		return fmt.Errorf("functions: %w", err)
+	}
+	w, err := workers.New(cfg, wb, h, workers.WithLogger(log), workers.WithHooks(sc.hooks))
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
 	}

@@ -23,8 +23,9 @@ type serveConfig struct {
 	healthLn net.Listener
 }
 
-// WithMesh serves a function of m instead of loading FNMESH_FILE. m must
-// have its defaults applied (config.Load and config.Parse do that).
+// WithMesh serves a function of m instead of loading FNMESH_FILE. m comes
+// from config.Parse or config.Load; the components' defaults need not be
+// applied (the worker applies them).
 func WithMesh(m *config.Mesh) ServeOption { return func(c *serveConfig) { c.mesh = m } }
 
 // WithConn uses nc instead of connecting with the NATS_* variables. Serve

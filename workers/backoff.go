@@ -7,24 +7,24 @@ import (
 
 // backoff returns the delay before the attempt after failed attempt n
 // (n >= 1): delay x 2^(n-1) for the exponential policy, delay x n for the
-// linear one, capped at backoffMax. A delay asked for by the error (see
+// linear one, capped at BackoffMax. A delay asked for by the error (see
 // Handler) replaces it, still capped. There is no jitter: each event's
 // delay starts when its own attempt failed, so retries of a burst are
-// spread as the attempts were.
-func (s *settings) backoff(n uint64, err error) time.Duration {
-	if d, ok := retryAfter(err); ok {
-		return min(max(d, 0), s.backoffMax)
+// spread as the attempts were. d has its defaults applied.
+func (d *Delivery) backoff(n uint64, err error) time.Duration {
+	if ra, ok := retryAfter(err); ok {
+		return min(max(ra, 0), d.BackoffMax)
 	}
 	n = max(n, 1)
-	if s.linear {
-		if n > uint64(s.backoffMax/s.delay) {
-			return s.backoffMax
+	if d.BackoffPolicy == BackoffLinear {
+		if n > uint64(d.BackoffMax/d.BackoffDelay) {
+			return d.BackoffMax
 		}
-		return min(s.delay*time.Duration(n), s.backoffMax)
+		return min(d.BackoffDelay*time.Duration(n), d.BackoffMax)
 	}
-	d := s.delay
-	for i := uint64(1); i < n && d < s.backoffMax && d <= math.MaxInt64/2; i++ {
-		d *= 2
+	delay := d.BackoffDelay
+	for i := uint64(1); i < n && delay < d.BackoffMax && delay <= math.MaxInt64/2; i++ {
+		delay *= 2
 	}
-	return min(d, s.backoffMax)
+	return min(delay, d.BackoffMax)
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 type retryAfterErr struct{ d time.Duration }
@@ -14,12 +12,12 @@ func (r retryAfterErr) Error() string             { return "busy" }
 func (r retryAfterErr) RetryAfter() time.Duration { return r.d }
 
 func TestBackoff(t *testing.T) {
-	exp := settings{delay: time.Second, backoffMax: 10 * time.Second}
-	lin := settings{delay: time.Second, backoffMax: 3500 * time.Millisecond, linear: true}
-	huge := settings{delay: time.Hour, backoffMax: 1<<63 - 1}
+	exp := Delivery{BackoffPolicy: BackoffExponential, BackoffDelay: time.Second, BackoffMax: 10 * time.Second}
+	lin := Delivery{BackoffPolicy: BackoffLinear, BackoffDelay: time.Second, BackoffMax: 3500 * time.Millisecond}
+	huge := Delivery{BackoffPolicy: BackoffExponential, BackoffDelay: time.Hour, BackoffMax: 1<<63 - 1}
 	tests := []struct {
 		name string
-		s    settings
+		s    Delivery
 		n    uint64
 		err  error
 		want time.Duration
@@ -50,26 +48,45 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestResolveErrors(t *testing.T) {
-	neg := -1
+func TestConfigValidateErrors(t *testing.T) {
+	base := func(mod func(*Config)) Config {
+		c := Config{Function: "f", Stream: "EVENTS"}
+		mod(&c)
+		return c.WithDefaults()
+	}
 	tests := []struct {
 		name string
-		fn   config.Function
+		cfg  Config
 		want string
 	}{
-		{"no name", config.Function{}, `function "": name: must not be empty`},
-		{"concurrency", config.Function{Name: "f", Concurrency: -2}, `function "f": concurrency: must be at least 1, got -2`},
-		{"retry", config.Function{Name: "f", Delivery: config.Delivery{Retry: &neg}}, "delivery.retry: must not be negative"},
-		{"policy", config.Function{Name: "f", Delivery: config.Delivery{BackoffPolicy: "fibonacci"}}, `delivery.backoffPolicy: must be exponential or linear, got "fibonacci"`},
-		{"max below delay", config.Function{Name: "f", Delivery: config.Delivery{BackoffDelay: config.Duration(time.Minute), BackoffMax: config.Duration(time.Second)}}, "delivery.backoffMax: must not be shorter than backoffDelay (1m0s)"},
-		{"timeout", config.Function{Name: "f", Timeout: config.Duration(-time.Second)}, "timeout: must be positive"},
+		{"no name", base(func(c *Config) { c.Function = "" }), `function "": function: required`},
+		{"no stream", base(func(c *Config) { c.Stream = "" }), `function "f": stream: required`},
+		{"concurrency", base(func(c *Config) { c.Concurrency = -2 }), `function "f": concurrency: must be between 1 and 10000`},
+		{"retry", base(func(c *Config) { c.Delivery.Retry = new(-1) }), "delivery.retry: must be between 0 and 100"},
+		{"policy", base(func(c *Config) { c.Delivery.BackoffPolicy = "fibonacci" }), `delivery.backoffPolicy: must be one of exponential, linear`},
+		{"max below delay", base(func(c *Config) { c.Delivery.BackoffDelay, c.Delivery.BackoffMax = time.Minute, time.Second }), "delivery.backoffMax: must not be shorter than backoffDelay (1m0s)"},
+		{"timeout", base(func(c *Config) { c.Timeout = -time.Second }), "timeout: must be positive"},
+		{"filter", base(func(c *Config) { c.Filters = []FilterSpec{{}} }), "filters[0]: exactly one of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := resolve(&config.Mesh{}, &tt.fn)
-			if !errors.Is(err, ErrInvalidFunction) || !contains(err.Error(), tt.want) {
+			err := tt.cfg.Validate()
+			if !errors.Is(err, ErrInvalidFunction) && !errors.Is(err, ErrInvalidFilter) || !contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want ErrInvalidFunction containing %q", err, tt.want)
 			}
+			if fes := FieldErrors(err); len(fes) != 1 {
+				t.Errorf("FieldErrors = %v, want one", fes)
+			}
 		})
+	}
+	if err := (Config{Function: "f", Stream: "EVENTS"}).WithDefaults().Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
+	}
+}
+
+func TestNewRequiresItsCollaborators(t *testing.T) {
+	_, err := New(Config{Function: "f", Stream: "EVENTS"}, Broker{}, nil)
+	if !errors.Is(err, ErrInvalidFunction) || !contains(err.Error(), "Broker.Consumers, Broker.Publisher, Broker.DeadLetterer, handler: required") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker/brokertest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // benchSizes are the payload sizes both pipeline benchmarks run with.
@@ -39,7 +38,7 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 				return nil, nil
 			})
-			env.start(b, fnDecl("bench", func(f *config.Function) { f.Concurrency = 16 }), h, Options{})
+			env.start(b, fnDecl("bench", func(f *Config) { f.Concurrency = 16 }), h, opts{})
 			data := strings.Repeat("x", size)
 			b.SetBytes(int64(size))
 			b.ResetTimer()

@@ -7,7 +7,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // backoffRoom is added to a consumer's MaxAckPending on top of the events
@@ -22,43 +21,37 @@ const backoffRoom = 1000
 // function's queue group.
 func ConsumerName(fn string) string { return fn }
 
-// ConsumerConfig derives the durable pull consumer of fn:
+// ConsumerConfig derives the durable pull consumer of the function of c
+// (its defaults applied):
 //
-//   - Durable = ConsumerName(fn.Name); DeliverPolicy all, so a new function
-//     sees the events already stored;
-//   - AckPolicy explicit with AckWait = fn.ackWait (progress heartbeats keep
+//   - Durable = ConsumerName(c.Function); DeliverPolicy all, so a new
+//     function sees the events already stored;
+//   - AckPolicy explicit with AckWait = c.AckWait (progress heartbeats keep
 //     longer work alive);
 //   - MaxDeliver -1: the worker counts the attempts from the delivery
 //     metadata and dead-letters at the last one (also when earlier attempts
 //     ended in a crash), so the server never drops an event silently;
-//   - MaxAckPending = concurrency x scaling.maxReplicaCount + backoffRoom;
+//   - MaxAckPending = Concurrency x MaxReplicas + backoffRoom;
 //   - FilterSubjects from FilterSubjects, so the server only delivers events
 //     the function may want.
-//
-// Unset fields of fn take their documented defaults; m and fn are not
-// modified.
-func ConsumerConfig(m *config.Mesh, fn *config.Function) jetstream.ConsumerConfig {
-	s, _ := resolve(m, fn)
-	var filters []config.Filter
-	if fn != nil {
-		filters = fn.Filters
-	}
+func ConsumerConfig(c Config) jetstream.ConsumerConfig {
+	c.setDefaults()
 	return jetstream.ConsumerConfig{
-		Durable:        ConsumerName(s.fn),
-		Description:    "fnmesh function " + s.fn,
+		Durable:        ConsumerName(c.Function),
+		Description:    "fnmesh function " + c.Function,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        s.ackWait,
+		AckWait:        c.AckWait,
 		MaxDeliver:     -1,
-		MaxAckPending:  s.concurrency*s.maxReplicas + backoffRoom,
+		MaxAckPending:  c.Concurrency*c.MaxReplicas + backoffRoom,
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
-		FilterSubjects: FilterSubjects(s.prefix, filters),
+		FilterSubjects: FilterSubjects(c.SubjectPrefix, c.Filters),
 	}
 }
 
 // FilterSubjects derives the server-side subject filter of a function from
 // its filters (a list that must all match), under the subject prefix of
-// events. Every event that matches the filters is on one of the returned
+// events (DefaultSubjectPrefix when empty). Every event that matches the filters is on one of the returned
 // subjects; the worker still evaluates the filters on each event.
 //
 //   - an exact filter on type: the subject of that type;
@@ -72,9 +65,9 @@ func ConsumerConfig(m *config.Mesh, fn *config.Function) jetstream.ConsumerConfi
 //
 // Subjects covered by another one are dropped, because JetStream rejects
 // overlapping filter subjects.
-func FilterSubjects(prefix string, filters []config.Filter) []string {
+func FilterSubjects(prefix string, filters []FilterSpec) []string {
 	if prefix == "" {
-		prefix = config.DefaultSubjectPrefix
+		prefix = DefaultSubjectPrefix
 	}
 	if subs, ok := subjectsOfAll(prefix, filters, 0); ok {
 		return subs
@@ -83,7 +76,7 @@ func FilterSubjects(prefix string, filters []config.Filter) []string {
 }
 
 // subjectsOfAll derives the subjects of a list of filters that must all match.
-func subjectsOfAll(prefix string, fs []config.Filter, depth int) ([]string, bool) {
+func subjectsOfAll(prefix string, fs []FilterSpec, depth int) ([]string, bool) {
 	for i := range fs {
 		if subs, ok := subjectsOf(prefix, &fs[i], depth); ok {
 			return subs, true
@@ -93,7 +86,7 @@ func subjectsOfAll(prefix string, fs []config.Filter, depth int) ([]string, bool
 }
 
 // subjectsOf derives the subjects of one filter, if it restricts the type.
-func subjectsOf(prefix string, f *config.Filter, depth int) ([]string, bool) {
+func subjectsOf(prefix string, f *FilterSpec, depth int) ([]string, bool) {
 	if depth > maxFilterDepth {
 		return nil, false
 	}

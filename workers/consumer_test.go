@@ -6,37 +6,35 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func TestFilterSubjects(t *testing.T) {
-	exact := func(typ string) config.Filter { return config.Filter{Exact: map[string]string{"type": typ}} }
-	prefix := func(p string) config.Filter { return config.Filter{Prefix: map[string]string{"type": p}} }
+	exact := func(typ string) FilterSpec { return FilterSpec{Exact: map[string]string{"type": typ}} }
+	prefix := func(p string) FilterSpec { return FilterSpec{Prefix: map[string]string{"type": p}} }
 	tests := []struct {
 		name    string
 		prefix  string
-		filters []config.Filter
+		filters []FilterSpec
 		want    []string
 	}{
 		{"no filters", "events", nil, []string{"events.>"}},
 		{"default prefix", "", nil, []string{"events.>"}},
-		{"exact type", "events", []config.Filter{exact("com.example.order.created")}, []string{"events.com.example.order.created"}},
-		{"exact type escaped", "events", []config.Filter{exact("café.*")}, []string{"events.caf%C3%A9.%2A"}},
-		{"exact type with other attribute", "events", []config.Filter{{Exact: map[string]string{"type": "a.b", "source": "/x"}}}, []string{"events.a.b"}},
-		{"exact on source only", "events", []config.Filter{{Exact: map[string]string{"source": "/x"}}}, []string{"events.>"}},
-		{"exact type after cesql", "fn.events", []config.Filter{{CESQL: "true"}, exact("a.b")}, []string{"fn.events.a.b"}},
-		{"prefix ending with dot", "events", []config.Filter{prefix("com.example.")}, []string{"events.com.example.>"}},
-		{"prefix inside a token", "events", []config.Filter{prefix("com.example.ord")}, []string{"events.com.example.>"}},
-		{"prefix without dot", "events", []config.Filter{prefix("com")}, []string{"events.>"}},
-		{"prefix on source", "events", []config.Filter{{Prefix: map[string]string{"source": "/shop/"}}}, []string{"events.>"}},
-		{"suffix type", "events", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, []string{"events.>"}},
-		{"any of exact types", "events", []config.Filter{{Any: []config.Filter{exact("b.x"), exact("a.y"), exact("b.x")}}}, []string{"events.a.y", "events.b.x"}},
-		{"any with a non-type member", "events", []config.Filter{{Any: []config.Filter{exact("a.y"), {CESQL: "true"}}}}, []string{"events.>"}},
-		{"any overlapping is minimal", "events", []config.Filter{{Any: []config.Filter{exact("a.b.c"), prefix("a.b."), exact("z")}}}, []string{"events.a.b.>", "events.z"}},
-		{"all takes first with subjects", "events", []config.Filter{{All: []config.Filter{{CESQL: "true"}, prefix("a.")}}}, []string{"events.a.>"}},
-		{"not is not narrowed", "events", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"type": "a"}}}}, []string{"events.>"}},
-		{"invalid filter with two dialects", "events", []config.Filter{{Exact: map[string]string{"type": "a"}, CESQL: "false"}}, []string{"events.>"}},
+		{"exact type", "events", []FilterSpec{exact("com.example.order.created")}, []string{"events.com.example.order.created"}},
+		{"exact type escaped", "events", []FilterSpec{exact("café.*")}, []string{"events.caf%C3%A9.%2A"}},
+		{"exact type with other attribute", "events", []FilterSpec{{Exact: map[string]string{"type": "a.b", "source": "/x"}}}, []string{"events.a.b"}},
+		{"exact on source only", "events", []FilterSpec{{Exact: map[string]string{"source": "/x"}}}, []string{"events.>"}},
+		{"exact type after cesql", "fn.events", []FilterSpec{{CESQL: "true"}, exact("a.b")}, []string{"fn.events.a.b"}},
+		{"prefix ending with dot", "events", []FilterSpec{prefix("com.example.")}, []string{"events.com.example.>"}},
+		{"prefix inside a token", "events", []FilterSpec{prefix("com.example.ord")}, []string{"events.com.example.>"}},
+		{"prefix without dot", "events", []FilterSpec{prefix("com")}, []string{"events.>"}},
+		{"prefix on source", "events", []FilterSpec{{Prefix: map[string]string{"source": "/shop/"}}}, []string{"events.>"}},
+		{"suffix type", "events", []FilterSpec{{Suffix: map[string]string{"type": ".created"}}}, []string{"events.>"}},
+		{"any of exact types", "events", []FilterSpec{{Any: []FilterSpec{exact("b.x"), exact("a.y"), exact("b.x")}}}, []string{"events.a.y", "events.b.x"}},
+		{"any with a non-type member", "events", []FilterSpec{{Any: []FilterSpec{exact("a.y"), {CESQL: "true"}}}}, []string{"events.>"}},
+		{"any overlapping is minimal", "events", []FilterSpec{{Any: []FilterSpec{exact("a.b.c"), prefix("a.b."), exact("z")}}}, []string{"events.a.b.>", "events.z"}},
+		{"all takes first with subjects", "events", []FilterSpec{{All: []FilterSpec{{CESQL: "true"}, prefix("a.")}}}, []string{"events.a.>"}},
+		{"not is not narrowed", "events", []FilterSpec{{Not: &FilterSpec{Exact: map[string]string{"type": "a"}}}}, []string{"events.>"}},
+		{"invalid filter with two dialects", "events", []FilterSpec{{Exact: map[string]string{"type": "a"}, CESQL: "false"}}, []string{"events.>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +48,7 @@ func TestFilterSubjects(t *testing.T) {
 // TestFilterSubjectsAreSuperset checks that every event the filters match is
 // on one of the derived subjects.
 func TestFilterSubjectsAreSuperset(t *testing.T) {
-	filters := []config.Filter{{Any: []config.Filter{
+	filters := []FilterSpec{{Any: []FilterSpec{
 		{Exact: map[string]string{"type": "com.example.order.created"}},
 		{Prefix: map[string]string{"type": "com.example.user."}},
 		{Prefix: map[string]string{"type": "x..y"}},
@@ -74,17 +72,17 @@ func TestFilterSubjectsAreSuperset(t *testing.T) {
 }
 
 func TestConsumerConfig(t *testing.T) {
-	retry := 5
-	m := &config.Mesh{SubjectPrefix: "events", Streams: []config.Stream{{Name: "EVENTS", Subjects: []string{"events.>"}}}}
-	fn := &config.Function{
-		Name:        "fulfil",
-		Filters:     []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}},
-		Concurrency: 8,
-		AckWait:     config.Duration(10 * time.Second),
-		Delivery:    config.Delivery{Retry: &retry},
-		Scaling:     config.Scaling{MaxReplicaCount: 20},
+	fn := Config{
+		Function:      "fulfil",
+		Stream:        "EVENTS",
+		SubjectPrefix: "events",
+		Filters:       []FilterSpec{{Exact: map[string]string{"type": "com.example.order.created"}}},
+		Concurrency:   8,
+		AckWait:       10 * time.Second,
+		Delivery:      Delivery{Retry: new(5)},
+		MaxReplicas:   20,
 	}
-	got := ConsumerConfig(m, fn)
+	got := ConsumerConfig(fn)
 	want := jetstream.ConsumerConfig{
 		Durable:        "fulfil",
 		Description:    "fnmesh function fulfil",
@@ -99,13 +97,14 @@ func TestConsumerConfig(t *testing.T) {
 	if !equalConsumerConfig(got, want) {
 		t.Errorf("ConsumerConfig =\n%+v\nwant\n%+v", got, want)
 	}
-	if fn.Concurrency != 8 || fn.Timeout != 0 || fn.Stream != "" {
+	if fn.Concurrency != 8 || fn.Timeout != 0 || fn.Delivery.BackoffPolicy != "" {
 		t.Errorf("ConsumerConfig modified the function: %+v", fn)
 	}
 
-	// Defaults: ack wait 30s, concurrency 1, 10 replicas.
-	got = ConsumerConfig(&config.Mesh{}, &config.Function{Name: "f"})
-	if got.AckWait != config.DefaultAckWait || got.MaxAckPending != 1*config.DefaultMaxReplicaCount+backoffRoom ||
+	// Defaults: ack wait 30s, concurrency 1, one replica (the mesh's
+	// default of 10 replicas is meshmap's to map: see its tests).
+	got = ConsumerConfig(Config{Function: "f"})
+	if got.AckWait != DefaultAckWait || got.MaxAckPending != 1*DefaultMaxReplicas+backoffRoom ||
 		!slices.Equal(got.FilterSubjects, []string{"events.>"}) {
 		t.Errorf("defaults: %+v", got)
 	}

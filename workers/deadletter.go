@@ -16,7 +16,7 @@ import (
 // the publish fails the event is retried later instead (never terminated
 // without a copy). With dead letters turned off it is terminated and logged.
 func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, cause error, log *slog.Logger) (string, error) {
-	if !w.s.deadLetter {
+	if !*w.cfg.Delivery.DeadLetter {
 		if err := msg.Term(); err != nil {
 			log.Warn("term failed; the event will be redelivered after the ack wait", "error", err)
 		}
@@ -24,7 +24,7 @@ func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 		return OutcomeDeadLetter, cause
 	}
 	info := broker.DeadLetterInfo{
-		Function: w.s.fn,
+		Function: w.cfg.Function,
 		Attempts: int(min(md.NumDelivered, 1<<31-1)),
 		Reason:   cause.Error(),
 		Time:     time.Now(),
@@ -33,13 +33,12 @@ func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 	// The id names the delivery: dead-lettering it twice (a lost Term) stores
 	// one copy; the same event dead-lettered after a redrive has a new
 	// stream sequence and is stored again.
-	msgID := fmt.Sprintf("deadletter-%s-%s-%d", w.s.fn, md.Stream, md.Sequence.Stream)
+	msgID := fmt.Sprintf("deadletter-%s-%s-%d", w.cfg.Function, md.Stream, md.Sequence.Stream)
 	pctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	// The dead letter carries the event as it was stored, whatever the
-	// handler did with its copy.
-	if _, err := w.dl.DeadLetter(pctx, msg.Headers(), msg.Data(), info, msgID); err != nil {
-		delay := w.s.backoff(md.NumDelivered, nil)
+	// The message as it was stored, whatever the handler did with its copy.
+	if _, err := w.b.DeadLetterer.DeadLetter(pctx, msg.Headers(), msg.Data(), info, msgID); err != nil {
+		delay := w.cfg.Delivery.backoff(md.NumDelivered, nil)
 		if nerr := msg.NakWithDelay(delay); nerr != nil {
 			log.Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
 		}

@@ -36,12 +36,8 @@ func ExampleNew() {
 	defer nc.Close()
 	c, _ := broker.New(nc, broker.Config{})
 
-	m := &config.Mesh{Functions: []config.Function{{
-		Name:    "greet",
-		Filters: []config.Filter{{Exact: map[string]string{"type": "com.example.hello"}}},
-		Run:     config.Run{Command: []string{"greet"}},
-	}}}
-	m.SetDefaults()
+	m := &config.Mesh{}
+	m.SetDefaults() // the EVENTS stream on events.>
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := c.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
@@ -49,11 +45,18 @@ func ExampleNew() {
 		return
 	}
 
+	cfg := workers.Config{
+		Function:        "greet",
+		Stream:          "EVENTS",
+		Filters:         []workers.FilterSpec{{Exact: map[string]string{"type": "com.example.hello"}}},
+		Delivery:        workers.Delivery{DeadLetter: new(false)}, // no dead-letter stream here
+		ShutdownTimeout: 5 * time.Second,
+	}
 	handled := make(chan string)
-	w, err := workers.New(c, m, &m.Functions[0], handlerFunc(func(_ context.Context, e event.Event) ([]event.Event, error) {
+	w, err := workers.New(cfg, workers.Broker{Consumers: c, Publisher: c}, handlerFunc(func(_ context.Context, e event.Event) ([]event.Event, error) {
 		handled <- string(e.Data())
 		return nil, nil // nil: acknowledge
-	}), workers.Options{ShutdownTimeout: 5 * time.Second})
+	}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -79,19 +82,19 @@ func ExampleNew() {
 }
 
 func ExampleFilterSubjects() {
-	filters := []config.Filter{{Any: []config.Filter{
+	filters := []workers.FilterSpec{{Any: []workers.FilterSpec{
 		{Exact: map[string]string{"type": "com.example.order.created"}},
 		{Prefix: map[string]string{"type": "com.example.user."}},
 	}}}
 	fmt.Println(workers.FilterSubjects("events", filters))
-	fmt.Println(workers.FilterSubjects("events", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}))
+	fmt.Println(workers.FilterSubjects("events", []workers.FilterSpec{{CESQL: "source LIKE '/shop/%'"}}))
 	// Output:
 	// [events.com.example.order.created events.com.example.user.>]
 	// [events.>]
 }
 
 func ExampleCompileFilters() {
-	f, err := workers.CompileFilters([]config.Filter{
+	f, err := workers.CompileFilters([]workers.FilterSpec{
 		{Prefix: map[string]string{"type": "com.example."}},
 		{CESQL: "source LIKE '/shop/%'"},
 	})
@@ -109,7 +112,7 @@ func ExampleCompileFilters() {
 	ok, _ = f.Match(&e)
 	fmt.Println(ok)
 
-	_, err = workers.CompileFilters([]config.Filter{{Any: []config.Filter{{CESQL: "type ="}}}})
+	_, err = workers.CompileFilters([]workers.FilterSpec{{Any: []workers.FilterSpec{{CESQL: "type ="}}}})
 	fmt.Println(err != nil)
 	// Output:
 	// true
@@ -118,13 +121,13 @@ func ExampleCompileFilters() {
 }
 
 func ExampleConsumerConfig() {
-	m := &config.Mesh{}
-	fn := &config.Function{
-		Name:        "fulfil-order",
-		Filters:     []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}},
+	cc := workers.ConsumerConfig(workers.Config{
+		Function:    "fulfil-order",
+		Stream:      "EVENTS",
+		Filters:     []workers.FilterSpec{{Exact: map[string]string{"type": "com.example.order.created"}}},
 		Concurrency: 8,
-	}
-	cc := workers.ConsumerConfig(m, fn)
+		MaxReplicas: 10,
+	})
 	fmt.Println(cc.Durable, cc.FilterSubjects, cc.AckWait, cc.MaxDeliver, cc.MaxAckPending)
 	// Output:
 	// fulfil-order [events.com.example.order.created] 30s -1 1080

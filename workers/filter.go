@@ -6,11 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	cesql "github.com/cloudevents/sdk-go/sql/v2"
-	cesqlparser "github.com/cloudevents/sdk-go/sql/v2/parser"
 	"github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // ErrInvalidFilter means a filter of a function cannot be compiled; the
@@ -19,7 +15,30 @@ import (
 var ErrInvalidFilter = errors.New("invalid filter")
 
 // maxFilterDepth bounds how deeply all, any and not may nest.
-const maxFilterDepth = 32
+const maxFilterDepth = 16
+
+// maxAttributeName is the longest attribute name a filter may test (the
+// CloudEvents spec's SHOULD, enforced).
+const maxAttributeName = 20
+
+// FilterSpec is one Knative-style filter as a function declares it. Exactly
+// one field is set.
+type FilterSpec struct {
+	// Exact matches when every named attribute equals the value.
+	Exact map[string]string
+	// Prefix matches when every named attribute starts with the value.
+	Prefix map[string]string
+	// Suffix matches when every named attribute ends with the value.
+	Suffix map[string]string
+	// All matches when every nested filter matches.
+	All []FilterSpec
+	// Any matches when at least one nested filter matches.
+	Any []FilterSpec
+	// Not matches when the nested filter does not.
+	Not *FilterSpec
+	// CESQL is a CloudEvents SQL expression that must evaluate to true.
+	CESQL string
+}
 
 // Filter is a compiled list of Knative-style filters. The zero Filter, like
 // an empty list, matches every event. A Filter is immutable and safe for
@@ -55,24 +74,24 @@ func (f Filter) Match(e *event.Event) (matched bool, err error) {
 //   - cesql: a CloudEvents SQL expression that evaluates to true (its result
 //     is cast to Boolean).
 //
-// Exactly one dialect is set per filter; values of exact, prefix and suffix
-// must not be empty. Errors wrap ErrInvalidFilter.
-func CompileFilters(fs []config.Filter) (Filter, error) {
+// Exactly one dialect is set per filter; attribute names are CloudEvents
+// names of 1 to 20 lower-case letters or digits and values must not be
+// empty; filters nest at most 16 levels. The error joins one *FieldError
+// per broken rule, with paths from "filters[i]"; each wraps
+// ErrInvalidFilter.
+func CompileFilters(fs []FilterSpec) (Filter, error) {
 	if len(fs) == 0 {
 		return Filter{}, nil
 	}
+	p := &problems{err: ErrInvalidFilter}
 	nodes := make(allNode, 0, len(fs))
-	var errs []error
 	for i := range fs {
-		n, err := compile(&fs[i], fmt.Sprintf("filters[%d]", i), 0)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if n := compile(p, &fs[i], []PathStep{Key("filters"), Index(i)}, 0); n != nil {
+			nodes = append(nodes, n)
 		}
-		nodes = append(nodes, n)
 	}
-	if len(errs) > 0 {
-		return Filter{}, errors.Join(errs...)
+	if err := p.join(); err != nil {
+		return Filter{}, err
 	}
 	if len(nodes) == 1 {
 		return Filter{root: nodes[0]}, nil
@@ -80,134 +99,119 @@ func CompileFilters(fs []config.Filter) (Filter, error) {
 	return Filter{root: nodes}, nil
 }
 
-// filterError builds an error naming the filter at path.
-func filterError(path, format string, args ...any) error {
-	return fmt.Errorf("workers: %s: %s: %w", path, fmt.Sprintf(format, args...), ErrInvalidFilter)
+// dialects names the dialects set on f, in declaration order.
+func dialects(f *FilterSpec) []string {
+	var set []string
+	for _, d := range []struct {
+		name string
+		on   bool
+	}{
+		{"exact", f.Exact != nil}, {"prefix", f.Prefix != nil}, {"suffix", f.Suffix != nil},
+		{"all", f.All != nil}, {"any", f.Any != nil}, {"not", f.Not != nil}, {"cesql", f.CESQL != ""},
+	} {
+		if d.on {
+			set = append(set, d.name)
+		}
+	}
+	return set
 }
 
-// compile turns one filter into a node.
-func compile(f *config.Filter, path string, depth int) (node, error) {
+// compile turns one filter into a node, reporting what is wrong to p (and
+// returning nil then). A filter with several dialects is reported once and
+// each dialect is still checked, so every problem is found in one pass.
+func compile(p *problems, f *FilterSpec, path []PathStep, depth int) node {
 	if depth > maxFilterDepth {
-		return nil, filterError(path, "filters must not nest deeper than %d levels", maxFilterDepth)
+		p.add(path, fmt.Sprintf("filters must not nest deeper than %d levels", maxFilterDepth))
+		return nil
 	}
-	var set []string
-	if f.Exact != nil {
-		set = append(set, "exact")
-	}
-	if f.Prefix != nil {
-		set = append(set, "prefix")
-	}
-	if f.Suffix != nil {
-		set = append(set, "suffix")
-	}
-	if f.All != nil {
-		set = append(set, "all")
-	}
-	if f.Any != nil {
-		set = append(set, "any")
-	}
-	if f.Not != nil {
-		set = append(set, "not")
-	}
-	if f.CESQL != "" {
-		set = append(set, "cesql")
-	}
+	before := len(p.errs)
+	set := dialects(f)
 	if len(set) != 1 {
 		found := "none"
 		if len(set) > 1 {
 			found = strings.Join(set, ", ")
 		}
-		return nil, filterError(path, "exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found %s)", found)
+		p.add(path, "exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found "+found+")")
 	}
-	switch set[0] {
-	case "exact":
-		return compileAttrs(opExact, f.Exact, path+".exact")
-	case "prefix":
-		return compileAttrs(opPrefix, f.Prefix, path+".prefix")
-	case "suffix":
-		return compileAttrs(opSuffix, f.Suffix, path+".suffix")
-	case "all":
-		n, err := compileList(f.All, path+".all", depth)
-		return allNode(n), err
-	case "any":
-		n, err := compileList(f.Any, path+".any", depth)
-		return anyNode(n), err
-	case "not":
-		n, err := compile(f.Not, path+".not", depth+1)
-		if err != nil {
-			return nil, err
+	var n node
+	if f.Exact != nil {
+		n = compileAttrs(p, opExact, f.Exact, at(path, Key("exact")))
+	}
+	if f.Prefix != nil {
+		n = compileAttrs(p, opPrefix, f.Prefix, at(path, Key("prefix")))
+	}
+	if f.Suffix != nil {
+		n = compileAttrs(p, opSuffix, f.Suffix, at(path, Key("suffix")))
+	}
+	if f.All != nil {
+		n = allNode(compileList(p, f.All, at(path, Key("all")), depth))
+	}
+	if f.Any != nil {
+		n = anyNode(compileList(p, f.Any, at(path, Key("any")), depth))
+	}
+	if f.Not != nil {
+		if nn := compile(p, f.Not, at(path, Key("not")), depth+1); nn != nil {
+			n = notNode{nn}
 		}
-		return notNode{n}, nil
-	default:
-		return compileCESQL(f.CESQL, path+".cesql")
 	}
+	if f.CESQL != "" {
+		if expr, err := parseCESQL(f.CESQL); err != nil {
+			p.add(at(path, Key("cesql")), "not a valid CloudEvents SQL expression: "+err.Error())
+		} else {
+			n = cesqlNode{src: f.CESQL, expr: expr}
+		}
+	}
+	if len(p.errs) > before {
+		return nil
+	}
+	return n
 }
 
 // compileList compiles the members of all or any.
-func compileList(fs []config.Filter, path string, depth int) ([]node, error) {
+func compileList(p *problems, fs []FilterSpec, path []PathStep, depth int) []node {
 	if len(fs) == 0 {
-		return nil, filterError(path, "must list at least one filter")
+		p.add(path, "must list at least one filter")
+		return nil
 	}
 	nodes := make([]node, 0, len(fs))
-	var errs []error
 	for i := range fs {
-		n, err := compile(&fs[i], fmt.Sprintf("%s[%d]", path, i), depth+1)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if n := compile(p, &fs[i], at(path, Index(i)), depth+1); n != nil {
+			nodes = append(nodes, n)
 		}
-		nodes = append(nodes, n)
 	}
-	return nodes, errors.Join(errs...)
+	return nodes
 }
 
 // compileAttrs compiles exact, prefix and suffix.
-func compileAttrs(op attrOp, attrs map[string]string, path string) (node, error) {
+func compileAttrs(p *problems, op attrOp, attrs map[string]string, path []PathStep) node {
 	if len(attrs) == 0 {
-		return nil, filterError(path, "must name at least one attribute")
+		p.add(path, "must name at least one attribute")
+		return nil
 	}
 	n := attrNode{op: op, tests: make([]attrTest, 0, len(attrs))}
-	var errs []error
-	for name, want := range attrs {
-		switch {
+	// A fixed order keeps the errors, evaluation and its cost the same
+	// every time.
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		switch want := attrs[name]; {
 		case !isAttributeName(name):
-			errs = append(errs, filterError(path+"."+name, "must be a CloudEvents attribute name (lower-case letters and digits)"))
+			p.add(at(path, Key(name)), "must be a CloudEvents attribute name (1-20 lower-case letters or digits)")
 		case want == "":
-			errs = append(errs, filterError(path+"."+name, "the value must not be empty"))
+			p.add(at(path, Key(name)), "the value must not be empty")
 		default:
 			n.tests = append(n.tests, attrTest{name: name, want: want})
 		}
 	}
-	if len(errs) > 0 {
-		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return nil, errors.Join(errs...)
-	}
-	// A fixed order keeps evaluation (and its cost) the same for every event.
-	slices.SortFunc(n.tests, func(a, b attrTest) int { return strings.Compare(a.name, b.name) })
-	return n, nil
-}
-
-// compileCESQL parses a CloudEvents SQL expression. The parser is generated
-// code; a panic on odd input is reported as a parse error.
-func compileCESQL(src, path string) (n node, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			n, err = nil, filterError(path, "not a valid CloudEvents SQL expression: parser failed: %v", r)
-		}
-	}()
-	expr, err := cesqlparser.Parse(src)
-	if err != nil {
-		return nil, filterError(path, "not a valid CloudEvents SQL expression: %v", err)
-	}
-	if expr == nil {
-		return nil, filterError(path, "not a valid CloudEvents SQL expression: empty")
-	}
-	return cesqlNode{src: src, expr: expr}, nil
+	return n
 }
 
 // isAttributeName reports whether s is a CloudEvents attribute name.
 func isAttributeName(s string) bool {
-	if s == "" {
+	if s == "" || len(s) > maxAttributeName {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -216,111 +220,4 @@ func isAttributeName(s string) bool {
 		}
 	}
 	return true
-}
-
-// node is one compiled filter.
-type node interface {
-	match(e *event.Event) (bool, error)
-}
-
-type (
-	allNode []node
-	anyNode []node
-	notNode struct{ n node }
-)
-
-func (a allNode) match(e *event.Event) (bool, error) {
-	for _, n := range a {
-		if ok, err := n.match(e); !ok {
-			return false, err
-		}
-	}
-	return true, nil
-}
-
-func (a anyNode) match(e *event.Event) (bool, error) {
-	var first error
-	for _, n := range a {
-		ok, err := n.match(e)
-		if ok {
-			return true, nil
-		}
-		if first == nil {
-			first = err
-		}
-	}
-	return false, first
-}
-
-func (n notNode) match(e *event.Event) (bool, error) {
-	ok, err := n.n.match(e)
-	return !ok, err
-}
-
-// attrOp is the comparison of an exact, prefix or suffix filter.
-type attrOp uint8
-
-const (
-	opExact attrOp = iota
-	opPrefix
-	opSuffix
-)
-
-type attrTest struct{ name, want string }
-
-type attrNode struct {
-	op    attrOp
-	tests []attrTest
-}
-
-func (a attrNode) match(e *event.Event) (bool, error) {
-	for _, t := range a.tests {
-		got, ok := attributeValue(e, t.name)
-		if !ok {
-			return false, nil
-		}
-		switch a.op {
-		case opExact:
-			ok = got == t.want
-		case opPrefix:
-			ok = strings.HasPrefix(got, t.want)
-		case opSuffix:
-			ok = strings.HasSuffix(got, t.want)
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-type cesqlNode struct {
-	src  string
-	expr cesql.Expression
-}
-
-func (c cesqlNode) match(e *event.Event) (matched bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			matched, err = false, fmt.Errorf("cesql %q: evaluation failed: %v", c.src, r)
-		}
-	}()
-	v, err := c.expr.Evaluate(*e)
-	if err != nil {
-		return false, fmt.Errorf("cesql %q: %w", c.src, err)
-	}
-	switch v := v.(type) {
-	case bool:
-		return v, nil
-	case int32:
-		return v != 0, nil
-	case string:
-		switch strings.ToLower(v) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-	}
-	return false, fmt.Errorf("cesql %q: result %v (%T) is not a Boolean", c.src, v, v)
 }

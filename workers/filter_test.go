@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // testEvent builds a valid event; ext are extensions as name, value pairs.
@@ -32,63 +30,63 @@ func TestFilterMatch(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		filters []config.Filter
+		filters []FilterSpec
 		event   *event.Event
 		want    bool
 	}{
 		{"no filters", nil, bare, true},
-		{"exact type", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}, order, true},
-		{"exact type other", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}, bare, false},
-		{"exact two attributes", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created", "source": "/shop/api"}}}, order, true},
-		{"exact two attributes one differs", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created", "source": "/crm"}}}, order, false},
-		{"exact extension", []config.Filter{{Exact: map[string]string{"tenant": "acme"}}}, order, true},
-		{"exact integer extension canonical", []config.Filter{{Exact: map[string]string{"priority": "3"}}}, order, true},
-		{"exact missing extension", []config.Filter{{Exact: map[string]string{"tenant": "acme"}}}, bare, false},
-		{"exact subject", []config.Filter{{Exact: map[string]string{"subject": "orders/42"}}}, order, true},
-		{"exact unset subject", []config.Filter{{Exact: map[string]string{"subject": "orders/42"}}}, bare, false},
-		{"exact time canonical", []config.Filter{{Exact: map[string]string{"time": "2025-01-02T03:04:05Z"}}}, order, true},
-		{"exact datacontenttype", []config.Filter{{Exact: map[string]string{"datacontenttype": "application/json"}}}, order, true},
-		{"exact specversion", []config.Filter{{Exact: map[string]string{"specversion": "1.0"}}}, bare, true},
-		{"prefix type", []config.Filter{{Prefix: map[string]string{"type": "com.example.order."}}}, order, true},
-		{"prefix type other", []config.Filter{{Prefix: map[string]string{"type": "com.example.order."}}}, bare, false},
-		{"prefix source", []config.Filter{{Prefix: map[string]string{"source": "/shop"}}}, order, true},
-		{"suffix type", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, order, true},
-		{"suffix type other", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, bare, false},
-		{"suffix missing", []config.Filter{{Suffix: map[string]string{"tenant": "me"}}}, bare, false},
-		{"top-level list is all", []config.Filter{
+		{"exact type", []FilterSpec{{Exact: map[string]string{"type": "com.example.order.created"}}}, order, true},
+		{"exact type other", []FilterSpec{{Exact: map[string]string{"type": "com.example.order.created"}}}, bare, false},
+		{"exact two attributes", []FilterSpec{{Exact: map[string]string{"type": "com.example.order.created", "source": "/shop/api"}}}, order, true},
+		{"exact two attributes one differs", []FilterSpec{{Exact: map[string]string{"type": "com.example.order.created", "source": "/crm"}}}, order, false},
+		{"exact extension", []FilterSpec{{Exact: map[string]string{"tenant": "acme"}}}, order, true},
+		{"exact integer extension canonical", []FilterSpec{{Exact: map[string]string{"priority": "3"}}}, order, true},
+		{"exact missing extension", []FilterSpec{{Exact: map[string]string{"tenant": "acme"}}}, bare, false},
+		{"exact subject", []FilterSpec{{Exact: map[string]string{"subject": "orders/42"}}}, order, true},
+		{"exact unset subject", []FilterSpec{{Exact: map[string]string{"subject": "orders/42"}}}, bare, false},
+		{"exact time canonical", []FilterSpec{{Exact: map[string]string{"time": "2025-01-02T03:04:05Z"}}}, order, true},
+		{"exact datacontenttype", []FilterSpec{{Exact: map[string]string{"datacontenttype": "application/json"}}}, order, true},
+		{"exact specversion", []FilterSpec{{Exact: map[string]string{"specversion": "1.0"}}}, bare, true},
+		{"prefix type", []FilterSpec{{Prefix: map[string]string{"type": "com.example.order."}}}, order, true},
+		{"prefix type other", []FilterSpec{{Prefix: map[string]string{"type": "com.example.order."}}}, bare, false},
+		{"prefix source", []FilterSpec{{Prefix: map[string]string{"source": "/shop"}}}, order, true},
+		{"suffix type", []FilterSpec{{Suffix: map[string]string{"type": ".created"}}}, order, true},
+		{"suffix type other", []FilterSpec{{Suffix: map[string]string{"type": ".created"}}}, bare, false},
+		{"suffix missing", []FilterSpec{{Suffix: map[string]string{"tenant": "me"}}}, bare, false},
+		{"top-level list is all", []FilterSpec{
 			{Prefix: map[string]string{"type": "com.example."}},
 			{Exact: map[string]string{"source": "/crm"}},
 		}, order, false},
-		{"all", []config.Filter{{All: []config.Filter{
+		{"all", []FilterSpec{{All: []FilterSpec{
 			{Prefix: map[string]string{"type": "com.example."}},
 			{Suffix: map[string]string{"type": ".created"}},
 		}}}, order, true},
-		{"all one fails", []config.Filter{{All: []config.Filter{
+		{"all one fails", []FilterSpec{{All: []FilterSpec{
 			{Prefix: map[string]string{"type": "com.example."}},
 			{Suffix: map[string]string{"type": ".created"}},
 		}}}, bare, false},
-		{"any second", []config.Filter{{Any: []config.Filter{
+		{"any second", []FilterSpec{{Any: []FilterSpec{
 			{Exact: map[string]string{"type": "nope"}},
 			{Exact: map[string]string{"source": "/crm"}},
 		}}}, bare, true},
-		{"any none", []config.Filter{{Any: []config.Filter{
+		{"any none", []FilterSpec{{Any: []FilterSpec{
 			{Exact: map[string]string{"type": "nope"}},
 			{Exact: map[string]string{"source": "/nope"}},
 		}}}, bare, false},
-		{"not", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"source": "/crm"}}}}, order, true},
-		{"not matching", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"source": "/crm"}}}}, bare, false},
-		{"cesql like", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}, order, true},
-		{"cesql like other", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}, bare, false},
-		{"cesql extension integer", []config.Filter{{CESQL: "priority > 2"}}, order, true},
-		{"cesql missing attribute is no match", []config.Filter{{CESQL: "priority > 2"}}, bare, false},
-		{"cesql exists", []config.Filter{{CESQL: "EXISTS tenant"}}, bare, false},
-		{"cesql integer result cast", []config.Filter{{CESQL: "1"}}, bare, true},
-		{"not of failing cesql passes (Knative)", []config.Filter{{Not: &config.Filter{CESQL: "priority > 2"}}}, bare, true},
-		{"nested mix", []config.Filter{
+		{"not", []FilterSpec{{Not: &FilterSpec{Exact: map[string]string{"source": "/crm"}}}}, order, true},
+		{"not matching", []FilterSpec{{Not: &FilterSpec{Exact: map[string]string{"source": "/crm"}}}}, bare, false},
+		{"cesql like", []FilterSpec{{CESQL: "source LIKE '/shop/%'"}}, order, true},
+		{"cesql like other", []FilterSpec{{CESQL: "source LIKE '/shop/%'"}}, bare, false},
+		{"cesql extension integer", []FilterSpec{{CESQL: "priority > 2"}}, order, true},
+		{"cesql missing attribute is no match", []FilterSpec{{CESQL: "priority > 2"}}, bare, false},
+		{"cesql exists", []FilterSpec{{CESQL: "EXISTS tenant"}}, bare, false},
+		{"cesql integer result cast", []FilterSpec{{CESQL: "1"}}, bare, true},
+		{"not of failing cesql passes (Knative)", []FilterSpec{{Not: &FilterSpec{CESQL: "priority > 2"}}}, bare, true},
+		{"nested mix", []FilterSpec{
 			{Exact: map[string]string{"type": "com.example.order.created"}},
-			{Any: []config.Filter{
+			{Any: []FilterSpec{
 				{CESQL: "tenant = 'other'"},
-				{All: []config.Filter{{Suffix: map[string]string{"subject": "/42"}}, {Not: &config.Filter{Prefix: map[string]string{"source": "/crm"}}}}},
+				{All: []FilterSpec{{Suffix: map[string]string{"subject": "/42"}}, {Not: &FilterSpec{Prefix: map[string]string{"source": "/crm"}}}}},
 			}},
 		}, order, true},
 	}
@@ -107,7 +105,7 @@ func TestFilterMatch(t *testing.T) {
 }
 
 func TestFilterMatchReportsEvaluationError(t *testing.T) {
-	f, err := CompileFilters([]config.Filter{{CESQL: "priority > 2"}})
+	f, err := CompileFilters([]FilterSpec{{CESQL: "priority > 2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,18 +118,18 @@ func TestFilterMatchReportsEvaluationError(t *testing.T) {
 func TestCompileFiltersErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		filters []config.Filter
+		filters []FilterSpec
 		want    string
 	}{
-		{"none set", []config.Filter{{}}, "filters[0]: exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found none)"},
-		{"two set", []config.Filter{{Exact: map[string]string{"type": "a"}, CESQL: "true"}}, "filters[0]: exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found exact, cesql)"},
-		{"empty exact", []config.Filter{{Exact: map[string]string{}}}, "filters[0].exact: must name at least one attribute"},
-		{"bad attribute name", []config.Filter{{Prefix: map[string]string{"Type": "a"}}}, "filters[0].prefix.Type: must be a CloudEvents attribute name"},
-		{"empty value", []config.Filter{{Suffix: map[string]string{"type": ""}}}, "filters[0].suffix.type: the value must not be empty"},
-		{"empty any", []config.Filter{{Any: []config.Filter{}}}, "filters[0].any: must list at least one filter"},
-		{"nested", []config.Filter{{Exact: map[string]string{"type": "a"}}, {All: []config.Filter{{Not: &config.Filter{}}}}}, "filters[1].all[0].not: exactly one of"},
-		{"bad cesql", []config.Filter{{CESQL: "source LIKE"}}, "filters[0].cesql: not a valid CloudEvents SQL expression"},
-		{"too deep", []config.Filter{deepNot(maxFilterDepth + 2)}, "must not nest deeper than"},
+		{"none set", []FilterSpec{{}}, "filters[0]: exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found none)"},
+		{"two set", []FilterSpec{{Exact: map[string]string{"type": "a"}, CESQL: "true"}}, "filters[0]: exactly one of exact, prefix, suffix, all, any, not or cesql must be set (found exact, cesql)"},
+		{"empty exact", []FilterSpec{{Exact: map[string]string{}}}, "filters[0].exact: must name at least one attribute"},
+		{"bad attribute name", []FilterSpec{{Prefix: map[string]string{"Type": "a"}}}, "filters[0].prefix.Type: must be a CloudEvents attribute name"},
+		{"empty value", []FilterSpec{{Suffix: map[string]string{"type": ""}}}, "filters[0].suffix.type: the value must not be empty"},
+		{"empty any", []FilterSpec{{Any: []FilterSpec{}}}, "filters[0].any: must list at least one filter"},
+		{"nested", []FilterSpec{{Exact: map[string]string{"type": "a"}}, {All: []FilterSpec{{Not: &FilterSpec{}}}}}, "filters[1].all[0].not: exactly one of"},
+		{"bad cesql", []FilterSpec{{CESQL: "source LIKE"}}, "filters[0].cesql: not a valid CloudEvents SQL expression"},
+		{"too deep", []FilterSpec{deepNot(maxFilterDepth + 2)}, "must not nest deeper than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,10 +144,10 @@ func TestCompileFiltersErrors(t *testing.T) {
 	}
 }
 
-func deepNot(n int) config.Filter {
-	f := config.Filter{Exact: map[string]string{"type": "x"}}
+func deepNot(n int) FilterSpec {
+	f := FilterSpec{Exact: map[string]string{"type": "x"}}
 	for range n {
-		f = config.Filter{Not: &f}
+		f = FilterSpec{Not: &f}
 	}
 	return f
 }

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"fmt"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"maps"
 	"slices"
 	"sync"
@@ -15,7 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker/brokertest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func TestSlowHandlerIsNotRedelivered(t *testing.T) {
@@ -30,14 +30,14 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 			return nil, ctx.Err()
 		}
 	}}
-	fn := fnDecl("slow", func(f *config.Function) {
-		f.AckWait = config.Duration(time.Second)
-		f.Timeout = config.Duration(10 * time.Second)
+	fn := fnDecl("slow", func(f *Config) {
+		f.AckWait = time.Second
+		f.Timeout = 10 * time.Second
 		f.Concurrency = 2 // a free slot would take a redelivery at once
 	})
-	env.start(t, fn, rec, Options{Hooks: o.hooks()})
+	env.start(t, fn, rec, opts{Hooks: o.hooks()})
 	env.publish(t, testEvent("slow-1", "com.example.x", "/test"))
-	waitFor(t, 10*time.Second, "the outcome", func() bool { return len(o.of("slow-1")) == 1 })
+	poll.Until(t, 10*time.Second, "the outcome", func() bool { return len(o.of("slow-1")) == 1 })
 	time.Sleep(1500 * time.Millisecond) // past another ack wait
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1 (heartbeats keep the event)", n)
@@ -45,7 +45,7 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 	if got := o.of("slow-1"); !slices.Equal(got, []string{OutcomeOK}) {
 		t.Errorf("outcomes = %q", got)
 	}
-	info, err := env.pub.ConsumerInfo(context.Background(), "EVENTS", fn.Name)
+	info, err := env.pub.ConsumerInfo(context.Background(), "EVENTS", fn.Function)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +72,10 @@ func TestConcurrencyBound(t *testing.T) {
 				inFlight.Add(-1)
 				return nil, nil
 			}}
-			env.start(t, fnDecl("bounded", func(f *config.Function) { f.Concurrency = c }), h, Options{})
+			env.start(t, fnDecl("bounded", func(f *Config) { f.Concurrency = c }), h, opts{})
 			n := 4 * c
 			env.publishN(t, n, "c", "com.example.x")
-			waitFor(t, 20*time.Second, "all handled", func() bool { return h.count() == n })
+			poll.Until(t, 20*time.Second, "all handled", func() bool { return h.count() == n })
 			if p := peak.Load(); p != int32(c) {
 				t.Errorf("peak in flight = %d, want exactly %d", p, c)
 			}
@@ -94,19 +94,19 @@ func TestFiltersRouteMixedStream(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		filters []config.Filter
+		filters []FilterSpec
 		want    []string
 	}{
-		{"exact", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}, []string{"e1"}},
-		{"prefix", []config.Filter{{Prefix: map[string]string{"type": "com.example."}}}, []string{"e1", "e2", "e3"}},
-		{"suffix", []config.Filter{{Suffix: map[string]string{"type": ".created"}}}, []string{"e1", "e3"}},
-		{"all", []config.Filter{{All: []config.Filter{{Prefix: map[string]string{"source": "/shop"}}, {Suffix: map[string]string{"type": "created"}}}}}, []string{"e1"}},
-		{"any", []config.Filter{{Any: []config.Filter{{Exact: map[string]string{"tenant": "beta"}}, {Exact: map[string]string{"type": "other.thing"}}}}}, []string{"e3", "e4"}},
-		{"any-types", []config.Filter{{Any: []config.Filter{{Exact: map[string]string{"type": "com.example.order.cancelled"}}, {Exact: map[string]string{"type": "other.thing"}}}}}, []string{"e2", "e4"}},
-		{"not", []config.Filter{{Not: &config.Filter{Exact: map[string]string{"source": "/crm"}}}}, []string{"e1", "e2", "e4"}},
-		{"cesql", []config.Filter{{CESQL: "source LIKE '/shop/%' AND type <> 'com.example.order.cancelled'"}}, []string{"e1", "e4"}},
-		{"cesql-missing-attribute", []config.Filter{{CESQL: "priority > 3"}}, []string{"e4"}},
-		{"list", []config.Filter{{Prefix: map[string]string{"type": "com.example."}}, {CESQL: "EXISTS tenant"}}, []string{"e1", "e3"}},
+		{"exact", []FilterSpec{{Exact: map[string]string{"type": "com.example.order.created"}}}, []string{"e1"}},
+		{"prefix", []FilterSpec{{Prefix: map[string]string{"type": "com.example."}}}, []string{"e1", "e2", "e3"}},
+		{"suffix", []FilterSpec{{Suffix: map[string]string{"type": ".created"}}}, []string{"e1", "e3"}},
+		{"all", []FilterSpec{{All: []FilterSpec{{Prefix: map[string]string{"source": "/shop"}}, {Suffix: map[string]string{"type": "created"}}}}}, []string{"e1"}},
+		{"any", []FilterSpec{{Any: []FilterSpec{{Exact: map[string]string{"tenant": "beta"}}, {Exact: map[string]string{"type": "other.thing"}}}}}, []string{"e3", "e4"}},
+		{"any-types", []FilterSpec{{Any: []FilterSpec{{Exact: map[string]string{"type": "com.example.order.cancelled"}}, {Exact: map[string]string{"type": "other.thing"}}}}}, []string{"e2", "e4"}},
+		{"not", []FilterSpec{{Not: &FilterSpec{Exact: map[string]string{"source": "/crm"}}}}, []string{"e1", "e2", "e4"}},
+		{"cesql", []FilterSpec{{CESQL: "source LIKE '/shop/%' AND type <> 'com.example.order.cancelled'"}}, []string{"e1", "e4"}},
+		{"cesql-missing-attribute", []FilterSpec{{CESQL: "priority > 3"}}, []string{"e4"}},
+		{"list", []FilterSpec{{Prefix: map[string]string{"type": "com.example."}}, {CESQL: "EXISTS tenant"}}, []string{"e1", "e3"}},
 	}
 	type fnRun struct {
 		rec *recorder
@@ -115,12 +115,12 @@ func TestFiltersRouteMixedStream(t *testing.T) {
 	runs := make([]fnRun, len(tests))
 	for i, tt := range tests {
 		runs[i] = fnRun{rec: &recorder{}, o: &outcomes{}}
-		env.start(t, fnDecl("f-"+tt.name, func(f *config.Function) { f.Filters = tt.filters }), runs[i].rec, Options{Hooks: runs[i].o.hooks()})
+		env.start(t, fnDecl("f-"+tt.name, func(f *Config) { f.Filters = tt.filters }), runs[i].rec, opts{Hooks: runs[i].o.hooks()})
 	}
 	env.publish(t, events...)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			waitFor(t, 10*time.Second, "the consumer to drain", func() bool {
+			poll.Until(t, 10*time.Second, "the consumer to drain", func() bool {
 				p, ack := env.consumerState(t, "f-"+tt.name)
 				if p != 0 || ack != 0 {
 					return false
@@ -155,10 +155,10 @@ func TestFiltersRouteMixedStream(t *testing.T) {
 func TestQueueGroupHandlesEachOnce(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
-	fn := fnDecl("shared", func(f *config.Function) { f.Concurrency = 4 })
+	fn := fnDecl("shared", func(f *Config) { f.Concurrency = 4 })
 	recs := []*recorder{{}, {}, {}}
 	for _, r := range recs {
-		env.start(t, fn, r, Options{})
+		env.start(t, fn, r, opts{})
 	}
 	const n = 3000
 	ids := env.publishN(t, n, "q", "com.example.x")
@@ -169,8 +169,8 @@ func TestQueueGroupHandlesEachOnce(t *testing.T) {
 		}
 		return s
 	}
-	waitFor(t, 30*time.Second, "all handled", func() bool { return total() >= n })
-	waitFor(t, 10*time.Second, "the consumer to drain", func() bool { p, ack := env.consumerState(t, fn.Name); return p == 0 && ack == 0 })
+	poll.Until(t, 30*time.Second, "all handled", func() bool { return total() >= n })
+	poll.Until(t, 10*time.Second, "the consumer to drain", func() bool { p, ack := env.consumerState(t, fn.Function); return p == 0 && ack == 0 })
 	time.Sleep(200 * time.Millisecond)
 	seen := map[string]int{}
 	for i, r := range recs {
@@ -195,17 +195,17 @@ func TestQueueGroupHandlesEachOnce(t *testing.T) {
 func TestDrainFinishesInHandEvents(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
-	fn := fnDecl("drain", func(f *config.Function) { f.Concurrency = 4; f.AckWait = config.Duration(30 * time.Second) })
+	fn := fnDecl("drain", func(f *Config) { f.Concurrency = 4; f.AckWait = 30 * time.Second })
 	var finished atomic.Int32
 	slow := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
 		time.Sleep(300 * time.Millisecond)
 		finished.Add(1)
 		return nil, nil
 	}}
-	r1 := env.start(t, fn, slow, Options{ShutdownTimeout: 10 * time.Second})
+	r1 := env.start(t, fn, slow, opts{ShutdownTimeout: 10 * time.Second})
 	const n = 20
 	ids := env.publishN(t, n, "d", "com.example.x")
-	waitFor(t, 10*time.Second, "a handler to start", func() bool { return slow.count() > 0 })
+	poll.Until(t, 10*time.Second, "a handler to start", func() bool { return slow.count() > 0 })
 	if err := r1.stop(t); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
@@ -226,8 +226,8 @@ func TestDrainFinishesInHandEvents(t *testing.T) {
 	}
 
 	rest := &recorder{}
-	env.start(t, fn, rest, Options{})
-	waitFor(t, 10*time.Second, "the rest", func() bool { return len(first)+rest.count() >= n })
+	env.start(t, fn, rest, opts{})
+	poll.Until(t, 10*time.Second, "the rest", func() bool { return len(first)+rest.count() >= n })
 	time.Sleep(200 * time.Millisecond)
 	second := rest.perIDCounts()
 	for _, id := range ids {
@@ -242,15 +242,15 @@ func TestDrainTimeoutReleasesEvents(t *testing.T) {
 	env := newEnv(t)
 	// The ack wait is long: only a NAK at shutdown gets the events to the
 	// next replica within the test's time.
-	fn := fnDecl("stuck", func(f *config.Function) { f.Concurrency = 2; f.AckWait = config.Duration(time.Minute) })
+	fn := fnDecl("stuck", func(f *Config) { f.Concurrency = 2; f.AckWait = time.Minute })
 	var o outcomes
 	stuck := &recorder{fn: func(ctx context.Context, _ event.Event, _ int) ([]event.Event, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}}
-	r1 := env.start(t, fn, stuck, Options{ShutdownTimeout: 300 * time.Millisecond, Hooks: o.hooks()})
+	r1 := env.start(t, fn, stuck, opts{ShutdownTimeout: 300 * time.Millisecond, Hooks: o.hooks()})
 	env.publish(t, testEvent("s-1", "com.example.x", "/test"), testEvent("s-2", "com.example.x", "/test"))
-	waitFor(t, 10*time.Second, "both in hand", func() bool { return stuck.count() == 2 })
+	poll.Until(t, 10*time.Second, "both in hand", func() bool { return stuck.count() == 2 })
 	start := time.Now()
 	if err := r1.stop(t); err != nil {
 		t.Fatalf("Run = %v", err)
@@ -264,8 +264,8 @@ func TestDrainTimeoutReleasesEvents(t *testing.T) {
 		}
 	}
 	next := &recorder{}
-	env.start(t, fn, next, Options{})
-	waitFor(t, 10*time.Second, "redelivery to the next replica", func() bool { return next.count() == 2 })
+	env.start(t, fn, next, opts{})
+	poll.Until(t, 10*time.Second, "redelivery to the next replica", func() bool { return next.count() == 2 })
 }
 
 func TestReturnedEventsArePublished(t *testing.T) {
@@ -279,9 +279,9 @@ func TestReturnedEventsArePublished(t *testing.T) {
 		}
 		return []event.Event{out}, nil
 	}}
-	env.start(t, fnDecl("emit", func(f *config.Function) {
-		f.Filters = []config.Filter{{Exact: map[string]string{"type": "com.example.in"}}}
-	}), emit, Options{})
+	env.start(t, fnDecl("emit", func(f *Config) {
+		f.Filters = []FilterSpec{{Exact: map[string]string{"type": "com.example.in"}}}
+	}), emit, opts{})
 	var mu sync.Mutex
 	got := map[string]event.Event{}
 	sink := &recorder{fn: func(_ context.Context, e event.Event, _ int) ([]event.Event, error) {
@@ -290,12 +290,12 @@ func TestReturnedEventsArePublished(t *testing.T) {
 		got[fmt.Sprint(e.Extensions()["causationid"])] = e
 		return nil, nil
 	}}
-	env.start(t, fnDecl("sink", func(f *config.Function) {
-		f.Filters = []config.Filter{{Exact: map[string]string{"type": "com.example.out"}}}
-	}), sink, Options{})
+	env.start(t, fnDecl("sink", func(f *Config) {
+		f.Filters = []FilterSpec{{Exact: map[string]string{"type": "com.example.out"}}}
+	}), sink, opts{})
 
 	env.publish(t, testEvent("in-1", "com.example.in", "/test"), testEvent("in-2", "com.example.in", "/test", "correlationid", "corr-1"))
-	waitFor(t, 10*time.Second, "two outputs", func() bool { return sink.count() == 2 })
+	poll.Until(t, 10*time.Second, "two outputs", func() bool { return sink.count() == 2 })
 	mu.Lock()
 	defer mu.Unlock()
 	for _, tt := range []struct{ cause, correlation string }{{"in-1", "in-1"}, {"in-2", "corr-1"}} {
@@ -321,16 +321,16 @@ func TestConsumerRecreatedAfterDeletion(t *testing.T) {
 	env := newEnv(t)
 	rec := &recorder{}
 	fn := fnDecl("phoenix")
-	r := env.start(t, fn, rec, Options{})
+	r := env.start(t, fn, rec, opts{})
 	js, err := jetstream.New(brokertest.Conn(t, env.srv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := js.DeleteConsumer(context.Background(), "EVENTS", fn.Name); err != nil {
+	if err := js.DeleteConsumer(context.Background(), "EVENTS", fn.Function); err != nil {
 		t.Fatal(err)
 	}
 	env.publish(t, testEvent("ph-1", "com.example.x", "/test"))
-	waitFor(t, 15*time.Second, "the event after the consumer was re-created", func() bool { return rec.count() == 1 })
+	poll.Until(t, 15*time.Second, "the event after the consumer was re-created", func() bool { return rec.count() == 1 })
 	if !r.w.Ready() {
 		t.Error("not ready after the consumer was re-created")
 	}

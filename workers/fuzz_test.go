@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // FuzzCompileFilters feeds filters from a mesh file: compiling never
@@ -24,15 +23,15 @@ func FuzzCompileFilters(f *testing.F) {
 		f.Add(s.cesql, s.attr, s.val, "com.example.order.created", "/shop/api")
 	}
 	f.Fuzz(func(t *testing.T, cesql, attr, val, typ, source string) {
-		filters := []config.Filter{
-			{Any: []config.Filter{
+		filters := []FilterSpec{
+			{Any: []FilterSpec{
 				{Exact: map[string]string{attr: val}},
-				{Not: &config.Filter{Prefix: map[string]string{attr: val}}},
+				{Not: &FilterSpec{Prefix: map[string]string{attr: val}}},
 			}},
 			{Suffix: map[string]string{attr: val}},
 		}
 		if cesql != "" {
-			filters = append(filters, config.Filter{CESQL: cesql})
+			filters = append(filters, FilterSpec{CESQL: cesql})
 		}
 		fl, err := CompileFilters(filters)
 		if err != nil {
@@ -65,7 +64,7 @@ func FuzzFilterSubjectsSuperset(f *testing.F) {
 		if exact == "" || prefix == "" || typ == "" {
 			return
 		}
-		filters := []config.Filter{{Any: []config.Filter{
+		filters := []FilterSpec{{Any: []FilterSpec{
 			{Exact: map[string]string{"type": exact}},
 			{Prefix: map[string]string{"type": prefix}},
 		}}}

@@ -14,16 +14,13 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/broker/embedded"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
 // testEnv is a real embedded server with the default mesh streams and a
 // publishing client.
 type testEnv struct {
 	srv *embedded.Server
-	m   *config.Mesh
 	pub *broker.Client
 
 	mu      sync.Mutex
@@ -33,8 +30,7 @@ type testEnv struct {
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	srv := brokertest.Server(t, "")
-	m := meshmaptest.Mesh()
-	env := &testEnv{srv: srv, m: m, pub: meshmaptest.Client(t, srv, m)}
+	env := &testEnv{srv: srv, pub: brokertest.Client(t, srv)}
 	// Stop every worker at once (each drain waits for its last pull to
 	// expire), before the server stops.
 	t.Cleanup(func() {
@@ -58,11 +54,24 @@ func newEnv(t testing.TB) *testEnv {
 // replica would have.
 func (e *testEnv) client(t testing.TB) *broker.Client {
 	t.Helper()
-	c, err := broker.New(brokertest.Conn(t, e.srv), meshmap.Broker(e.m))
+	c, err := broker.New(brokertest.Conn(t, e.srv), broker.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// broker is what a worker of this environment gets: a client on its own
+// connection, as a separate replica would have.
+func (e *testEnv) broker(t testing.TB) Broker {
+	c := e.client(t)
+	return Broker{Consumers: c, Publisher: c, DeadLetterer: brokertest.DeadLetterQueue(t, c)}
+}
+
+// opts are what a test varies about a started worker beyond its Config.
+type opts struct {
+	Hooks           Hooks
+	ShutdownTimeout time.Duration
 }
 
 // running is a worker started by testEnv.start.
@@ -88,9 +97,10 @@ func (r *running) stop(t testing.TB) error {
 
 // start runs a worker for fn on its own connection until the test ends
 // and waits until it is ready.
-func (e *testEnv) start(t testing.TB, fn *config.Function, h Handler, o Options) *running {
+func (e *testEnv) start(t testing.TB, fn Config, h Handler, o opts) *running {
 	t.Helper()
-	w, err := New(e.client(t), e.m, fn, h, o)
+	fn.ShutdownTimeout = o.ShutdownTimeout
+	w, err := New(fn, e.broker(t), h, WithHooks(o.Hooks))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -100,7 +110,7 @@ func (e *testEnv) start(t testing.TB, fn *config.Function, h Handler, o Options)
 	e.mu.Lock()
 	e.workers = append(e.workers, r)
 	e.mu.Unlock()
-	waitFor(t, 10*time.Second, "worker ready", w.Ready)
+	poll.Until(t, 10*time.Second, "worker ready", w.Ready)
 	return r
 }
 
@@ -147,7 +157,7 @@ func (e *testEnv) publishN(t testing.TB, n int, prefix, typ string) []string {
 func (e *testEnv) deadLetters(t testing.TB, fn string) []broker.DeadLetter {
 	t.Helper()
 	var out []broker.DeadLetter
-	err := meshmaptest.DeadLetterQueue(t, e.pub, e.m).List(context.Background(), fn, time.Time{}, func(d broker.DeadLetter) bool {
+	err := brokertest.DeadLetterQueue(t, e.pub).List(context.Background(), fn, time.Time{}, func(d broker.DeadLetter) bool {
 		out = append(out, d)
 		return true
 	})
@@ -167,29 +177,17 @@ func (e *testEnv) consumerState(t testing.TB, fn string) (pending uint64, ackPen
 	return info.NumPending, info.NumAckPending
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // fnDecl declares a test function with fast settings.
-func fnDecl(name string, mod ...func(*config.Function)) *config.Function {
-	retry := 3
-	fn := &config.Function{
-		Name:     name,
-		Run:      config.Run{Command: []string{"unused"}},
-		AckWait:  config.Duration(5 * time.Second),
-		Delivery: config.Delivery{Retry: &retry, BackoffDelay: config.Duration(100 * time.Millisecond)},
+func fnDecl(name string, mod ...func(*Config)) Config {
+	fn := Config{
+		Function:      name,
+		Stream:        "EVENTS",
+		SubjectPrefix: "events",
+		AckWait:       5 * time.Second,
+		Delivery:      Delivery{Retry: new(3), BackoffDelay: 100 * time.Millisecond},
 	}
 	for _, f := range mod {
-		f(fn)
+		f(&fn)
 	}
 	return fn
 }

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"fmt"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"maps"
 	"slices"
 	"strings"
@@ -15,8 +16,6 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/brokertest"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // gapTolerance is how much later than its backoff delay a retry may come:
@@ -27,10 +26,10 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t)
 	const typ = "com.example.order.created"
-	fn := fnDecl("always-fails", func(f *config.Function) {
-		f.Filters = []config.Filter{{Exact: map[string]string{"type": typ}}}
-		f.Delivery.BackoffDelay = config.Duration(200 * time.Millisecond)
-		f.Delivery.BackoffMax = config.Duration(time.Second)
+	fn := fnDecl("always-fails", func(f *Config) {
+		f.Filters = []FilterSpec{{Exact: map[string]string{"type": typ}}}
+		f.Delivery.BackoffDelay = 200 * time.Millisecond
+		f.Delivery.BackoffMax = time.Second
 	})
 	var healed atomic.Bool
 	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) {
@@ -39,11 +38,11 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 		}
 		return nil, errBoom
 	}}
-	env.start(t, fn, rec, Options{})
+	env.start(t, fn, rec, opts{})
 	// A second function on the same type handles the event at once; the
 	// redrive must not reach it again.
 	other := &recorder{}
-	env.start(t, fnDecl("other", func(f *config.Function) { f.Filters = fn.Filters }), other, Options{})
+	env.start(t, fnDecl("other", func(f *Config) { f.Filters = fn.Filters }), other, opts{})
 
 	in := testEvent("order-1", typ, "/shop/api", "tenant", "acme", "priority", int32(7))
 	in.SetSubject("orders/1")
@@ -53,7 +52,7 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 	}
 	env.publish(t, in)
 
-	waitFor(t, 20*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) > 0 })
+	poll.Until(t, 20*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) > 0 })
 	time.Sleep(700 * time.Millisecond) // room for a wrong extra attempt
 	calls := rec.snapshot()
 	if len(calls) != 4 {
@@ -66,33 +65,33 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 		}
 	}
 
-	dls := env.deadLetters(t, fn.Name)
+	dls := env.deadLetters(t, fn.Function)
 	if len(dls) != 1 {
 		t.Fatalf("%d dead letters, want 1", len(dls))
 	}
 	d := dls[0]
-	if d.Function != fn.Name || d.Attempts != 4 || !strings.Contains(d.Reason, "boom") ||
+	if d.Function != fn.Function || d.Attempts != 4 || !strings.Contains(d.Reason, "boom") ||
 		d.Subject != "events."+typ || time.Since(d.Time) > time.Minute || d.Err != nil {
 		t.Errorf("dead letter = %+v", d)
 	}
 	assertSameEvent(t, in, d.Event, broker.ExtDeadLetterFunction, broker.ExtDeadLetterAttempts,
 		broker.ExtDeadLetterReason, broker.ExtDeadLetterTime, broker.ExtDeadLetterSubject)
-	if p, ack := env.consumerState(t, fn.Name); p != 0 || ack != 0 {
+	if p, ack := env.consumerState(t, fn.Function); p != 0 || ack != 0 {
 		t.Errorf("consumer pending %d, ack pending %d after the dead letter; want 0, 0", p, ack)
 	}
 
 	healed.Store(true)
-	n, err := meshmaptest.DeadLetterQueue(t, env.pub, env.m).Redrive(context.Background(), fn.Name, time.Time{})
+	n, err := brokertest.DeadLetterQueue(t, env.pub).Redrive(context.Background(), fn.Function, time.Time{})
 	if err != nil || n != 1 {
 		t.Fatalf("Redrive = %d, %v; want 1, nil", n, err)
 	}
-	waitFor(t, 10*time.Second, "the redriven event", func() bool { return rec.count() == 5 })
-	waitFor(t, 10*time.Second, "the ack", func() bool { p, ack := env.consumerState(t, fn.Name); return p == 0 && ack == 0 })
+	poll.Until(t, 10*time.Second, "the redriven event", func() bool { return rec.count() == 5 })
+	poll.Until(t, 10*time.Second, "the ack", func() bool { p, ack := env.consumerState(t, fn.Function); return p == 0 && ack == 0 })
 	time.Sleep(300 * time.Millisecond)
 	if n := rec.count(); n != 5 {
 		t.Errorf("handler called %d times in all, want 5 (the redrive once)", n)
 	}
-	if got := len(env.deadLetters(t, fn.Name)); got != 0 {
+	if got := len(env.deadLetters(t, fn.Function)); got != 0 {
 		t.Errorf("%d dead letters left after the redrive", got)
 	}
 	if n := other.count(); n != 1 {
@@ -140,14 +139,14 @@ func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
 		return nil, fmt.Errorf("handler: %w", permErr{fmt.Errorf("order total is negative")})
 	}}
 	fn := fnDecl("permanent")
-	env.start(t, fn, rec, Options{})
+	env.start(t, fn, rec, opts{})
 	env.publish(t, testEvent("p-1", "com.example.x", "/test"))
-	waitFor(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) == 1 })
+	poll.Until(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) == 1 })
 	time.Sleep(300 * time.Millisecond)
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1", n)
 	}
-	d := env.deadLetters(t, fn.Name)[0]
+	d := env.deadLetters(t, fn.Function)[0]
 	if d.Attempts != 1 || d.Reason != "handler: order total is negative" {
 		t.Errorf("dead letter attempts %d reason %q", d.Attempts, d.Reason)
 	}
@@ -162,13 +161,13 @@ func TestRetryAfterSetsTheDelay(t *testing.T) {
 		}
 		return nil, nil
 	}}
-	fn := fnDecl("retry-after", func(f *config.Function) {
-		f.Delivery.BackoffDelay = config.Duration(10 * time.Second)
-		f.Delivery.BackoffMax = config.Duration(time.Minute)
+	fn := fnDecl("retry-after", func(f *Config) {
+		f.Delivery.BackoffDelay = 10 * time.Second
+		f.Delivery.BackoffMax = time.Minute
 	})
-	env.start(t, fn, rec, Options{})
+	env.start(t, fn, rec, opts{})
 	env.publish(t, testEvent("r-1", "com.example.x", "/test"))
-	waitFor(t, 10*time.Second, "the second attempt", func() bool { return rec.count() == 2 })
+	poll.Until(t, 10*time.Second, "the second attempt", func() bool { return rec.count() == 2 })
 	calls := rec.snapshot()
 	if gap := calls[1].at.Sub(calls[0].at); gap < 300*time.Millisecond || gap >= 300*time.Millisecond+gapTolerance {
 		t.Errorf("gap = %s, want the 300ms the error asked for", gap)
@@ -186,13 +185,13 @@ func TestPanicIsRetried(t *testing.T) {
 		return nil, nil
 	}}
 	fn := fnDecl("panics")
-	env.start(t, fn, rec, Options{Hooks: o.hooks()})
+	env.start(t, fn, rec, opts{Hooks: o.hooks()})
 	env.publish(t, testEvent("pan-1", "com.example.x", "/test"))
-	waitFor(t, 10*time.Second, "two outcomes", func() bool { return len(o.of("pan-1")) == 2 })
+	poll.Until(t, 10*time.Second, "two outcomes", func() bool { return len(o.of("pan-1")) == 2 })
 	if got := o.of("pan-1"); !slices.Equal(got, []string{OutcomeRetry, OutcomeOK}) {
 		t.Errorf("outcomes = %q, want retry then ok", got)
 	}
-	if n := len(env.deadLetters(t, fn.Name)); n != 0 {
+	if n := len(env.deadLetters(t, fn.Function)); n != 0 {
 		t.Errorf("%d dead letters", n)
 	}
 }
@@ -202,10 +201,13 @@ func TestDeadLetterOffTerminates(t *testing.T) {
 	env := newEnv(t)
 	off, zero := false, 0
 	rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) { return nil, errBoom }}
-	fn := fnDecl("no-dl", func(f *config.Function) { f.Delivery.DeadLetter, f.Delivery.Retry = &off, &zero })
-	env.start(t, fn, rec, Options{})
+	fn := fnDecl("no-dl", func(f *Config) { f.Delivery.DeadLetter, f.Delivery.Retry = &off, &zero })
+	env.start(t, fn, rec, opts{})
 	env.publish(t, testEvent("n-1", "com.example.x", "/test"))
-	waitFor(t, 10*time.Second, "the term", func() bool { p, ack := env.consumerState(t, fn.Name); return rec.count() == 1 && p == 0 && ack == 0 })
+	poll.Until(t, 10*time.Second, "the term", func() bool {
+		p, ack := env.consumerState(t, fn.Function)
+		return rec.count() == 1 && p == 0 && ack == 0
+	})
 	time.Sleep(300 * time.Millisecond)
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1", n)
@@ -232,13 +234,13 @@ func TestAttemptsPastTheLast(t *testing.T) {
 		t.Run(fmt.Sprintf("naks=%d", tt.naks), func(t *testing.T) {
 			env := newEnv(t)
 			zero := 0
-			fn := fnDecl("crashy", func(f *config.Function) { f.Delivery.Retry = &zero })
+			fn := fnDecl("crashy", func(f *Config) { f.Delivery.Retry = &zero })
 			js, err := jetstream.New(brokertest.Conn(t, env.srv))
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			cons, err := js.CreateOrUpdateConsumer(ctx, "EVENTS", ConsumerConfig(env.m, fn))
+			cons, err := js.CreateOrUpdateConsumer(ctx, "EVENTS", ConsumerConfig(fn))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,9 +255,9 @@ func TestAttemptsPastTheLast(t *testing.T) {
 				}
 			}
 			rec := &recorder{fn: func(context.Context, event.Event, int) ([]event.Event, error) { return nil, errBoom }}
-			env.start(t, fn, rec, Options{})
-			waitFor(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) == 1 })
-			d := env.deadLetters(t, fn.Name)[0]
+			env.start(t, fn, rec, opts{})
+			poll.Until(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) == 1 })
+			d := env.deadLetters(t, fn.Function)[0]
 			if n := rec.count(); n != tt.wantCalls {
 				t.Errorf("handler called %d times, want %d", n, tt.wantCalls)
 			}
@@ -272,7 +274,7 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 	var o outcomes
 	rec := &recorder{}
 	fn := fnDecl("strict")
-	env.start(t, fn, rec, Options{Hooks: o.hooks()})
+	env.start(t, fn, rec, opts{Hooks: o.hooks()})
 	js, err := jetstream.New(brokertest.Conn(t, env.srv))
 	if err != nil {
 		t.Fatal(err)
@@ -280,9 +282,9 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 	if _, err := js.Publish(context.Background(), "events.garbage", []byte("not an event")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Name)) == 1 })
-	d := env.deadLetters(t, fn.Name)[0]
-	if d.Event != nil || d.Err == nil || d.Function != fn.Name || d.Attempts != 1 || d.Subject != "events.garbage" ||
+	poll.Until(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) == 1 })
+	d := env.deadLetters(t, fn.Function)[0]
+	if d.Event != nil || d.Err == nil || d.Function != fn.Function || d.Attempts != 1 || d.Subject != "events.garbage" ||
 		!strings.Contains(d.Reason, "not a valid CloudEvent") || !strings.Contains(d.Reason, "specversion") {
 		t.Errorf("dead letter = %+v", d)
 	}
@@ -293,10 +295,10 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 		t.Errorf("outcomes = %q", got)
 	}
 	// Redrive leaves it in place.
-	if n, err := meshmaptest.DeadLetterQueue(t, env.pub, env.m).Redrive(context.Background(), fn.Name, time.Time{}); n != 0 || err != nil {
+	if n, err := brokertest.DeadLetterQueue(t, env.pub).Redrive(context.Background(), fn.Function, time.Time{}); n != 0 || err != nil {
 		t.Errorf("Redrive = %d, %v", n, err)
 	}
-	if n := len(env.deadLetters(t, fn.Name)); n != 1 {
+	if n := len(env.deadLetters(t, fn.Function)); n != 1 {
 		t.Errorf("%d dead letters after redrive, want the undecodable one kept", n)
 	}
 }

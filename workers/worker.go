@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,13 +16,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 // Timing of the consume loop.
 const (
-	// DefaultShutdownTimeout bounds the drain when Options.ShutdownTimeout is zero.
-	DefaultShutdownTimeout = 30 * time.Second
 	// pullExpiry is how long one pull request waits at the server for
 	// messages. Short, so a stop or a lost request never idles long; an idle
 	// replica sends one pull per expiry.
@@ -51,17 +49,12 @@ const (
 // concurrency events in flight and acknowledges, retries or dead-letters
 // each according to the Handler contract.
 type Worker struct {
-	c        *broker.Client
-	dl       *broker.DeadLetterQueue
-	m        *config.Mesh
-	fn       config.Function
-	s        settings
-	filter   Filter
-	h        Handler
-	log      *slog.Logger
-	replica  string
-	shutdown time.Duration
-	hooks    Hooks
+	cfg    Config // defaults applied, valid
+	b      Broker
+	filter Filter
+	h      Handler
+	log    *slog.Logger
+	hooks  Hooks
 
 	slots   chan struct{} // one token per event in flight
 	started atomic.Bool
@@ -69,58 +62,69 @@ type Worker struct {
 	lost    atomic.Bool // the consumer vanished; re-create it
 }
 
-// New prepares a worker for function fn of mesh m. It validates the
-// function's consume settings and compiles its filters; errors wrap
-// ErrInvalidFunction or ErrInvalidFilter. Nothing touches the broker before
-// Run.
-func New(c *broker.Client, m *config.Mesh, fn *config.Function, h Handler, o Options) (*Worker, error) {
-	switch {
-	case c == nil:
-		return nil, fmt.Errorf("workers: broker client is nil: %w", ErrInvalidFunction)
-	case m == nil:
-		return nil, fmt.Errorf("workers: mesh is nil: %w", ErrInvalidFunction)
-	case fn == nil:
-		return nil, fmt.Errorf("workers: function is nil: %w", ErrInvalidFunction)
-	case h == nil:
-		return nil, fmt.Errorf("workers: function %q: handler is nil: %w", fn.Name, ErrInvalidFunction)
+// Option tunes how a Worker reports what it does.
+type Option func(*options)
+
+type options struct {
+	log   *slog.Logger
+	hooks Hooks
+}
+
+// WithLogger sends the worker's logs to l (nil discards, the default).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithHooks installs observation points for tracing and metrics.
+func WithHooks(h Hooks) Option { return func(o *options) { o.hooks = h } }
+
+// New prepares a worker: cfg's defaults are applied, then the options, then
+// cfg is validated (errors wrap ErrInvalidFunction or ErrInvalidFilter) and
+// its filters compiled. Nothing touches the broker before Run.
+func New(cfg Config, b Broker, h Handler, opts ...Option) (*Worker, error) {
+	cfg.setDefaults()
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
 	}
-	s, err := resolve(m, fn)
-	if err != nil {
+	var missing []string
+	if b.Consumers == nil {
+		missing = append(missing, "Broker.Consumers")
+	}
+	if b.Publisher == nil {
+		missing = append(missing, "Broker.Publisher")
+	}
+	if b.DeadLetterer == nil && *cfg.Delivery.DeadLetter {
+		missing = append(missing, "Broker.DeadLetterer")
+	}
+	if h == nil {
+		missing = append(missing, "handler")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("workers: function %q: %s: required: %w", cfg.Function, strings.Join(missing, ", "), ErrInvalidFunction)
+	}
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	filter, err := CompileFilters(fn.Filters)
-	if err != nil {
-		return nil, fmt.Errorf("workers: function %q: %w", fn.Name, err)
-	}
-	dl, err := broker.NewDeadLetterQueue(c, broker.DeadLetterConfig{Stream: m.DeadLetter.Stream, SubjectPrefix: m.DeadLetter.SubjectPrefix})
-	if err != nil {
-		return nil, fmt.Errorf("workers: function %q: %w: %w", fn.Name, ErrInvalidFunction, err)
-	}
-	w := &Worker{
-		c: c, dl: dl, m: m, fn: *fn, s: s, filter: filter, h: h,
-		log:      o.Log,
-		replica:  o.Replica,
-		shutdown: o.ShutdownTimeout,
-		hooks:    o.Hooks,
-		slots:    make(chan struct{}, s.concurrency),
-	}
-	if w.replica == "" {
+	filter, _ := CompileFilters(cfg.Filters) // Validate compiled them
+	if cfg.Replica == "" {
 		host, _ := os.Hostname()
-		w.replica = host + "-" + strconv.Itoa(os.Getpid())
+		cfg.Replica = host + "-" + strconv.Itoa(os.Getpid())
 	}
-	if w.log == nil {
-		w.log = slog.New(slog.DiscardHandler)
+	log := o.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	w.log = w.log.With("function", s.fn, "replica", w.replica)
-	if w.shutdown <= 0 {
-		w.shutdown = DefaultShutdownTimeout
-	}
-	return w, nil
+	return &Worker{
+		cfg: cfg, b: b, filter: filter, h: h, hooks: o.hooks,
+		log:   log.With("function", cfg.Function, "replica", cfg.Replica),
+		slots: make(chan struct{}, cfg.Concurrency),
+	}, nil
 }
 
 // Ready reports whether the worker's consumer exists and its connection is
 // up (the readiness probe).
-func (w *Worker) Ready() bool { return w.ready.Load() && w.c.Connected() }
+func (w *Worker) Ready() bool { return w.ready.Load() && w.b.Consumers.Conn().IsConnected() }
 
 // Run consumes until ctx ends, then drains: it stops pulling, lets the
 // events in hand finish (those already requested from the server are
@@ -147,13 +151,13 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	done := make(chan struct{})
 	go func() { inflight.Wait(); close(done) }()
-	timer := time.NewTimer(w.shutdown)
+	timer := time.NewTimer(w.cfg.ShutdownTimeout)
 	defer timer.Stop()
 	select {
 	case <-done:
 		w.log.Info("worker drained")
 	case <-timer.C:
-		w.log.Warn("shutdown timeout: cancelling the handlers still running", "timeout", w.shutdown)
+		w.log.Warn("shutdown timeout: cancelling the handlers still running", "timeout", w.cfg.ShutdownTimeout)
 		abort()
 		select {
 		case <-done:
@@ -163,7 +167,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	// Acks are written without waiting for the server: push them out before
 	// the caller closes the connection.
-	if err := w.c.Conn().FlushTimeout(opTimeout); err != nil && !w.c.Conn().IsClosed() {
+	if err := w.b.Consumers.Conn().FlushTimeout(opTimeout); err != nil && !w.b.Consumers.Conn().IsClosed() {
 		w.log.Warn("flushing acks on drain; unflushed events will be redelivered after the ack wait", "error", err)
 	}
 	return runErr
@@ -172,19 +176,19 @@ func (w *Worker) Run(ctx context.Context) error {
 // ensure creates or updates the durable consumer, retrying until it
 // succeeds or ctx ends.
 func (w *Worker) ensure(ctx context.Context) (jetstream.Consumer, error) {
-	cfg := ConsumerConfig(w.m, &w.fn)
+	cfg := ConsumerConfig(w.cfg)
 	wait := 250 * time.Millisecond
 	for {
-		cons, err := w.c.EnsureConsumer(ctx, w.s.stream, cfg)
+		cons, err := w.b.Consumers.EnsureConsumer(ctx, w.cfg.Stream, cfg)
 		if err == nil {
 			w.ready.Store(true)
 			w.lost.Store(false)
-			w.log.Info("consuming", "stream", w.s.stream, "consumer", cfg.Durable, "filter_subjects", cfg.FilterSubjects,
-				"concurrency", w.s.concurrency)
+			w.log.Info("consuming", "stream", w.cfg.Stream, "consumer", cfg.Durable, "filter_subjects", cfg.FilterSubjects,
+				"concurrency", w.cfg.Concurrency)
 			return cons, nil
 		}
 		w.ready.Store(false)
-		w.log.Warn("cannot create the consumer; retrying", "stream", w.s.stream, "error", err, "retry_in", wait)
+		w.log.Warn("cannot create the consumer; retrying", "stream", w.cfg.Stream, "error", err, "retry_in", wait)
 		if !sleep(ctx, wait) {
 			return nil, ctx.Err()
 		}
@@ -225,8 +229,8 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 		if err != nil {
 			w.release(n)
 			<-pulls
-			if w.c.Conn().IsClosed() {
-				return fmt.Errorf("workers: function %q: %w: %w", w.s.fn, broker.ErrUnavailable, nats.ErrConnectionClosed)
+			if w.b.Consumers.Conn().IsClosed() {
+				return fmt.Errorf("workers: function %q: %w: %w", w.cfg.Function, broker.ErrUnavailable, nats.ErrConnectionClosed)
 			}
 			w.fetchFailed(err)
 			if !sleep(ctx, wait) {
@@ -258,7 +262,7 @@ func (w *Worker) takeBatch(hard context.Context, batch jetstream.MessageBatch, n
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
-			w.process(hard, msg)
+			w.settleMsg(hard, msg)
 		}()
 	}
 	w.release(n - used)
@@ -302,7 +306,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // replica pulls at once, so a lone event is not delayed.
 func (w *Worker) gather(ctx context.Context, busy bool) int {
 	n := 1
-	for n < w.s.concurrency {
+	for n < w.cfg.Concurrency {
 		select {
 		case w.slots <- struct{}{}:
 			n++
@@ -311,12 +315,12 @@ func (w *Worker) gather(ctx context.Context, busy bool) int {
 		}
 		break
 	}
-	if !busy || n >= (w.s.concurrency+1)/2 {
+	if !busy || n >= (w.cfg.Concurrency+1)/2 {
 		return n
 	}
 	timer := time.NewTimer(batchWait)
 	defer timer.Stop()
-	for n < (w.s.concurrency+1)/2 {
+	for n < (w.cfg.Concurrency+1)/2 {
 		select {
 		case w.slots <- struct{}{}:
 			n++

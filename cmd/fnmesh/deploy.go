@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/deploy/k8s"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func newDeployCmd(g *globals) *cobra.Command {
@@ -32,7 +31,7 @@ otherwise -o names a directory that gets one file per object:
   kubectl apply -f manifests/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := config.Load(g.env.File)
+			m, err := loadMesh(g.env.File)
 			if err != nil {
 				return err
 			}

@@ -119,7 +119,7 @@ func parseSince(since string) (time.Time, error) {
 // connectMesh loads the mesh file and connects to NATS_URL (default
 // nats://127.0.0.1:4222, the embedded server of `fnmesh up`).
 func connectMesh(cmd *cobra.Command, g *globals) (*broker.Client, *config.Mesh, func(), error) {
-	m, err := config.Load(g.env.File)
+	m, err := loadMesh(g.env.File)
 	if err != nil {
 		return nil, nil, nil, err
 	}

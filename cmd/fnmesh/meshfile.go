@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
@@ -14,5 +15,8 @@ func loadMeshIfPresent(path string) (*config.Mesh, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return config.Load(path)
+	return loadMesh(path)
 }
+
+// loadMesh loads the mesh file with the components' defaults and rules.
+func loadMesh(path string) (*config.Mesh, error) { return meshmap.Load(path) }

@@ -9,15 +9,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
-	"github.com/kelseyhightower/envconfig"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
 )
 
 // globals are the settings every subcommand shares: defaults, then the
 // environment, then flags.
 type globals struct {
-	env    config.Env
+	env config.Env
+	// nats is how this process and the workers it starts reach NATS (the
+	// NATS_* variables of the worker contract); conn is the same for the
+	// broker client.
+	nats   workerenv.NATS
 	conn   broker.ConnConfig
 	output string
 }
@@ -56,9 +61,10 @@ func (g *globals) load(cmd *cobra.Command) error {
 		return err
 	}
 	g.env = env
-	if err := envconfig.Process("", &g.conn); err != nil {
+	if g.nats, err = workerenv.ReadNATS(os.LookupEnv); err != nil {
 		return fmt.Errorf("environment: %w", err)
 	}
+	g.conn = meshmap.Conn(g.nats)
 	if f, _ := cmd.Flags().GetString("file"); f != "" {
 		g.env.File = f
 	}

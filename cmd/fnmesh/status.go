@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -37,7 +37,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("get %s: %s", url, resp.Status)
 			}
 			var st struct {
-				Functions []workers.FunctionStatus `json:"functions"`
+				Functions []scale.FunctionStatus `json:"functions"`
 			}
 			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 				return fmt.Errorf("get %s: %w", url, err)
@@ -52,7 +52,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printStatus(cmd *cobra.Command, fns []workers.FunctionStatus) error {
+func printStatus(cmd *cobra.Command, fns []scale.FunctionStatus) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tBACKLOG\tACK PENDING\tDESIRED\tACTUAL\tLAST DECISION")
 	for _, f := range fns {

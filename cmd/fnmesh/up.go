@@ -25,7 +25,10 @@ import (
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/schemas"
 	"github.com/fnmesh/fnmesh/triggers"
-	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/docker"
+	"github.com/fnmesh/fnmesh/workers/process"
+	"github.com/fnmesh/fnmesh/workers/scale"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
 )
 
 type upFlags struct {
@@ -68,14 +71,17 @@ processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
 
 // mesh holds what `up` started, so that shutdown stops it in reverse order.
 type mesh struct {
-	log      *slog.Logger
-	emb      *embedded.Server
-	nc       *nats.Conn
-	client   *broker.Client
-	natsURL  string
-	tel      *telemetry.Telemetry
-	replies  *triggers.ReplyWaiter
-	draining atomic.Bool
+	log     *slog.Logger
+	emb     *embedded.Server
+	nc      *nats.Conn
+	client  *broker.Client
+	natsURL string
+	// workerNATS are the credentials workers get with natsURL: those of an
+	// external cluster; none for the embedded server.
+	workerNATS workerenv.NATS
+	tel        *telemetry.Telemetry
+	replies    *triggers.ReplyWaiter
+	draining   atomic.Bool
 }
 
 // triggers builds the HTTP side and the cron triggers of the mesh with what
@@ -136,7 +142,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	m, err := config.Load(g.env.File)
+	m, err := loadMesh(g.env.File)
 	if err != nil {
 		return err
 	}
@@ -158,7 +164,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 		return err
 	}
 	var runtimes []closer
-	var scalers []*workers.Scaler
+	var scalers []*scale.Scaler
 	if !f.noFunctions && len(m.Functions) > 0 {
 		// Nothing starts yet: replicas come when the scalers run.
 		if runtimes, scalers, err = ms.startFunctions(m, stopTimeout); err != nil {
@@ -181,7 +187,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 			}
 		}),
 		"GET /status": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			st := []workers.FunctionStatus{}
+			st := []scale.FunctionStatus{}
 			for _, sc := range scalers {
 				st = append(st, sc.Status()...)
 			}
@@ -252,6 +258,7 @@ func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
 			return err
 		}
 		ms.nc, ms.natsURL = nc, g.conn.URL
+		ms.workerNATS = g.nats
 		for _, s := range m.Streams {
 			if s.Sync == "always" {
 				ms.log.Warn("stream sync: always applies to the embedded server only; on an external server set sync_interval: always in its JetStream config", "stream", s.Name)
@@ -305,39 +312,45 @@ type closer interface{ Close(context.Context) error }
 // runtime kind the mesh uses: local processes, or Docker containers for
 // run.runtime: docker. Kubernetes functions are deployed with
 // `fnmesh deploy render` and scaled there (by KEDA or fnmesh's scaler).
-func (ms *mesh) startFunctions(m *config.Mesh, stopTimeout time.Duration) ([]closer, []*workers.Scaler, error) {
-	byKind := map[string][]config.Function{}
-	for _, fn := range m.Functions {
-		kind := fn.Run.Runtime
-		if kind == "" {
-			kind = "process"
-		}
-		byKind[kind] = append(byKind[kind], fn)
-	}
-	backlog := workers.NewBrokerBacklog(ms.client, m)
-	opts := workers.ScalerOptions{
-		Log: ms.log,
-		Metrics: func(d workers.Decision) {
-			ms.tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To)
-		},
+func (ms *mesh) startFunctions(m *config.Mesh, stopTimeout time.Duration) ([]closer, []*scale.Scaler, error) {
+	metrics := func(d scale.Decision) {
+		ms.tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To)
 	}
 	var rts []closer
-	var scs []*workers.Scaler
-	if fns := byKind["process"]; len(fns) > 0 {
+	var scs []*scale.Scaler
+	// scaler sizes fns through rt, reading their backlogs through the client.
+	scaler := func(fns meshmap.Functions, rt scale.Runtime) error {
+		backlog, err := scale.NewBrokerBacklog(ms.client, fns.Consumers)
+		if err != nil {
+			return err
+		}
+		cfg := fns.Scaler
+		cfg.Metrics = metrics
+		sc, err := scale.New(backlog, rt, cfg, scale.WithLogger(ms.log))
+		if err != nil {
+			return err
+		}
+		scs = append(scs, sc)
+		return nil
+	}
+	if fns := meshmap.FunctionsOn(m, scale.RuntimeProcess); len(fns.Workloads) > 0 {
 		self, err := os.Executable()
 		if err != nil {
 			return nil, nil, fmt.Errorf("locate the fnmesh binary: %w", err)
 		}
-		rt, err := workers.NewProcessRuntime(workers.ProcessConfig{
-			Mesh: m, Self: self, NATSURL: ms.natsURL, Log: ms.log, StopTimeout: stopTimeout + 5*time.Second,
-		})
+		rt, err := process.New(process.Config{
+			Functions: fns.Workloads, MeshFile: m.File, Self: self, NATS: ms.natsConn(),
+			StopTimeout: stopTimeout + 5*time.Second,
+		}, process.WithLogger(ms.log))
 		if err != nil {
 			return nil, nil, err
 		}
 		rts = append(rts, rt)
-		scs = append(scs, workers.NewScaler(backlog, rt, fns, opts))
+		if err := scaler(fns, rt); err != nil {
+			return nil, nil, err
+		}
 	}
-	if fns := byKind["docker"]; len(fns) > 0 {
+	if fns := meshmap.FunctionsOn(m, scale.RuntimeDocker); len(fns.Workloads) > 0 {
 		cli, err := dockerclient.New(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
 		if err != nil {
 			return nil, nil, fmt.Errorf("docker runtime: %w", err)
@@ -346,18 +359,28 @@ func (ms *mesh) startFunctions(m *config.Mesh, stopTimeout time.Duration) ([]clo
 		if network == "" {
 			network = "host" // containers reach the embedded server on loopback
 		}
-		rt, err := workers.NewDockerRuntime(workers.DockerConfig{
-			Mesh: m, Client: cli, Network: network, NATSURL: ms.natsURL, MountMesh: true,
-			StopTimeout: stopTimeout + 5*time.Second, Log: ms.log,
-		})
+		rt, err := docker.New(docker.Config{
+			Functions: fns.Workloads, Client: cli, Mesh: m.Metadata.Name, Network: network,
+			NATS: ms.natsConn(), MountMeshFile: m.File, StopTimeout: stopTimeout + 5*time.Second,
+		}, docker.WithLogger(ms.log))
 		if err != nil {
 			return nil, nil, err
 		}
 		rts = append(rts, rt)
-		scs = append(scs, workers.NewScaler(backlog, rt, fns, opts))
+		if err := scaler(fns, rt); err != nil {
+			return nil, nil, err
+		}
 	}
-	if fns := byKind["kubernetes"]; len(fns) > 0 {
-		ms.log.Info("kubernetes functions are not run by `fnmesh up`; deploy them with `fnmesh deploy render`", "functions", len(fns))
+	if fns := meshmap.FunctionsOn(m, scale.RuntimeKubernetes); len(fns.Workloads) > 0 {
+		ms.log.Info("kubernetes functions are not run by `fnmesh up`; deploy them with `fnmesh deploy render`", "functions", len(fns.Workloads))
 	}
 	return rts, scs, nil
+}
+
+// natsConn is how workers reach the broker: the embedded server's URL, or
+// the cluster's URL with the credentials `up` itself connects with.
+func (ms *mesh) natsConn() workerenv.NATS {
+	n := ms.workerNATS
+	n.URL = ms.natsURL
+	return n
 }

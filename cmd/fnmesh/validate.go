@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
@@ -15,7 +13,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 		Short: "Check a mesh file and report every error with file:line:column",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := config.Load(g.env.File)
+			m, err := loadMesh(g.env.File)
 			if err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/functions"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func newWorkerCmd(g *globals) *cobra.Command {
@@ -23,7 +22,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if name == "" {
 				return fmt.Errorf("--function (or FNMESH_FUNCTION) is required")
 			}
-			m, err := config.Load(g.env.File)
+			m, err := loadMesh(g.env.File)
 			if err != nil {
 				return err
 			}

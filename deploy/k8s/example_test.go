@@ -5,7 +5,7 @@ import (
 	"log"
 
 	"github.com/fnmesh/fnmesh/deploy/k8s"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 )
 
 func ExampleRender() {
@@ -21,7 +21,7 @@ functions:
   - name: notify
     run: { http: { url: "http://notify.shop.svc/events" } }
 `)
-	m, err := config.Parse("mesh.yaml", meshYAML)
+	m, err := meshmap.Parse("mesh.yaml", meshYAML)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +49,7 @@ functions:
 
 func ExampleMarshal() {
 	meshYAML := []byte("apiVersion: fnmesh.dev/v1alpha1\nkind: Mesh\nfunctions:\n  - name: hello\n    run: { image: hello:1 }\n")
-	m, err := config.Parse("mesh.yaml", meshYAML)
+	m, err := meshmap.Parse("mesh.yaml", meshYAML)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 )
 
 // FuzzRender: whatever mesh file the loader accepts, Render either names
@@ -24,7 +24,7 @@ func FuzzRender(f *testing.F) {
 	}
 	f.Add([]byte("apiVersion: fnmesh.dev/v1alpha1\nkind: Mesh\nmetadata: {name: \"Ünïcode mesh\"}\nfunctions:\n  - name: X_\n    run: {image: a}\n    timeout: 24h\n"), true)
 	f.Fuzz(func(t *testing.T, meshYAML []byte, keda bool) {
-		m, err := config.Parse("mesh.yaml", meshYAML)
+		m, err := meshmap.Parse("mesh.yaml", meshYAML)
 		if err != nil {
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/kube"
+	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // KEDA names.
@@ -32,15 +33,15 @@ func (r *renderer) scaledObject(fn *config.Function) *unstructured.Unstructured 
 	if st := r.m.StreamFor(fn); st != nil {
 		stream = st.Name
 	}
-	polling := max(seconds(orDefault(s.PollingInterval, config.DefaultPollingInterval)), 1)
-	cooldown := seconds(orDefault(s.CooldownPeriod, config.DefaultCooldownPeriod))
+	polling := max(seconds(orDefault(s.PollingInterval, scale.DefaultPollingInterval)), 1)
+	cooldown := seconds(orDefault(s.CooldownPeriod, scale.DefaultCooldownPeriod))
 	lag := s.LagThreshold
 	if lag <= 0 {
-		lag = config.DefaultLagThreshold
+		lag = scale.DefaultLagThreshold
 	}
 	maxReplicas := s.MaxReplicaCount
 	if maxReplicas <= 0 {
-		maxReplicas = max(config.DefaultMaxReplicaCount, minReplicas(fn))
+		maxReplicas = max(scale.DefaultMaxReplicaCount, minReplicas(fn))
 	}
 	meta := r.meta(fn.Name, name)
 	u := &unstructured.Unstructured{Object: map[string]any{

@@ -18,6 +18,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers/kube"
 )
@@ -37,7 +38,7 @@ var goldenCases = []struct {
 
 func load(t testing.TB, name string) *config.Mesh {
 	t.Helper()
-	m, err := config.Load(filepath.Join("testdata", name))
+	m, err := meshmap.Load(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -39,22 +38,22 @@ func BenchmarkFilterMatch(b *testing.B) {
 	e := hotEvent(b)
 	tests := []struct {
 		name    string
-		filters []config.Filter
+		filters []workers.FilterSpec
 	}{
 		{"none", nil},
-		{"exact-type", []config.Filter{{Exact: map[string]string{"type": "com.example.order.created"}}}},
-		{"prefix-suffix", []config.Filter{
+		{"exact-type", []workers.FilterSpec{{Exact: map[string]string{"type": "com.example.order.created"}}}},
+		{"prefix-suffix", []workers.FilterSpec{
 			{Prefix: map[string]string{"type": "com.example."}},
 			{Suffix: map[string]string{"source": "/api"}},
 		}},
-		{"any-of-3-exact", []config.Filter{{Any: []config.Filter{
+		{"any-of-3-exact", []workers.FilterSpec{{Any: []workers.FilterSpec{
 			{Exact: map[string]string{"type": "com.example.order.cancelled"}},
 			{Exact: map[string]string{"type": "com.example.order.paid"}},
 			{Exact: map[string]string{"type": "com.example.order.created"}},
 		}}}},
-		{"extension", []config.Filter{{Exact: map[string]string{"tenant": "acme"}}}},
-		{"cesql-like", []config.Filter{{CESQL: "source LIKE '/shop/%'"}}},
-		{"cesql-and", []config.Filter{{CESQL: "type = 'com.example.order.created' AND tenant = 'acme' AND subject LIKE 'order/%'"}}},
+		{"extension", []workers.FilterSpec{{Exact: map[string]string{"tenant": "acme"}}}},
+		{"cesql-like", []workers.FilterSpec{{CESQL: "source LIKE '/shop/%'"}}},
+		{"cesql-and", []workers.FilterSpec{{CESQL: "type = 'com.example.order.created' AND tenant = 'acme' AND subject LIKE 'order/%'"}}},
 	}
 	for _, tt := range tests {
 		f, err := workers.CompileFilters(tt.filters)
@@ -73,7 +72,7 @@ func BenchmarkFilterMatch(b *testing.B) {
 }
 
 func BenchmarkCompileFilters(b *testing.B) {
-	fs := []config.Filter{
+	fs := []workers.FilterSpec{
 		{Exact: map[string]string{"type": "com.example.order.created"}},
 		{CESQL: "source LIKE '/shop/%' AND tenant = 'acme'"},
 	}

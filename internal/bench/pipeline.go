@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -128,7 +129,7 @@ func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handl
 	_, err = e.admin.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
 		Durable:   name,
 		AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait:   config.DefaultAckWait,
+		AckWait:   workers.DefaultAckWait,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: consumer %s: %w", name, err)
@@ -267,9 +268,14 @@ func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Funct
 			stop()
 			return nil, err
 		}
-		w, err := workers.New(client, mesh, fn, h, workers.Options{
-			Log: e.log, Replica: "bench-" + strconv.Itoa(r), ShutdownTimeout: 5 * time.Second, Hooks: hooks,
-		})
+		cfg := meshmap.Worker(mesh, fn)
+		cfg.Replica, cfg.ShutdownTimeout = "bench-"+strconv.Itoa(r), 5*time.Second
+		wb, err := meshmap.WorkerBroker(client, mesh)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		w, err := workers.New(cfg, wb, h, workers.WithLogger(e.log), workers.WithHooks(hooks))
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("bench: %w", err)

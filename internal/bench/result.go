@@ -7,8 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/fnmesh/fnmesh/workers"
 )
 
 // Result is what one scenario measured.
@@ -33,7 +31,7 @@ type Result struct {
 	P50DeltaMs float64 `json:"p50_delta_ms,omitempty"`
 	P99Ratio   float64 `json:"p99_ratio,omitempty"`
 	// Scale holds the scale scenario's report.
-	Scale *workers.ScaleReport `json:"scale,omitempty"`
+	Scale *ScaleReport `json:"scale,omitempty"`
 	// Machine is where it ran.
 	Machine Machine `json:"machine"`
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/workers"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -45,7 +44,7 @@ func goldenResults() map[string]*Result {
 			Params:   params(Scale, Defaults(Scale, Config{})),
 			FnMesh:   Measure{Name: "scaled drain", Count: 2000, Seconds: 1, Rate: 2000},
 			Baseline: Measure{Name: "one fixed replica", Count: 2000, Seconds: 3.2, Rate: 625},
-			Scale: &workers.ScaleReport{Function: "bench-scale", Events: 2000, ColdStart: 290 * time.Millisecond,
+			Scale: &ScaleReport{Function: "bench-scale", Events: 2000, ColdStart: 290 * time.Millisecond,
 				ScaleUpStart: 250 * time.Millisecond, ScaleUpFirstAck: 292 * time.Millisecond, DrainScaled: time.Second,
 				MaxReplicas: 4, DrainSingle: 3200 * time.Millisecond},
 		},

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
-	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/process"
+	"github.com/fnmesh/fnmesh/workers/scale"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
 )
 
 // Scale scenario settings that are not flags: the scaler polls often so
@@ -26,7 +29,7 @@ const (
 )
 
 // runScale measures the scaler and the process runtime with
-// workers.MeasureScale. The fnmesh side is the drain with the scaler at
+// measureScale. The fnmesh side is the drain with the scaler at
 // work (from one replica, up to Replicas), the baseline the same burst
 // drained by one fixed replica.
 func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
@@ -48,9 +51,10 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 	if err := e.ensureMesh(ctx, client, mesh); err != nil {
 		return res, err
 	}
-	rt, err := workers.NewProcessRuntime(workers.ProcessConfig{
-		Mesh: mesh, NATSURL: e.url, Log: e.log, StopTimeout: 10 * time.Second,
-	})
+	rt, err := process.New(process.Config{
+		Functions: meshmap.FunctionsOn(mesh, scale.RuntimeProcess).Workloads,
+		MeshFile:  mesh.File, NATS: workerenv.NATS{URL: e.url}, StopTimeout: 10 * time.Second,
+	}, process.WithLogger(e.log))
 	if err != nil {
 		return res, fmt.Errorf("bench: %w", err)
 	}
@@ -60,7 +64,7 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 		_ = rt.Close(cctx)
 	}()
 	prog := startProgress(cfg.Progress, "scale: cold start, burst, single", 0, 0)
-	rep, err := workers.MeasureScale(ctx, workers.ScaleBenchConfig{
+	rep, err := measureScale(ctx, scaleBenchConfig{
 		Client: client, Mesh: mesh, Function: scaleFunction, Runtime: rt,
 		Events: cfg.Count, Source: "/fnmesh/bench", AckSubject: ackSubject,
 		PhaseTimeout: scalePhaseTimeout, Log: e.log,
@@ -102,7 +106,7 @@ func writeScaleMesh(e *env, cfg Config, dir, ackSubject string) (*config.Mesh, e
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		return nil, fmt.Errorf("bench: mesh file: %w", err)
 	}
-	loaded, err := config.Load(file)
+	loaded, err := meshmap.Load(file)
 	if err != nil {
 		return nil, fmt.Errorf("bench: mesh file: %w", err)
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
 )
 
 // Environment of a scale scenario replica, besides FNMESH_FUNCTION,
@@ -37,8 +37,8 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	name, file, replica := getenv("FNMESH_FUNCTION"), getenv("FNMESH_FILE"), getenv("FNMESH_REPLICA")
-	for _, kv := range [][2]string{{"FNMESH_FUNCTION", name}, {"FNMESH_FILE", file}} {
+	name, file, replica := getenv(workerenv.Function), getenv(workerenv.File), getenv(workerenv.Replica)
+	for _, kv := range [][2]string{{workerenv.Function, name}, {workerenv.File, file}} {
 		if kv[1] == "" {
 			return fmt.Errorf("%w: %s: must be set", ErrWorkerEnv, kv[0])
 		}
@@ -47,7 +47,7 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	m, err := config.Load(file)
+	m, err := meshmap.Load(file)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if !ok {
 		return fmt.Errorf("%w: FNMESH_FUNCTION %q: no such function in %s", ErrWorkerEnv, name, file)
 	}
-	nc, err := broker.Connect(ctx, broker.ConnConfig{URL: getenv("NATS_URL")}, "fnmesh-bench-worker-"+replica)
+	nc, err := broker.Connect(ctx, broker.ConnConfig{URL: getenv(workerenv.NATSURL)}, "fnmesh-bench-worker-"+replica)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,13 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if subj := getenv(EnvAckSubject); subj != "" && replica != "" {
 		hooks.Deliver = announceFirstAck(nc, subj+"."+replica)
 	}
-	w, err := workers.New(c, m, fn, sleeper(work), workers.Options{Log: log, Replica: replica, Hooks: hooks})
+	cfg := meshmap.Worker(m, fn)
+	cfg.Replica = replica
+	wb, err := meshmap.WorkerBroker(c, m)
+	if err != nil {
+		return err
+	}
+	w, err := workers.New(cfg, wb, sleeper(work), workers.WithLogger(log), workers.WithHooks(hooks))
 	if err != nil {
 		return err
 	}

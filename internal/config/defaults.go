@@ -20,16 +20,6 @@ const (
 	DefaultMaxBodyBytes        = 1 << 20
 	DefaultMaxInFlight         = 1024
 	DefaultDuplicateWindow     = 2 * time.Minute
-	DefaultConcurrency         = 1
-	DefaultTimeout             = 30 * time.Second
-	DefaultAckWait             = 30 * time.Second
-	DefaultRetry               = 3
-	DefaultBackoffDelay        = time.Second
-	DefaultBackoffMax          = time.Minute
-	DefaultMaxReplicaCount     = 10
-	DefaultLagThreshold        = 100
-	DefaultCooldownPeriod      = 30 * time.Second
-	DefaultPollingInterval     = time.Second
 	DefaultMaxCatchUp          = 10
 	DefaultCronContentType     = "application/json"
 	DefaultReplyTimeout        = 30 * time.Second
@@ -37,10 +27,10 @@ const (
 	DefaultTriggerSourcePrefix = "/fnmesh/triggers/"
 )
 
-// SetDefaults fills every field left empty with its documented default.
-// Explicit values are kept; fields where zero is meaningful are pointers
-// (Delivery.Retry, Delivery.DeadLetter, Scaling.MinReplicaCount). Calling it
-// twice is harmless.
+// SetDefaults fills every field the mesh file format itself defaults (not
+// the components' settings of a function: see Components). Explicit values
+// are kept; fields where zero is meaningful are pointers. Calling it twice
+// is harmless.
 func (m *Mesh) SetDefaults() {
 	if m.SubjectPrefix == "" {
 		m.SubjectPrefix = DefaultSubjectPrefix
@@ -105,43 +95,17 @@ func (t *Trigger) setDefaults() {
 	}
 }
 
+// setDefaults fills what the mesh itself decides about a function: the
+// runtime it asks for. Its consume and scaling settings take the defaults
+// of the components that own them (see Components).
 func (fn *Function) setDefaults() {
-	setInt(&fn.Concurrency, DefaultConcurrency)
-	setDuration(&fn.Timeout, DefaultTimeout)
-	setDuration(&fn.AckWait, DefaultAckWait)
 	if fn.Run.Runtime == "" {
 		fn.Run.Runtime = "process"
 		if fn.Run.Image != "" {
 			fn.Run.Runtime = "docker"
 		}
 	}
-
-	d := &fn.Delivery
-	if d.Retry == nil {
-		d.Retry = ptr(DefaultRetry)
-	}
-	setString(&d.BackoffPolicy, "exponential")
-	setDuration(&d.BackoffDelay, DefaultBackoffDelay)
-	if d.BackoffMax == 0 {
-		d.BackoffMax = max(Duration(DefaultBackoffMax), d.BackoffDelay)
-	}
-	if d.DeadLetter == nil {
-		d.DeadLetter = ptr(true)
-	}
-
-	s := &fn.Scaling
-	if s.MinReplicaCount == nil {
-		s.MinReplicaCount = ptr(0)
-	}
-	if s.MaxReplicaCount == 0 {
-		s.MaxReplicaCount = max(DefaultMaxReplicaCount, *s.MinReplicaCount)
-	}
-	setInt(&s.LagThreshold, DefaultLagThreshold)
-	setDuration(&s.CooldownPeriod, DefaultCooldownPeriod)
-	setDuration(&s.PollingInterval, DefaultPollingInterval)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func setString(p *string, v string) {
 	if *p == "" {

@@ -27,11 +27,9 @@ functions:
 	}
 	fn, _ := m.Function("fulfil-order")
 	fmt.Println(fn.Name, "reads", m.StreamFor(fn).Name, m.StreamFor(fn).Subjects)
-	fmt.Println("retry:", *fn.Delivery.Retry, "timeout:", fn.Timeout)
 	fmt.Println("trigger:", m.Triggers[0].HTTP.Method, m.Triggers[0].HTTP.Path, "source", m.Triggers[0].Emit.Source)
 	// Output:
 	// fulfil-order reads EVENTS [events.>]
-	// retry: 3 timeout: 30s
 	// trigger: POST /orders source /fnmesh/triggers/orders-api
 }
 
@@ -40,16 +38,13 @@ func ExampleParse_errors() {
 kind: Mesh
 functions:
   - name: fulfil-order
+    stream: ORDERS
     run: { command: ["./bin/fulfil-order"] }
-    delivery:
-      backoffPolicy: fibonacci
-      retry: 500
 `))
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, config.ErrInvalid))
 	// Output:
-	// mesh.yaml:7:22: functions[0].delivery.backoffPolicy: must be one of exponential, linear
-	// mesh.yaml:8:14: functions[0].delivery.retry: must be between 0 and 100
+	// mesh.yaml:5:13: functions[0].stream: names no declared stream: "ORDERS"
 	// true
 }
 

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"bytes"
@@ -9,13 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
-// TestGolden loads every testdata/*.yaml and compares the outcome with the
-// .golden file beside it: the error text for broken files, the decoded mesh
-// with its defaults (as JSON) for files named valid-*.yaml.
+// TestGolden loads every testdata/*.yaml as fnmesh does (with the
+// components' defaults and rules, meshmap.Load) and compares the outcome
+// with the .golden file beside it: the error text for broken files, the
+// decoded mesh with its defaults (as JSON) for files named valid-*.yaml.
 func TestGolden(t *testing.T) {
 	inputs, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
 	if err != nil {
@@ -28,7 +32,7 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			wantValid := strings.HasPrefix(name, "valid-")
-			m, err := Load(in)
+			m, err := meshmap.Load(in)
 			var got []byte
 			switch {
 			case wantValid && err != nil:
@@ -36,7 +40,7 @@ func TestGolden(t *testing.T) {
 			case !wantValid && err == nil:
 				t.Fatalf("Load(%s) = nil error, want one", in)
 			case err != nil:
-				if !errors.Is(err, ErrInvalid) {
+				if !errors.Is(err, config.ErrInvalid) {
 					t.Errorf("error does not wrap ErrInvalid: %v", err)
 				}
 				got = []byte(err.Error() + "\n")

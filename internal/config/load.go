@@ -19,11 +19,16 @@ const MaxFileSize = 8 << 20
 // maxReported is how many rule violations Parse reports with positions.
 const maxReported = 50
 
-// Load reads, decodes, defaults and validates the mesh file at path. Relative
-// paths in the mesh (run.dir, eventSchemas, secret files) are relative to the
-// directory of path. Errors about the content wrap ErrInvalid and read
-// "path:line:column: field: rule"; several rule violations are joined.
-func Load(path string) (*Mesh, error) {
+// Load reads, decodes, defaults and validates the mesh file at path with
+// the mesh file format's own rules and defaults; LoadWith adds the
+// components'. Relative paths in the mesh (run.dir, eventSchemas, secret
+// files) are relative to the directory of path. Errors about the content
+// wrap ErrInvalid and read "path:line:column: field: rule"; several rule
+// violations are joined.
+func Load(path string) (*Mesh, error) { return LoadWith(path, nil) }
+
+// LoadWith is Load with the defaults and rules of c applied too (nil: none).
+func LoadWith(path string, c Components) (*Mesh, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("mesh file: %w", err)
@@ -36,7 +41,7 @@ func Load(path string) (*Mesh, error) {
 	if len(data) > MaxFileSize {
 		return nil, &FieldError{File: path, Rule: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
 	}
-	return Parse(path, data)
+	return ParseWith(path, data, c)
 }
 
 // Parse decodes a mesh file held in memory; filename is used in error
@@ -44,7 +49,13 @@ func Load(path string) (*Mesh, error) {
 // fields, wrong types and duplicate keys are errors. Defaults are then
 // applied (SetDefaults) and the result is validated (Validate); every error
 // wraps ErrInvalid and carries the file, line and column of the field.
-func Parse(filename string, data []byte) (*Mesh, error) {
+// Components' settings are neither defaulted nor checked: see ParseWith.
+func Parse(filename string, data []byte) (*Mesh, error) { return ParseWith(filename, data, nil) }
+
+// ParseWith is Parse with the defaults and rules of c applied too (nil:
+// none): c.SetDefaults runs after SetDefaults, and the violations c.Check
+// finds are reported with the mesh's own, in file order.
+func ParseWith(filename string, data []byte, c Components) (*Mesh, error) {
 	if err := checkNesting(filename, data); err != nil {
 		return nil, err
 	}
@@ -76,8 +87,12 @@ func Parse(filename string, data []byte) (*Mesh, error) {
 	}
 	m.File = filename
 	m.SetDefaults()
+	if c != nil {
+		c.SetDefaults(m)
+	}
 	m.resolveSecretFiles()
 	v := m.validate()
+	v.check(c, m)
 	if len(v.errs) == 0 {
 		return m, nil
 	}

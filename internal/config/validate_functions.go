@@ -4,17 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
-)
-
-// Bounds on function settings.
-const (
-	// MaxTimeout is the longest handler deadline a function may ask for.
-	MaxTimeout = 24 * time.Hour
-	// MaxConcurrency is the most events one replica may hold at once.
-	MaxConcurrency = 10000
-	// MaxRetry is the most retries a function may ask for.
-	MaxRetry = 100
 )
 
 func (m *Mesh) validateFunctions(v *problems) {
@@ -28,21 +17,10 @@ func (m *Mesh) validateFunctions(v *problems) {
 				v.add(p.key("stream"), "names no declared stream: %q", fn.Stream)
 			}
 		}
-		for j := range fn.Filters {
-			validateFilter(v, p.key("filters").index(j), &fn.Filters[j], 0)
-		}
+		// Filters, consume settings (concurrency, timeout, ackWait, delivery)
+		// and scaling are the components' settings: their rules are the
+		// components' own, applied through Components (see ParseWith).
 		validateRun(v, p.key("run"), &fn.Run)
-		if fn.Concurrency < 1 || fn.Concurrency > MaxConcurrency {
-			v.add(p.key("concurrency"), "must be between 1 and %d", MaxConcurrency)
-		}
-		if fn.Timeout <= 0 || fn.Timeout.D() > MaxTimeout {
-			v.add(p.key("timeout"), "must be positive and at most 24h")
-		}
-		if fn.AckWait <= 0 || fn.AckWait.D() > MaxTimeout {
-			v.add(p.key("ackWait"), "must be positive and at most 24h")
-		}
-		validateDelivery(v, p.key("delivery"), &fn.Delivery)
-		validateScaling(v, p.key("scaling"), &fn.Scaling)
 		for name := range sortedMap(fn.Env) {
 			if !envNamePattern.MatchString(name) {
 				v.add(p.key("env").key(name), "must be an environment variable name (letters, digits and '_', not starting with a digit)")
@@ -95,45 +73,5 @@ func validateRun(v *problems, p fieldPath, r *Run) {
 		}
 	default:
 		v.add(p.key("runtime"), "%s", oneOfRule("process", "docker", "kubernetes"))
-	}
-}
-
-func validateDelivery(v *problems, p fieldPath, d *Delivery) {
-	if d.Retry != nil && (*d.Retry < 0 || *d.Retry > MaxRetry) {
-		v.add(p.key("retry"), "must be between 0 and %d", MaxRetry)
-	}
-	if d.BackoffPolicy != "exponential" && d.BackoffPolicy != "linear" {
-		v.add(p.key("backoffPolicy"), "%s", oneOfRule("exponential", "linear"))
-	}
-	if d.BackoffDelay <= 0 {
-		v.add(p.key("backoffDelay"), "must be positive")
-	}
-	if d.BackoffMax < d.BackoffDelay {
-		v.add(p.key("backoffMax"), "must not be shorter than backoffDelay (%s)", d.BackoffDelay)
-	}
-}
-
-func validateScaling(v *problems, p fieldPath, s *Scaling) {
-	lowest := 0
-	if s.MinReplicaCount != nil {
-		lowest = *s.MinReplicaCount
-	}
-	if lowest < 0 {
-		v.add(p.key("minReplicaCount"), "must not be negative")
-	}
-	switch {
-	case s.MaxReplicaCount < 1:
-		v.add(p.key("maxReplicaCount"), "must be at least 1")
-	case lowest > s.MaxReplicaCount:
-		v.add(p.key("minReplicaCount"), "must not be greater than maxReplicaCount (%d)", s.MaxReplicaCount)
-	}
-	if s.LagThreshold < 1 {
-		v.add(p.key("lagThreshold"), "must be at least 1")
-	}
-	if s.ActivationLagThreshold < 0 {
-		v.add(p.key("activationLagThreshold"), "must not be negative")
-	}
-	if s.PollingInterval <= 0 {
-		v.add(p.key("pollingInterval"), "must be positive")
 	}
 }

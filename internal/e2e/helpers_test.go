@@ -20,6 +20,7 @@ import (
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -112,10 +113,14 @@ func (ms *mesh) startWorker(t testing.TB, fn *config.Function, h workers.Handler
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := workers.New(ms.clientOn(t, nc), ms.m, fn, h, workers.Options{
-		Hooks:           workers.Hooks{Deliver: ms.tel.Deliver},
-		ShutdownTimeout: 5 * time.Second,
-	})
+	cfg := meshmap.Worker(ms.m, fn)
+	cfg.ShutdownTimeout = 5 * time.Second
+	wb, err := meshmap.WorkerBroker(ms.clientOn(t, nc), ms.m)
+	if err != nil {
+		nc.Close()
+		t.Fatal(err)
+	}
+	w, err := workers.New(cfg, wb, h, workers.WithHooks(workers.Hooks{Deliver: ms.tel.Deliver}))
 	if err != nil {
 		nc.Close()
 		t.Fatalf("workers.New: %v", err)
@@ -131,7 +136,7 @@ func (ms *mesh) startWorker(t testing.TB, fn *config.Function, h workers.Handler
 	ms.mu.Lock()
 	ms.running = append(ms.running, func() { cancel(); <-done; nc.Close() })
 	ms.mu.Unlock()
-	waitFor(t, 10*time.Second, "worker "+fn.Name+" ready", w.Ready)
+	poll.Until(t, 10*time.Second, "worker "+fn.Name+" ready", w.Ready)
 }
 
 // handlerFunc adapts a function to workers.Handler.
@@ -139,18 +144,6 @@ type handlerFunc func(ctx context.Context, e event.Event) ([]event.Event, error)
 
 func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) {
 	return f(ctx, e)
-}
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // newEvent is a valid event.

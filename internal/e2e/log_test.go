@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"github.com/fnmesh/fnmesh/internal/logtest"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestHandlerLogLinesCarryTheTraceID(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("handler not called")
 	}
-	waitFor(t, 10*time.Second, "process span", func() bool {
+	poll.Until(t, 10*time.Second, "process span", func() bool {
 		return len(indexTrace(ms.rec.Ended(), root.SpanContext().TraceID())["process charge"]) == 1
 	})
 	proc := indexTrace(ms.rec.Ended(), root.SpanContext().TraceID())["process charge"][0]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/internal/telemetry/telemetrytest"
 	"net/http"
 	"net/http/httptest"
@@ -89,7 +90,7 @@ func TestMetricsAfterAKnownWorkload(t *testing.T) {
 		t.Fatalf("POST without source: %d, want 400", st)
 	}
 
-	waitFor(t, 20*time.Second, "9 deliveries processed", func() bool {
+	poll.Until(t, 20*time.Second, "9 deliveries processed", func() bool {
 		return telemetrytest.SampleValue(telemetrytest.Scrape(t, ms.tel.MetricsHandler), "fnmesh_events_processed_total", "function", "work") >= 9
 	})
 	// Let anything unexpected (an extra redelivery) show up before counting.

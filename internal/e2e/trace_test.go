@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -149,7 +150,7 @@ func TestOneTraceFromIngestThroughTwoFunctions(t *testing.T) {
 			}
 			// A process span ends once its event is acknowledged, and B may be
 			// done before A has its PubAck: wait for both consumer spans.
-			waitFor(t, 10*time.Second, "process A and process B spans", func() bool {
+			poll.Until(t, 10*time.Second, "process A and process B spans", func() bool {
 				n := 0
 				for _, s := range ms.rec.Ended() {
 					if s.Name() == "process A" || s.Name() == "process B" {
@@ -295,7 +296,7 @@ func TestRetriesAreSiblingProcessSpans(t *testing.T) {
 			}
 			root.End()
 			tid := root.SpanContext().TraceID()
-			waitFor(t, 20*time.Second, "all attempts", func() bool {
+			poll.Until(t, 20*time.Second, "all attempts", func() bool {
 				return len(indexTrace(ms.rec.Ended(), tid)["process C"]) == len(tt.want)
 			})
 			idx := indexTrace(ms.rec.Ended(), tid)
@@ -332,7 +333,7 @@ func TestRetriesAreSiblingProcessSpans(t *testing.T) {
 				}
 			}
 			if tt.wantDLQ {
-				waitFor(t, 10*time.Second, "dead-letter span", func() bool {
+				poll.Until(t, 10*time.Second, "dead-letter span", func() bool {
 					return len(indexTrace(ms.rec.Ended(), tid)["send deadletter.C"]) == 1
 				})
 				dl := indexTrace(ms.rec.Ended(), tid).one(t, "send deadletter.C")

@@ -1,5 +1,5 @@
 // Package kube runs function replicas as a Kubernetes Deployment per
-// function (fnmesh-<function>): Runtime implements workers.Runtime with
+// function (fnmesh-<function>): Runtime implements scale.Runtime with
 // client-go, scaling spec.replicas and deleting pods with a grace period
 // above the worker's drain timeout. The names and labels it uses are the
 // ones deploy/k8s renders.

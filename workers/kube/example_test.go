@@ -3,25 +3,23 @@ package kube_test
 import (
 	"context"
 	"fmt"
-	"github.com/fnmesh/fnmesh/workers/kube"
 	"log"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers/kube"
 )
 
 // The Kubernetes runtime scales the Deployment `fnmesh deploy render`
 // wrote for a function. A real program passes kubernetes.NewForConfig(cfg);
 // the fake clientset stands in for a cluster here.
-func ExampleNewRuntime() {
-	m := &config.Mesh{Functions: []config.Function{{Name: "fulfil-order", Run: config.Run{Image: "shop/fulfil-order:1"}}}}
+func ExampleNew() {
 	cs := fake.NewClientset(&appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: kube.DeploymentName("fulfil-order"), Namespace: "shop"},
 	})
-	rt, err := kube.NewRuntime(kube.Config{Clientset: cs, Namespace: "shop", Mesh: m})
+	rt, err := kube.New(kube.Config{Clientset: cs, Namespace: "shop", Functions: []string{"fulfil-order"}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fnmesh/fnmesh/workers"
 	"log/slog"
 	"slices"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // ErrNoDeployment means the Deployment of a function does not exist in the
@@ -31,20 +30,18 @@ type Config struct {
 	// Clientset talks to the cluster (kubernetes.NewForConfig, or the fake
 	// clientset in tests). Required.
 	Clientset kubernetes.Interface
-	// Namespace holds the Deployments. Default "default".
+	// Namespace holds the Deployments. Default DefaultNamespace.
 	Namespace string
-	// Mesh is the loaded mesh file. Required.
-	Mesh *config.Mesh
+	// Functions names the functions the runtime may scale. Required.
+	Functions []string
 	// GracePeriod, when positive, overrides the pods'
 	// terminationGracePeriodSeconds when Stop deletes a pod (rounded up to
 	// whole seconds). The rendered manifests set it to the function's
 	// timeout plus 15s.
 	GracePeriod time.Duration
 	// PollInterval is how often Stop checks whether a deleted pod is gone.
-	// Default 500ms.
+	// Default DefaultPollInterval.
 	PollInterval time.Duration
-	// Log receives the runtime's events. Nil discards.
-	Log *slog.Logger
 }
 
 // Runtime runs the workers of functions as the pods of one Deployment
@@ -52,37 +49,79 @@ type Config struct {
 // writes them). It only changes spec.replicas: the Deployment, its pod
 // template and the mesh ConfigMap are applied beforehand. Do not use it for
 // functions whose Deployment is scaled by a KEDA ScaledObject; KEDA and the
-// workers.Scaler would fight over the count.
+// scale.Scaler would fight over the count.
 type Runtime struct {
-	cs   kubernetes.Interface
-	ns   string
-	mesh *config.Mesh
-	cfg  Config
-	log  *slog.Logger
+	cs  kubernetes.Interface
+	ns  string
+	fns map[string]bool
+	cfg Config
+	log *slog.Logger
 }
 
-var _ workers.Runtime = (*Runtime)(nil)
+var _ scale.Runtime = (*Runtime)(nil)
 
-// NewRuntime checks cfg and returns a runtime. It does not contact the
-// cluster.
-func NewRuntime(cfg Config) (*Runtime, error) {
-	if cfg.Clientset == nil {
-		return nil, errors.New("kubernetes runtime: Clientset is nil")
+// Defaults of Config.
+const (
+	// DefaultNamespace holds the Deployments unless Config.Namespace says
+	// otherwise.
+	DefaultNamespace = "default"
+	// DefaultPollInterval is how often Stop checks whether a deleted pod is
+	// gone.
+	DefaultPollInterval = 500 * time.Millisecond
+)
+
+func (c *Config) setDefaults() {
+	if c.Namespace == "" {
+		c.Namespace = DefaultNamespace
 	}
-	if cfg.Mesh == nil {
-		return nil, errors.New("kubernetes runtime: Mesh is nil")
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
 	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = "default"
+}
+
+// Validate checks what New cannot default.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Clientset == nil {
+		errs = append(errs, errors.New("kubernetes runtime: Clientset is nil"))
 	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 500 * time.Millisecond
+	for i, fn := range c.Functions {
+		if fn == "" {
+			errs = append(errs, fmt.Errorf("kubernetes runtime: Functions[%d]: required", i))
+		}
 	}
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	return errors.Join(errs...)
+}
+
+// Option tunes how a Runtime reports.
+type Option func(*options)
+
+type options struct{ log *slog.Logger }
+
+// WithLogger receives the runtime's events. Nil discards (the default).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// New applies cfg's defaults, then the options, checks cfg and returns a
+// runtime. It does not contact the cluster.
+func New(cfg Config, opts ...Option) (*Runtime, error) {
+	cfg.setDefaults()
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
 	}
-	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, mesh: cfg.Mesh, cfg: cfg, log: log}, nil
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	fns := make(map[string]bool, len(cfg.Functions))
+	for _, fn := range cfg.Functions {
+		fns[fn] = true
+	}
+	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.log}, nil
 }
 
 // Selector is the label selector of the worker pods of function fn.
@@ -94,27 +133,27 @@ func Selector(fn string) string {
 }
 
 // List returns the pods of fn's Deployment, oldest first. Pods being deleted
-// are workers.ReplicaStopping, pods whose container waits in CrashLoopBackOff are
-// workers.ReplicaBackoff, running pods are workers.ReplicaRunning and the others
-// workers.ReplicaStarting. Pods that have terminated (Succeeded or Failed) are not
+// are scale.ReplicaStopping, pods whose container waits in CrashLoopBackOff are
+// scale.ReplicaBackoff, running pods are scale.ReplicaRunning and the others
+// scale.ReplicaStarting. Pods that have terminated (Succeeded or Failed) are not
 // replicas any more and are left out.
-func (rt *Runtime) List(ctx context.Context, fn string) ([]workers.Replica, error) {
-	if _, ok := rt.mesh.Function(fn); !ok {
-		return nil, fmt.Errorf("kubernetes runtime: %q: %w", fn, workers.ErrUnknownFunction)
+func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error) {
+	if !rt.fns[fn] {
+		return nil, fmt.Errorf("kubernetes runtime: %q: %w", fn, scale.ErrUnknownFunction)
 	}
 	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: Selector(fn)})
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: list pods of %s in %s: %w", fn, rt.ns, err)
 	}
-	out := make([]workers.Replica, 0, len(pods.Items))
+	out := make([]scale.Replica, 0, len(pods.Items))
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		out = append(out, workers.Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
+		out = append(out, scale.Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
 	}
-	slices.SortStableFunc(out, func(a, b workers.Replica) int {
+	slices.SortStableFunc(out, func(a, b scale.Replica) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
@@ -128,20 +167,20 @@ func podStarted(p *corev1.Pod) time.Time {
 	return p.CreationTimestamp.Time
 }
 
-// podState maps a pod to a workers.Replica state.
+// podState maps a pod to a scale.Replica state.
 func podState(p *corev1.Pod) string {
 	if p.DeletionTimestamp != nil {
-		return workers.ReplicaStopping
+		return scale.ReplicaStopping
 	}
 	for _, c := range p.Status.ContainerStatuses {
 		if w := c.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
-			return workers.ReplicaBackoff
+			return scale.ReplicaBackoff
 		}
 	}
 	if p.Status.Phase == corev1.PodRunning {
-		return workers.ReplicaRunning
+		return scale.ReplicaRunning
 	}
-	return workers.ReplicaStarting
+	return scale.ReplicaStarting
 }
 
 // Scale sets spec.replicas of fn's Deployment to n with a merge patch. The
@@ -152,8 +191,8 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	if n < 0 {
 		return fmt.Errorf("kubernetes runtime: scale %s: replica count %d: must not be negative", fn, n)
 	}
-	if _, ok := rt.mesh.Function(fn); !ok {
-		return fmt.Errorf("kubernetes runtime: scale %q: %w", fn, workers.ErrUnknownFunction)
+	if !rt.fns[fn] {
+		return fmt.Errorf("kubernetes runtime: scale %q: %w", fn, scale.ErrUnknownFunction)
 	}
 	name := DeploymentName(fn)
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
@@ -181,19 +220,19 @@ func generation(d *appsv1.Deployment) int64 {
 // replica count, so its controller starts a replacement pod: to run fewer
 // replicas, use Scale.
 func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
-	if _, ok := rt.mesh.Function(fn); !ok {
-		return fmt.Errorf("kubernetes runtime: stop %q: %w", fn, workers.ErrUnknownFunction)
+	if !rt.fns[fn] {
+		return fmt.Errorf("kubernetes runtime: stop %q: %w", fn, scale.ErrUnknownFunction)
 	}
 	pods := rt.cs.CoreV1().Pods(rt.ns)
 	p, err := pods.Get(ctx, id, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, workers.ErrNoReplica)
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, scale.ErrNoReplica)
 	}
 	if err != nil {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, err)
 	}
 	if p.Labels[LabelName] != WorkerName || p.Labels[LabelFunction] != FunctionLabel(fn) {
-		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, workers.ErrNoReplica)
+		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, scale.ErrNoReplica)
 	}
 	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}}
 	if rt.cfg.GracePeriod > 0 {

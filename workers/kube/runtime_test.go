@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"errors"
-	"github.com/fnmesh/fnmesh/workers"
 	"strings"
 	"sync"
 	"testing"
@@ -18,21 +17,11 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
-func kubeMesh() *config.Mesh {
-	m := &config.Mesh{
-		APIVersion: config.APIVersion, Kind: config.Kind,
-		Metadata: config.Metadata{Name: "shop"},
-		Functions: []config.Function{
-			{Name: "fulfil-order", Run: config.Run{Image: "shop/fulfil:1", Runtime: "kubernetes"}},
-			{Name: "notify", Run: config.Run{Exec: []string{"sh", "notify.sh"}, Runtime: "kubernetes"}},
-		},
-	}
-	m.SetDefaults()
-	return m
-}
+// kubeFunctions are the functions the tests' runtime may scale.
+var kubeFunctions = []string{"fulfil-order", "notify"}
 
 func deployment(fn string, replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
@@ -55,7 +44,7 @@ func workerPod(fn, name string, started time.Time, phase corev1.PodPhase) *corev
 func newKube(t *testing.T, objs ...runtime.Object) (*Runtime, *fake.Clientset) {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
-	rt, err := NewRuntime(Config{Clientset: cs, Namespace: "fn", Mesh: kubeMesh(), PollInterval: 10 * time.Millisecond})
+	rt, err := New(Config{Clientset: cs, Namespace: "fn", Functions: kubeFunctions, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +94,7 @@ func TestKubeRuntimeScaleErrors(t *testing.T) {
 		want error
 		text string
 	}{
-		{name: "unknown function", fn: "nope", n: 1, want: workers.ErrUnknownFunction},
+		{name: "unknown function", fn: "nope", n: 1, want: scale.ErrUnknownFunction},
 		{name: "no deployment", fn: "notify", n: 1, want: ErrNoDeployment, text: "fn/fnmesh-notify"},
 		{name: "negative", fn: "fulfil-order", n: -1, text: "must not be negative"},
 	}
@@ -145,11 +134,11 @@ func TestKubeRuntimeList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []workers.Replica{
-		{ID: "leaving", Started: t0.Add(-time.Minute), State: workers.ReplicaStopping},
-		{ID: "pending", Started: t0, State: workers.ReplicaStarting},
-		{ID: "crash", Started: t0.Add(3 * time.Second), State: workers.ReplicaBackoff},
-		{ID: "newest", Started: t0.Add(time.Hour), State: workers.ReplicaRunning},
+	want := []scale.Replica{
+		{ID: "leaving", Started: t0.Add(-time.Minute), State: scale.ReplicaStopping},
+		{ID: "pending", Started: t0, State: scale.ReplicaStarting},
+		{ID: "crash", Started: t0.Add(3 * time.Second), State: scale.ReplicaBackoff},
+		{ID: "newest", Started: t0.Add(time.Hour), State: scale.ReplicaRunning},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("List = %+v, want %+v", got, want)
@@ -161,15 +150,15 @@ func TestKubeRuntimeList(t *testing.T) {
 	}
 	active := 0
 	for _, r := range got {
-		if r.State != workers.ReplicaStopping {
+		if r.State != scale.ReplicaStopping {
 			active++
 		}
 	}
 	if n := active; n != 3 {
 		t.Errorf("active replicas = %d, want 3", n)
 	}
-	if _, err := rt.List(t.Context(), "nope"); !errors.Is(err, workers.ErrUnknownFunction) {
-		t.Errorf("List(nope) err = %v, want workers.ErrUnknownFunction", err)
+	if _, err := rt.List(t.Context(), "nope"); !errors.Is(err, scale.ErrUnknownFunction) {
+		t.Errorf("List(nope) err = %v, want scale.ErrUnknownFunction", err)
 	}
 }
 
@@ -217,7 +206,7 @@ func TestKubeRuntimeStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(reps) == 1 && reps[0].State == workers.ReplicaStopping {
+		if len(reps) == 1 && reps[0].State == scale.ReplicaStopping {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -250,8 +239,8 @@ func TestKubeRuntimeStop(t *testing.T) {
 		{"fulfil-order", "b"},       // a pod of another function
 		{"fulfil-order", "missing"}, // never existed
 	} {
-		if err := rt.Stop(t.Context(), tt.fn, tt.id); !errors.Is(err, workers.ErrNoReplica) {
-			t.Errorf("Stop(%s, %s) err = %v, want workers.ErrNoReplica", tt.fn, tt.id, err)
+		if err := rt.Stop(t.Context(), tt.fn, tt.id); !errors.Is(err, scale.ErrNoReplica) {
+			t.Errorf("Stop(%s, %s) err = %v, want scale.ErrNoReplica", tt.fn, tt.id, err)
 		}
 	}
 }
@@ -268,11 +257,11 @@ func TestKubeRuntimeStopContext(t *testing.T) {
 }
 
 func TestNewKubeRuntimeErrors(t *testing.T) {
-	if _, err := NewRuntime(Config{Mesh: kubeMesh()}); err == nil || !strings.Contains(err.Error(), "Clientset") {
+	if _, err := New(Config{Functions: kubeFunctions}); err == nil || !strings.Contains(err.Error(), "Clientset") {
 		t.Errorf("nil Clientset: err = %v", err)
 	}
-	if _, err := NewRuntime(Config{Clientset: fake.NewClientset()}); err == nil || !strings.Contains(err.Error(), "Mesh") {
-		t.Errorf("nil Mesh: err = %v", err)
+	if _, err := New(Config{Clientset: fake.NewClientset(), Functions: []string{""}}); err == nil || !strings.Contains(err.Error(), "Functions[0]: required") {
+		t.Errorf("empty function name: err = %v", err)
 	}
 }
 

@@ -1,10 +1,10 @@
-// Package meshmap turns a validated mesh file (package internal/config)
-// into the configurations of the components that run it: the broker's
-// streams and dead-letter queue here, the workers' and the triggers'
-// settings in their own files. It is the one place where the mesh file's
-// types meet the components' types; the components never import the mesh
-// file.
+// Package meshmap maps a mesh file onto the configurations of the
+// components it configures: the one place where the types of
+// internal/config meet those of broker, workers and workers/scale.
 //
-// The functions expect a mesh after SetDefaults (config.Load and
-// config.Parse apply it) and validated: they map, they do not check.
+// Components own their settings (workers.Config, scale.Params, ...): their
+// defaults and rules are written in the component. Load and Parse apply
+// them while the mesh file is read (config.LoadWith with Components), so a
+// broken rule is reported at its line and column like any other problem of
+// the file, and the component constructors can trust what they are given.
 package meshmap

@@ -1,0 +1,85 @@
+package meshmap
+
+import (
+	"slices"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/scale"
+)
+
+// Params are the scaling settings of fn (KEDA's names in the mesh file).
+// Settings left empty stay empty: the scaler applies the defaults.
+func Params(fn *config.Function) scale.Params {
+	s := fn.Scaling
+	p := scale.Params{
+		Max:             s.MaxReplicaCount,
+		LagThreshold:    s.LagThreshold,
+		Activation:      s.ActivationLagThreshold,
+		Cooldown:        s.CooldownPeriod.D(),
+		PollingInterval: s.PollingInterval.D(),
+	}
+	if s.MinReplicaCount != nil {
+		p.Min = *s.MinReplicaCount
+	}
+	return p
+}
+
+// Runtime is the runtime fn asks for (run.runtime, defaulted by the mesh).
+func Runtime(fn *config.Function) string {
+	if fn.Run.Runtime == "" {
+		return scale.RuntimeProcess
+	}
+	return fn.Run.Runtime
+}
+
+// Workload is how the replicas of fn run.
+func Workload(fn *config.Function) scale.Workload {
+	return scale.Workload{
+		Function: fn.Name,
+		Runtime:  Runtime(fn),
+		Command:  slices.Clone(fn.Run.Command),
+		Generic:  fn.Run.HTTP != nil || len(fn.Run.Exec) > 0,
+		Dir:      fn.Run.Dir,
+		Image:    fn.Run.Image,
+		Env:      fn.Env,
+	}
+}
+
+// Functions is what the scaling side needs to know about the functions of
+// m that run on runtime (one of the scale.Runtime* constants): how the
+// scaler sizes them, how the runtime runs them and how their consumers
+// are derived, in the order m declares them.
+type Functions struct {
+	// Scaler holds each function's scaling settings.
+	Scaler scale.Config
+	// Workloads say how the runtime runs each function.
+	Workloads []scale.Workload
+	// Consumers are the functions' consume settings (the backlog source
+	// reads and creates their consumers).
+	Consumers []workers.Config
+}
+
+// FunctionsOn selects the functions of m that run on runtime.
+func FunctionsOn(m *config.Mesh, runtime string) Functions {
+	var out Functions
+	for i := range m.Functions {
+		fn := &m.Functions[i]
+		if Runtime(fn) != runtime {
+			continue
+		}
+		out.Scaler.Functions = append(out.Scaler.Functions, scale.Function{Name: fn.Name, Params: Params(fn)})
+		out.Workloads = append(out.Workloads, Workload(fn))
+		out.Consumers = append(out.Consumers, Worker(m, fn))
+	}
+	return out
+}
+
+// Names lists the functions of f.
+func (f Functions) Names() []string {
+	out := make([]string, len(f.Workloads))
+	for i, w := range f.Workloads {
+		out[i] = w.Function
+	}
+	return out
+}

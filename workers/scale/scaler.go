@@ -1,0 +1,318 @@
+package scale
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Config is what a Scaler sizes and how it reports.
+type Config struct {
+	// Functions are the functions to scale, with their settings. Names must
+	// be unique and not empty; Params take their defaults and must then be
+	// valid.
+	Functions []Function
+	// Now is the clock decisions are stamped and timed with. Default time.Now.
+	Now func() time.Time
+	// Metrics, when set, is called with every decision (e.g. to export the
+	// desired and actual counts). It must not block.
+	Metrics func(Decision)
+}
+
+// Function is one function a Scaler sizes.
+type Function struct {
+	// Name of the function (the name a Runtime and a BacklogSource know).
+	Name string
+	// Params are its scaling settings.
+	Params Params
+}
+
+// Option tunes how a Scaler reports.
+type Option func(*options)
+
+type options struct{ log *slog.Logger }
+
+// WithLogger sends every decision to l: info when the count changes, debug
+// otherwise, warn when the backlog becomes unreadable. Nil discards (the
+// default).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// FunctionStatus is what the Scaler knows about one function.
+type FunctionStatus struct {
+	// Function is the function's name.
+	Function string `json:"function"`
+	// Backlog is Pending + AckPending at the last poll.
+	Backlog uint64 `json:"backlog"`
+	// Pending is the number of events not yet delivered.
+	Pending uint64 `json:"pending"`
+	// AckPending is the number of events delivered and not yet acknowledged.
+	AckPending uint64 `json:"ackPending"`
+	// Desired is the replica count the last decision asked for.
+	Desired int `json:"desired"`
+	// Actual is the number of replicas the runtime runs (not stopping).
+	Actual int `json:"actual"`
+	// Error says why the count is held or could not be applied (missing
+	// consumer, broker unreachable, runtime failure); empty when all is well.
+	Error string `json:"error,omitempty"`
+	// LastDecision is the decision of the last poll.
+	LastDecision Decision `json:"lastDecision"`
+	// LastScale is the last decision that changed the count.
+	LastScale Decision `json:"lastScale,omitzero"`
+}
+
+// Scaler sizes the replicas of functions by their backlog. It polls each
+// function every scaling.pollingInterval, decides with Decide and applies
+// the count through a Runtime.
+type Scaler struct {
+	src     BacklogSource
+	rt      Runtime
+	log     *slog.Logger
+	now     func() time.Time
+	metrics func(Decision)
+	fns     []*scaledFunction
+
+	running sync.Mutex // held by Run
+
+	// applyMu orders applying counts with StopAll.
+	applyMu sync.Mutex
+	stopped bool
+
+	mu sync.Mutex // guards the status and cooldown state of fns
+}
+
+// scaledFunction is the Scaler's state for one function.
+type scaledFunction struct {
+	name    string
+	params  Params
+	ensured bool // only touched by the function's poll goroutine
+
+	// guarded by Scaler.mu
+	belowSince time.Time
+	status     FunctionStatus
+}
+
+// New scales cfg.Functions, reading backlogs from src and applying counts
+// through rt. It applies the defaults, then the options, then checks the
+// configuration (errors name the function and setting).
+func New(src BacklogSource, rt Runtime, cfg Config, opts ...Option) (*Scaler, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	if src == nil {
+		errs = append(errs, errors.New("scaler: backlog source is nil"))
+	}
+	if rt == nil {
+		errs = append(errs, errors.New("scaler: runtime is nil"))
+	}
+	s := &Scaler{src: src, rt: rt, log: o.log, now: cfg.Now, metrics: cfg.Metrics}
+	seen := map[string]bool{}
+	for i, fn := range cfg.Functions {
+		p := fn.Params.WithDefaults()
+		switch {
+		case fn.Name == "":
+			errs = append(errs, fmt.Errorf("scaler: functions[%d]: name: required: %w", i, ErrInvalidParams))
+		case seen[fn.Name]:
+			errs = append(errs, fmt.Errorf("scaler: functions[%d]: name %q: duplicate: %w", i, fn.Name, ErrInvalidParams))
+		}
+		seen[fn.Name] = true
+		if err := p.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("scaler: function %q: %w", fn.Name, err))
+		}
+		s.fns = append(s.fns, &scaledFunction{name: fn.Name, params: p, status: FunctionStatus{Function: fn.Name}})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Run polls every function until ctx ends, then returns nil. It stops no
+// replica on the way out: callers that want the functions gone call StopAll.
+// Run must not be called twice at the same time.
+func (s *Scaler) Run(ctx context.Context) error {
+	if !s.running.TryLock() {
+		return errors.New("scaler: already running")
+	}
+	defer s.running.Unlock()
+	var wg sync.WaitGroup
+	for _, f := range s.fns {
+		wg.Go(func() { s.loop(ctx, f) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (s *Scaler) loop(ctx context.Context, f *scaledFunction) {
+	t := time.NewTicker(f.params.PollingInterval)
+	defer t.Stop()
+	for {
+		s.poll(ctx, f)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pollTimeout bounds one backlog read: a poll that waits on a dead broker
+// must not stall the function's status for long.
+func pollTimeout(interval time.Duration) time.Duration {
+	return min(max(2*interval, time.Second), 5*time.Second)
+}
+
+// poll reads the backlog and the replicas of f, decides and applies.
+func (s *Scaler) poll(ctx context.Context, f *scaledFunction) {
+	if ctx.Err() != nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, pollTimeout(f.params.PollingInterval))
+	defer cancel()
+	if e, ok := s.src.(ConsumerEnsurer); ok && !f.ensured {
+		if err := e.EnsureConsumer(rctx, f.name); err == nil {
+			f.ensured = true
+		} else {
+			s.log.Debug("scaler: consumer not ensured yet", "function", f.name, "err", err)
+		}
+	}
+	reps, err := s.rt.List(rctx, f.name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		s.setError(f, fmt.Sprintf("runtime: list replicas: %v", err))
+		s.log.Warn("scaler: cannot list replicas", "function", f.name, "err", err)
+		return
+	}
+	bl, berr := s.src.Backlog(rctx, f.name)
+	if ctx.Err() != nil {
+		return // a read cut short by shutdown says nothing about the broker
+	}
+
+	s.mu.Lock()
+	prevErr := f.status.LastDecision.Err
+	d := Decide(f.params, DecideInput{
+		Function: f.name, Now: s.now(), Current: activeReplicas(reps),
+		Backlog: bl, Err: berr, BelowSince: f.belowSince,
+	})
+	f.belowSince = d.BelowSince
+	s.mu.Unlock()
+
+	applyErr := s.apply(ctx, d)
+
+	s.mu.Lock()
+	st := &f.status
+	st.Desired, st.Actual, st.LastDecision = d.To, d.From, d
+	st.Backlog, st.Pending, st.AckPending = d.Backlog, d.Pending, d.AckPending
+	st.Error = d.Err
+	if d.Changed() {
+		st.LastScale = d
+		if applyErr == nil {
+			st.Actual = d.To
+		}
+	}
+	if applyErr != nil {
+		st.Error = fmt.Sprintf("runtime: scale to %d: %v", d.To, applyErr)
+	}
+	s.mu.Unlock()
+
+	s.logDecision(d, prevErr, applyErr)
+	if s.metrics != nil {
+		s.metrics(d)
+	}
+}
+
+// apply asks the runtime for the decided count unless StopAll ran.
+func (s *Scaler) apply(ctx context.Context, d Decision) error {
+	if !d.Changed() {
+		return nil
+	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	return s.rt.Scale(ctx, d.Function, d.To)
+}
+
+func (s *Scaler) logDecision(d Decision, prevErr string, applyErr error) {
+	switch {
+	case d.Err != "" && prevErr == "":
+		s.log.Warn("scaler: backlog unreadable, holding replica count", "decision", d)
+	case d.Err == "" && prevErr != "":
+		s.log.Info("scaler: backlog readable again", "decision", d)
+	case d.Changed():
+		s.log.Info("scaler: scale", "decision", d)
+	default:
+		s.log.Debug("scaler: decision", "decision", d)
+	}
+	if applyErr != nil {
+		s.log.Error("scaler: runtime could not apply the count", "function", d.Function, "to", d.To, "err", applyErr)
+	}
+}
+
+func (s *Scaler) setError(f *scaledFunction, msg string) {
+	s.mu.Lock()
+	f.status.Error = msg
+	s.mu.Unlock()
+}
+
+// Status returns the state of every function, in the order given to New.
+func (s *Scaler) Status() []FunctionStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]FunctionStatus, len(s.fns))
+	for i, f := range s.fns {
+		out[i] = f.status
+	}
+	return out
+}
+
+// StopAll scales every function to zero and waits until their replicas have
+// exited or ctx ends. Once it is called the Scaler applies no further count
+// (a Run still polling only updates the status).
+func (s *Scaler) StopAll(ctx context.Context) error {
+	s.applyMu.Lock()
+	s.stopped = true
+	var errs []error
+	for _, f := range s.fns {
+		if err := s.rt.Scale(ctx, f.name, 0); err != nil {
+			errs = append(errs, fmt.Errorf("scaler: stop %s: %w", f.name, err))
+		}
+	}
+	s.applyMu.Unlock()
+
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for _, f := range s.fns {
+		for {
+			reps, err := s.rt.List(ctx, f.name)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("scaler: stop %s: %w", f.name, err))
+				break
+			}
+			if len(reps) == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return errors.Join(append(errs, fmt.Errorf("scaler: stop %s: %d replicas left: %w", f.name, len(reps), ctx.Err()))...)
+			case <-t.C:
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
