@@ -41,8 +41,14 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 	if err := checkPublishSubject(subject); err != nil {
 		return nil, err
 	}
+	if err := checkSubjectBound(subject); err != nil {
+		return nil, err
+	}
 	ec, err := checkEvent(e)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBounds(ec, Lenient); err != nil {
 		return nil, err
 	}
 
