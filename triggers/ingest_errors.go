@@ -78,8 +78,6 @@ const (
 	ruleSurrogate      = cebind.RuleSurrogate
 	ruleDataExclusive  = cebind.RuleDataExclusive
 	ruleBase64         = cebind.RuleBase64
-	rulePercent        = cebind.RulePercent
-	ruleQuoted         = cebind.RuleQuoted
 	ruleUTF8           = cebind.RuleUTF8
 	ruleDataString     = cebind.RuleDataString
 	ruleCEContentType  = cebind.RuleCEContentType

@@ -47,9 +47,12 @@ const (
 // store nothing); a charset parameter, if any, must be utf-8. Other
 // "application/cloudevents..." formats are unsupported. Any other request
 // with "ce-" headers is binary mode: the ce-* headers are the attributes
-// (values are unquoted and percent-decoded as the binding says, and must
-// then be valid UTF-8), Content-Type is datacontenttype and the body,
-// byte for byte, is data. A request that is neither is unsupported.
+// (valid percent-escapes are decoded, any other '%' and double quotes are
+// kept, as the standard SDKs send them; the values must then be valid
+// UTF-8), Content-Type is datacontenttype and the body, byte for byte, is
+// data (which must be JSON when the Content-Type says so). A request that
+// is neither is unsupported. Attributes, the extension count and the
+// headers are bounded (see internal/cebind's MaxTypeBytes and the others).
 //
 // Every event is checked against CloudEvents 1.0: specversion is exactly
 // "1.0"; id, source, type are present and not empty; source is a

@@ -185,6 +185,11 @@ func (b *eventBuilder) build() (*event.Event, error) {
 	}
 	ec := b.ec
 	e := &event.Event{Context: &ec}
+	if b.rules == Strict {
+		if err := CheckBounds(e, Strict); err != nil {
+			return nil, err
+		}
+	}
 	// The rules above are a superset of the SDK's; this keeps it that way.
 	if err := e.Validate(); err != nil {
 		var ve event.ValidationError

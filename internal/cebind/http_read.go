@@ -1,6 +1,9 @@
 package cebind
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,9 +30,11 @@ func HasBinaryHeaders(h http.Header) bool {
 //
 // Every attribute header must appear once with one value, and the
 // datacontenttype travels as Content-Type, never as a "ce-" header. Values
-// are percent-decoded (a '%' that does not start an escape is an error),
-// and must then be UTF-8; Strict also unquotes RFC 7230 quoted strings
-// first. Attributes are held to r (see Rules).
+// are percent-decoded where a '%' starts a valid escape and kept as they
+// are otherwise (so what sdk-go's HTTP client sends, which does not
+// percent-encode, arrives as sent unless it looks like an escape), quotes
+// included, and must then be UTF-8. Attributes are held to r (see Rules).
+// Under Strict, data declared JSON by its Content-Type must be JSON.
 //
 // Errors wrap ErrMalformedEvent and are *AttributeError values naming the
 // attribute; with several bad headers the error is about the first in name
@@ -52,7 +57,7 @@ func ReadBinary(h http.Header, body []byte, r Rules) (*event.Event, error) {
 		if len(vals) != 1 {
 			return nil, ruleErr(name, RuleOnce)
 		}
-		v, err := decodeHTTPValue(name, vals[0], r)
+		v, err := decodeHTTPValue(name, vals[0])
 		if err != nil {
 			return nil, err
 		}
@@ -70,70 +75,41 @@ func ReadBinary(h http.Header, body []byte, r Rules) (*event.Event, error) {
 		return nil, err
 	}
 	if len(body) > 0 {
+		if r == Strict {
+			if ct := e.DataContentType(); IsJSONMediaType(ct) {
+				if err := checkJSONData(ct, body); err != nil {
+					return nil, err
+				}
+			}
+		}
 		e.DataEncoded = body
 	}
 	return e, nil
 }
 
-// decodeHTTPValue undoes the HTTP binding's header encoding: under Strict,
-// RFC 7230 quoted strings (with backslash escapes) are unquoted first; then
-// one round of percent-decoding is done. The result must be valid UTF-8.
-func decodeHTTPValue(attr, v string, r Rules) (string, error) {
-	if r == Strict && strings.IndexByte(v, '"') >= 0 {
-		var err error
-		if v, err = unquote(attr, v); err != nil {
-			return "", err
-		}
+// checkJSONData refuses data that its JSON content type ct says is JSON
+// but is not, naming the content type.
+func checkJSONData(ct string, data []byte) error {
+	if json.Valid(data) {
+		return nil
 	}
-	if strings.IndexByte(v, '%') >= 0 {
-		buf := make([]byte, 0, len(v))
-		for i := 0; i < len(v); i++ {
-			c := v[i]
-			if c != '%' {
-				buf = append(buf, c)
-				continue
-			}
-			if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
-				return "", ruleErr(attr, RulePercent)
-			}
-			buf = append(buf, unhex(v[i+1])<<4|unhex(v[i+2]))
-			i += 2
-		}
-		v = string(buf)
+	var v any
+	var se *json.SyntaxError
+	if err := json.Unmarshal(data, &v); errors.As(err, &se) {
+		return ruleErr("data", fmt.Sprintf("must be valid JSON, as Content-Type %q says (offset %d: %s)", ct, se.Offset, se.Error()))
 	}
+	return ruleErr("data", fmt.Sprintf("must be valid JSON, as Content-Type %q says", ct))
+}
+
+// decodeHTTPValue undoes the HTTP binding's header encoding the way the
+// standard SDKs need it: valid percent-escapes are decoded, a '%' that does
+// not start one is kept as it is (sdk-go does not percent-encode, so
+// "100%" arrives as it is), and double quotes are data, not RFC 7230
+// quoting. The result must be valid UTF-8.
+func decodeHTTPValue(attr, v string) (string, error) {
+	v = UnescapeHTTPValue(v)
 	if !utf8.ValidString(v) {
 		return "", ruleErr(attr, RuleUTF8)
 	}
 	return v, nil
-}
-
-// unquote replaces every quoted string in v by its content.
-func unquote(attr, v string) (string, error) {
-	var sb strings.Builder
-	sb.Grow(len(v))
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c != '"' {
-			sb.WriteByte(c)
-			continue
-		}
-		closed := false
-		for i++; i < len(v); i++ {
-			c = v[i]
-			if c == '\\' && i+1 < len(v) {
-				i++
-				sb.WriteByte(v[i])
-				continue
-			}
-			if c == '"' {
-				closed = true
-				break
-			}
-			sb.WriteByte(c)
-		}
-		if !closed {
-			return "", ruleErr(attr, RuleQuoted)
-		}
-	}
-	return sb.String(), nil
 }

@@ -19,13 +19,20 @@ func TestHeaderValueEncoding(t *testing.T) {
 		if got := EscapeHTTPValue(tt.in); got != tt.want {
 			t.Errorf("EscapeHTTPValue(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if back, err := decodeHTTPValue("a", tt.want, Lenient); err != nil || back != tt.in {
+		if back, err := decodeHTTPValue("a", tt.want); err != nil || back != tt.in {
 			t.Errorf("decodeHeaderValue(%q) = %q, %v; want %q", tt.want, back, err, tt.in)
 		}
 	}
-	for _, bad := range []string{"%", "%2", "%zz", "%C3", "\xff"} {
-		if _, err := decodeHTTPValue("a", bad, Lenient); err == nil {
-			t.Errorf("decodeHeaderValue(%q) = nil error", bad)
+	// What a client that does not percent-encode sends (sdk-go): a '%'
+	// that does not start an escape, and quotes, are kept as they are.
+	for _, literal := range []string{"%", "%2", "%zz", "100%", `say "hi"`, `"abc`} {
+		if got, err := decodeHTTPValue("a", literal); err != nil || got != literal {
+			t.Errorf("decodeHTTPValue(%q) = %q, %v; want it kept", literal, got, err)
+		}
+	}
+	for _, bad := range []string{"%C3", "\xff"} {
+		if _, err := decodeHTTPValue("a", bad); err == nil {
+			t.Errorf("decodeHTTPValue(%q) = nil error, want not UTF-8", bad)
 		}
 	}
 }
@@ -56,7 +63,7 @@ func FuzzHeaderValue(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = decodeHTTPValue("a", s, Lenient)
+		_, _ = decodeHTTPValue("a", s)
 		if !utf8.ValidString(s) {
 			return
 		}
@@ -66,7 +73,7 @@ func FuzzHeaderValue(f *testing.F) {
 				t.Fatalf("encoded %q holds byte %q", enc, c)
 			}
 		}
-		dec, err := decodeHTTPValue("a", enc, Lenient)
+		dec, err := decodeHTTPValue("a", enc)
 		if err != nil || dec != s {
 			t.Fatalf("decode(encode(%q)) = %q, %v", s, dec, err)
 		}

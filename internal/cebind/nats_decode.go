@@ -18,8 +18,9 @@ import (
 // "data" or "data_base64", and "ce-" headers are ignored; other
 // application/cloudevents formats and batches are rejected. Any other
 // message is read in binary mode: attributes from "ce-" headers (names
-// matched without regard to case, values percent-decoded), datacontenttype
-// from Content-Type (or a "ce-datacontenttype" header when there is none)
+// matched without regard to case, values raw), datacontenttype from
+// Content-Type in any case (or a "ce-datacontenttype" header, as sdk-go
+// writes it)
 // and data from the payload. Only specversion 1.0 is accepted in binary
 // mode; structured 0.3 events are converted to 1.0. The decoded event aliases data;
 // an empty payload leaves it without data. In binary mode extension values
@@ -27,6 +28,10 @@ import (
 // the types package converts them (types.ToInteger, types.ToBool, ...).
 // DataBase64 is set when the data is not valid UTF-8, so a later JSON
 // encoding of the event keeps the bytes.
+//
+// A message with a Nats-Msg-Id but no Fnmesh-Codec header was stored by an
+// fnmesh that percent-encoded values: its values are percent-decoded, as
+// they were then. Messages of other producers and of this version are raw.
 //
 // The event is validated (event.Validate) and held to the rules of
 // EncodeMsg, so it can always be encoded again. Errors wrap

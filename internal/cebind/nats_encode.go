@@ -22,15 +22,18 @@ import (
 //   - a "ce-<name>" header for every extension, holding the canonical string
 //     form of its value (integers in decimal, booleans as true/false, binary
 //     in base64, timestamps in RFC 3339);
-//   - Content-Type = datacontenttype, when set;
-//   - Nats-Msg-Id = DedupID(source, id);
+//   - "content-type" = datacontenttype, when set;
+//   - Nats-Msg-Id = DedupID(source, id) and Fnmesh-Codec: 2;
 //   - the event's data, unchanged, as the payload (the message shares the
 //     event's DataEncoded slice).
 //
-// "ce-" header values are percent-encoded as the CloudEvents HTTP binding
-// does (space, '"', '%' and every byte outside printable ASCII become
-// "%XX"), so any bytes survive the trip through NATS. A CloudEvents 0.3 event
-// is converted to 1.0 first.
+// Header values are raw, as the CloudEvents NATS binding (and sdk-go's
+// nats_jetstream binding) writes and reads them; a value holding CR or LF,
+// or white space at either end, cannot travel in a NATS header and is an
+// *AttributeError naming it. The event must be within the bounds
+// (CheckBounds under Lenient) and the subject at most MaxSubjectBytes; the
+// errors then also wrap ErrOverLimit. A CloudEvents 0.3 event is converted
+// to 1.0 first.
 //
 // The event must be valid (event.Validate), extension names must be
 // lower-case ASCII letters and digits, and datacontenttype must be printable
@@ -41,8 +44,14 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 	if err := checkPublishSubject(subject); err != nil {
 		return nil, err
 	}
+	if err := checkSubjectBound(subject); err != nil {
+		return nil, err
+	}
 	ec, err := checkEvent(e)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBounds(ec, Lenient); err != nil {
 		return nil, err
 	}
 

@@ -53,8 +53,6 @@ const (
 	RuleSurrogate      = "must not contain unpaired surrogates"
 	RuleDataExclusive  = "data and data_base64 must not both be present"
 	RuleBase64         = "must be valid base64 (RFC 4648)"
-	RulePercent        = "invalid percent-encoding"
-	RuleQuoted         = "unterminated quoted string"
 	RuleUTF8           = "must be valid UTF-8"
 	RuleDataString     = "must be a JSON string when datacontenttype is not JSON"
 	RuleCEContentType  = "must be sent as Content-Type in binary mode, not as a ce- header"
