@@ -20,7 +20,7 @@ import (
 // up and the next event is stored.
 func TestPublishRefusesOverBounds(t *testing.T) {
 	srv := brokertest.Server(t, "")
-	c := brokertest.Client(t, srv, nil)
+	c := brokertest.Client(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, tt := range []struct {
