@@ -32,6 +32,10 @@ type Env struct {
 	// Token is the bearer token required by POST /events when set
 	// (overrides ingest.tokenRef). FNMESH_TOKEN.
 	Token string `envconfig:"FNMESH_TOKEN"`
+	// DockerNetwork is the Docker network that docker-runtime workers join.
+	// FNMESH_DOCKER_NETWORK, default host (containers reach the embedded
+	// server on loopback).
+	DockerNetwork string `envconfig:"FNMESH_DOCKER_NETWORK" default:"host"`
 }
 
 // LoadEnv reads the FNMESH_* variables.

@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
+	"github.com/fnmesh/fnmesh/triggers"
+	"github.com/fnmesh/fnmesh/workers/scale"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
+)
+
+// drainMargin is how much longer than the shutdown timeout the whole stop
+// may take: the HTTP server, the scalers and the runtimes drain one after
+// the other.
+const drainMargin = 10 * time.Second
+
+// App is one running `fnmesh up`: what it started, so that Close stops it
+// in reverse order.
+type App struct {
+	cfg Config
+	log *slog.Logger
+	m   *config.Mesh
+
+	tel     *telemetry.Telemetry
+	emb     *embedded.Server
+	nc      *nats.Conn
+	client  *broker.Client
+	natsURL string
+
+	mux      *triggers.Mux
+	replies  *triggers.ReplyWaiter
+	runtimes []closer
+	scalers  []*scale.Scaler
+	ln       net.Listener
+
+	draining  atomic.Bool
+	closeOnce sync.Once
+}
+
+type closer interface{ Close(context.Context) error }
+
+// Run starts the mesh of cfg, serves until ctx ends, then drains and stops
+// (see the package documentation for the order).
+func Run(ctx context.Context, cfg Config) error {
+	a, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx)
+}
+
+// New starts everything but the listener, the crons and the scalers: the
+// broker, the streams, the triggers and the runtimes. Close undoes it; on
+// an error New has already undone what it started.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.tel, err = telemetry.Setup(ctx, "fnmesh"); err != nil {
+		return nil, err
+	}
+	if err := a.connect(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.declare(ctx); err != nil {
+		return nil, err
+	}
+	if a.mux, err = a.triggers(ctx); err != nil {
+		return nil, err
+	}
+	if !cfg.NoFunctions && len(a.m.Functions) > 0 {
+		// Nothing starts yet: replicas come when the scalers run.
+		if err := a.functions(); err != nil {
+			return nil, err
+		}
+	}
+	if a.ln, err = net.Listen("tcp", cfg.Env.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http: listen %s: %w", cfg.Env.HTTPAddr, err)
+	}
+	return a, nil
+}
+
+// Addr is the address the HTTP listener is bound to.
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// NATSURL is the URL workers and other commands reach the broker at.
+func (a *App) NATSURL() string { return a.natsURL }
+
+// Serve serves HTTP and runs the crons and the scalers until ctx ends, then
+// drains them. It returns the errors of the drain, joined.
+func (a *App) Serve(ctx context.Context) error {
+	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server", "err", err)
+		}
+	})
+	a.log.Info("mesh up", "http", "http://"+a.ln.Addr().String(), "nats", a.natsURL, "file", a.m.File,
+		"triggers", len(a.m.Triggers), "functions", len(a.m.Functions))
+
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	for _, c := range a.mux.Crons() {
+		wg.Go(func() {
+			if err := c.Run(runCtx); err != nil {
+				a.log.Error("cron trigger", "err", err)
+			}
+		})
+	}
+	for _, sc := range a.scalers {
+		wg.Go(func() {
+			if err := sc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("scaler", "err", err)
+			}
+		})
+	}
+
+	<-ctx.Done()
+	a.log.Info("shutting down: draining")
+	a.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout+drainMargin)
+	defer cancel()
+	var errs []error
+	errs = append(errs, srv.Shutdown(sctx))
+	cancelRun()
+	for _, sc := range a.scalers {
+		errs = append(errs, sc.StopAll(sctx))
+	}
+	for _, rt := range a.runtimes {
+		errs = append(errs, rt.Close(sctx))
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close releases what New started: the reply waiter, telemetry, the
+// connection and the embedded server. It is idempotent; Serve must have
+// returned (or never been called).
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		if a.ln != nil {
+			_ = a.ln.Close()
+		}
+		if a.replies != nil {
+			a.replies.Close()
+		}
+		if a.tel != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = a.tel.Shutdown(ctx)
+			cancel()
+		}
+		if a.nc != nil {
+			_ = a.nc.Drain()
+		}
+		if a.emb != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := a.emb.Shutdown(ctx); err != nil {
+				a.log.Error("embedded server shutdown", "err", err)
+			}
+		}
+	})
+}
+
+// workerNATS is how workers reach the broker: the embedded server's URL, or
+// the external server's URL with the credentials `up` itself connects with.
+func (a *App) workerNATS() workerenv.NATS {
+	n := a.cfg.NATS
+	n.URL = a.natsURL
+	return n
+}

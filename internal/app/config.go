@@ -1,0 +1,60 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
+)
+
+// Config is what one `fnmesh up` process runs: the mesh and the process
+// settings that are not part of the mesh file.
+type Config struct {
+	// Mesh is the validated mesh file (meshmap.Load). Required.
+	Mesh *config.Mesh
+	// Env is the process's FNMESH_* settings after flags were applied.
+	Env config.Env
+	// NATS is how to reach an external NATS (NATS_URL and its credential
+	// variables, as the worker contract spells them). With an empty URL
+	// `up` runs the embedded server.
+	NATS workerenv.NATS
+	// NoFunctions runs the broker and the triggers only.
+	NoFunctions bool
+	// ShutdownTimeout bounds the drain of every component on stop.
+	ShutdownTimeout time.Duration
+	// Log receives everything `up` logs; nil discards.
+	Log *slog.Logger
+	// Executable is the fnmesh binary local workers run ("" = this
+	// process's own executable).
+	Executable string
+}
+
+func (c *Config) setDefaults() {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Env.DockerNetwork == "" {
+		c.Env.DockerNetwork = "host"
+	}
+}
+
+// Validate reports what makes c unusable.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Mesh == nil {
+		errs = append(errs, errors.New("app: the mesh is required"))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("app: shutdown timeout %s: must not be negative", c.ShutdownTimeout))
+	}
+	if c.Env.HTTPAddr == "" {
+		errs = append(errs, errors.New("app: FNMESH_HTTP_ADDR: must not be empty"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/fnmesh/fnmesh/workers/scale"
+)
+
+// handler is the HTTP side of `up`: the triggers and the operational
+// endpoints, the latter served without spans so that probes and scrapes
+// do not flood the traces.
+func (a *App) handler() http.Handler {
+	ops := map[string]http.Handler{
+		"GET /livez":   http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
+		"GET /readyz":  http.HandlerFunc(a.readyz),
+		"GET /status":  http.HandlerFunc(a.status),
+		"GET /metrics": a.tel.MetricsHandler,
+	}
+	untraced := make([]string, 0, len(ops))
+	for pattern, h := range ops {
+		a.mux.Handle(pattern, h)
+		untraced = append(untraced, pattern)
+	}
+	return a.tel.HTTP(a.mux, untraced...)
+}
+
+// readyz answers 200 while the broker is reachable and `up` is not
+// draining.
+func (a *App) readyz(w http.ResponseWriter, _ *http.Request) {
+	switch {
+	case a.draining.Load():
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+	case !a.client.Connected():
+		http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// Status is what GET /status answers.
+type Status struct {
+	// Functions are the functions `up` scales, in file order per runtime.
+	Functions []scale.FunctionStatus `json:"functions"`
+}
+
+// status answers each scaled function's backlog, replicas and last
+// decision.
+func (a *App) status(w http.ResponseWriter, _ *http.Request) {
+	st := Status{Functions: []scale.FunctionStatus{}}
+	for _, sc := range a.scalers {
+		st.Functions = append(st.Functions, sc.Status()...)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(st)
+}
