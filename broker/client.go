@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +62,9 @@ func New(nc *nats.Conn, cfg Config, opts ...Option) (*Client, error) {
 	if nc == nil {
 		return nil, errors.New("broker: nil connection")
 	}
-	c := &Client{nc: nc, cfg: cfg.withDefaults(), log: slog.New(slog.DiscardHandler)}
+	cfg.SubjectPrefix = cmp.Or(cfg.SubjectPrefix, DefaultSubjectPrefix)
+	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultTimeout)
+	c := &Client{nc: nc, cfg: cfg, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)
 	}

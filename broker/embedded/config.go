@@ -14,8 +14,8 @@ const (
 	DefaultReadyTimeout = 10 * time.Second
 )
 
-// Config configures the embedded NATS server. Start fills every empty
-// field with its default, then validates.
+// Config configures the embedded NATS server. Start validates it, then
+// fills every empty field with its default.
 type Config struct {
 	// DataDir holds the JetStream file store (under DataDir/jetstream).
 	// Required.
@@ -30,21 +30,10 @@ type Config struct {
 	ReadyTimeout time.Duration
 }
 
-// withDefaults returns c with every empty field set to its default.
-func (c Config) withDefaults() Config {
-	if c.Host == "" {
-		c.Host = DefaultHost
-	}
-	if c.ReadyTimeout == 0 {
-		c.ReadyTimeout = DefaultReadyTimeout
-	}
-	return c
-}
-
-// Validate reports every field of c that breaks a rule (after defaults),
-// joined with errors.Join; each error names the field.
+// Validate reports every field of c that breaks a rule, joined with
+// errors.Join; each error names the field. An empty field other than
+// DataDir is valid: it stands for its default.
 func (c Config) Validate() error {
-	c = c.withDefaults()
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("embedded server: DataDir: required"))
