@@ -3,6 +3,8 @@ package embedded
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -28,6 +30,11 @@ type Config struct {
 	SyncAlways bool
 	// ReadyTimeout bounds start-up. Default 10s.
 	ReadyTimeout time.Duration
+	// MonitorAddr is the host:port of the server's HTTP monitoring endpoint
+	// (/varz, /jsz, ...: what KEDA's nats-jetstream scaler and the
+	// Prometheus NATS exporter read); port 0 picks a free port. Empty, the
+	// default, serves none.
+	MonitorAddr string
 }
 
 // Validate reports every field of c that breaks a rule, joined with
@@ -41,8 +48,26 @@ func (c Config) Validate() error {
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("embedded server: Port: must be between 0 (random) and 65535, got %d", c.Port))
 	}
+	if c.MonitorAddr != "" {
+		if _, _, err := splitAddr(c.MonitorAddr); err != nil {
+			errs = append(errs, fmt.Errorf("embedded server: MonitorAddr %q: %w", c.MonitorAddr, err))
+		}
+	}
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("embedded server: ReadyTimeout: must be positive, got %s", c.ReadyTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// splitAddr splits a host:port listen address; port 0 is allowed.
+func splitAddr(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, errors.New("must be host:port")
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, errors.New("port must be a number between 0 (random) and 65535")
+	}
+	return host, port, nil
 }
