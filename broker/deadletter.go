@@ -243,11 +243,7 @@ func (q *DeadLetterQueue) deadLetterRaw(ctx context.Context, hdr nats.Header, da
 	// Publish hooks expect an event; there is none, so they are skipped.
 	ctx, cancel := q.c.withTimeout(ctx)
 	defer cancel()
-	pa, err := q.c.js.PublishMsg(ctx, msg)
-	if err != nil {
-		return Ack{}, q.c.classify(msg.Subject, err)
-	}
-	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+	return q.c.publishMsg(ctx, msg)
 }
 
 // extensions returns the deadletter* attributes of info.
