@@ -98,14 +98,14 @@ func (ms *mesh) triggers(ctx context.Context, m *config.Mesh, token string) (*tr
 		replies = replies || (t.HTTP != nil && t.HTTP.Reply != nil)
 	}
 	if hooks {
-		kv, err := ms.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL})
+		kv, err := ms.client.KeyValue(ctx, meshmap.KV(m, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL}))
 		if err != nil {
 			return nil, err
 		}
 		deps.WebhookIDs = kv
 	}
 	if crons {
-		kv, err := ms.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.CronBucket, Description: "last cron ticks"})
+		kv, err := ms.client.KeyValue(ctx, meshmap.KV(m, broker.KVConfig{Bucket: triggers.CronBucket, Description: "last cron ticks"}))
 		if err != nil {
 			return nil, err
 		}
