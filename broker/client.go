@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +62,9 @@ func New(nc *nats.Conn, cfg Config, opts ...Option) (*Client, error) {
 	if nc == nil {
 		return nil, errors.New("broker: nil connection")
 	}
-	c := &Client{nc: nc, cfg: cfg.withDefaults(), log: slog.New(slog.DiscardHandler)}
+	cfg.SubjectPrefix = cmp.Or(cfg.SubjectPrefix, DefaultSubjectPrefix)
+	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultTimeout)
+	c := &Client{nc: nc, cfg: cfg, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(c)
 	}
@@ -92,81 +95,3 @@ func (c *Client) Conn() *nats.Conn { return c.nc }
 
 // Connected reports whether the connection is currently up.
 func (c *Client) Connected() bool { return c.nc.IsConnected() }
-
-// Ack is what the broker answered for a stored event.
-type Ack struct {
-	// Stream that stored the event.
-	Stream string `json:"stream"`
-	// Sequence of the message in the stream.
-	Sequence uint64 `json:"seq"`
-	// Duplicate is true when the event had already been stored (same source and id).
-	Duplicate bool `json:"duplicate,omitempty"`
-}
-
-// Publish stores the event on "<prefix>.<escaped type>" in binary mode with
-// Nats-Msg-Id = DedupID(source, id) and waits for the PubAck. Publishing
-// the same (source, id) twice within the stream's duplicate window stores it
-// once; the second Ack has Duplicate set.
-func (c *Client) Publish(ctx context.Context, e *event.Event) (Ack, error) {
-	msg, err := EncodeMsg(Subject(c.cfg.SubjectPrefix, e.Type()), e)
-	if err != nil {
-		return Ack{}, err
-	}
-	return c.send(ctx, e, msg)
-}
-
-// PublishTo stores the event on an explicit subject. msgID replaces the
-// default de-duplication id when not empty.
-func (c *Client) PublishTo(ctx context.Context, subject string, e *event.Event, msgID string) (Ack, error) {
-	msg, err := EncodeMsg(subject, e)
-	if err != nil {
-		return Ack{}, err
-	}
-	if msgID != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, msgID)
-	}
-	return c.send(ctx, e, msg)
-}
-
-func (c *Client) send(ctx context.Context, e *event.Event, msg *nats.Msg) (ack Ack, err error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	if c.hooks.Before != nil {
-		var done func(error)
-		ctx, done = c.hooks.Before(ctx, e, msg)
-		if done != nil {
-			defer func() { done(err) }()
-		}
-	}
-	// Fail at once while the connection is down: waiting for a PubAck that
-	// cannot come would hold every caller (an HTTP request, a worker) for
-	// the whole timeout before it learns to retry.
-	if !c.nc.IsConnected() {
-		return Ack{}, fmt.Errorf("broker: publish %s: %w: connection %s", msg.Subject, ErrUnavailable, c.nc.Status())
-	}
-	pa, err := c.js.PublishMsg(ctx, msg)
-	if err != nil {
-		return Ack{}, c.classify(msg.Subject, err)
-	}
-	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
-}
-
-// classify maps nats.go errors to the package's sentinels.
-func (c *Client) classify(subject string, err error) error {
-	switch {
-	case !c.nc.IsConnected(),
-		errors.Is(err, nats.ErrConnectionClosed),
-		errors.Is(err, nats.ErrConnectionReconnecting),
-		errors.Is(err, nats.ErrDisconnected),
-		errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, nats.ErrTimeout):
-		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrUnavailable, err)
-	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
-		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrNoStream, err)
-	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrRejected, err)
-	}
-	return fmt.Errorf("broker: publish %s: %w", subject, err)
-}

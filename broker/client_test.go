@@ -149,9 +149,14 @@ func TestPublishDisconnectedFailsFast(t *testing.T) {
 func TestPublishNoStream(t *testing.T) {
 	srv := brokertest.Server(t, "")
 	c := brokertest.Client(t, srv, broker.StreamSpec{Name: "EVENTS", Subjects: []string{"events.com.other.>"}})
+	start := time.Now()
 	_, err := c.Publish(context.Background(), newEvent("nostream"))
 	if !errors.Is(err, broker.ErrNoStream) {
 		t.Fatalf("err = %v, want ErrNoStream", err)
+	}
+	// The server said so: nothing to wait for, no retry window.
+	if took := time.Since(start); took >= broker.PublishRetryWindow {
+		t.Errorf("ErrNoStream after %s, want it at once", took)
 	}
 }
 

@@ -34,6 +34,19 @@ func (e *FieldError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
 
 func fieldErr(field string, err error) error { return &FieldError{Field: field, Err: err} }
 
+// rules collects the rules a configuration breaks.
+type rules []error
+
+// check records err, when not nil, as a *FieldError of field.
+func (r *rules) check(field string, err error) {
+	if err != nil {
+		*r = append(*r, fieldErr(field, err))
+	}
+}
+
+// err joins what was collected (nil when nothing was).
+func (r rules) err() error { return errors.Join(r...) }
+
 // Config is what a Client needs besides its connection. The zero value is
 // usable: New fills every empty field with its default, then validates.
 type Config struct {
@@ -44,28 +57,16 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// withDefaults returns c with every empty field set to its default.
-func (c Config) withDefaults() Config {
-	if c.SubjectPrefix == "" {
-		c.SubjectPrefix = DefaultSubjectPrefix
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	return c
-}
-
-// Validate reports every field of c that breaks a rule (after defaults: an
-// empty SubjectPrefix or a zero Timeout is valid), as *FieldError values
-// joined with errors.Join.
+// Validate reports every field of c that breaks a rule, as *FieldError
+// values joined with errors.Join. An empty field is valid: it stands for
+// its default.
 func (c Config) Validate() error {
-	c = c.withDefaults()
-	var errs []error
-	if err := CheckSubject(c.SubjectPrefix, false); err != nil {
-		errs = append(errs, fieldErr("SubjectPrefix", err))
+	var r rules
+	if c.SubjectPrefix != "" {
+		r.check("SubjectPrefix", CheckSubject(c.SubjectPrefix, false))
 	}
 	if c.Timeout < 0 {
-		errs = append(errs, fieldErr("Timeout", fmt.Errorf("must be positive, got %s", c.Timeout)))
+		r.check("Timeout", fmt.Errorf("must be positive, got %s", c.Timeout))
 	}
-	return errors.Join(errs...)
+	return r.err()
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -108,12 +109,8 @@ type DeadLetterConfig struct {
 
 // withDefaults returns c with every empty field set to its default.
 func (c DeadLetterConfig) withDefaults() DeadLetterConfig {
-	if c.Stream == "" {
-		c.Stream = DefaultDeadLetterStream
-	}
-	if c.SubjectPrefix == "" {
-		c.SubjectPrefix = DefaultDeadLetterPrefix
-	}
+	c.Stream = cmp.Or(c.Stream, DefaultDeadLetterStream)
+	c.SubjectPrefix = cmp.Or(c.SubjectPrefix, DefaultDeadLetterPrefix)
 	return c
 }
 
@@ -121,14 +118,9 @@ func (c DeadLetterConfig) withDefaults() DeadLetterConfig {
 // as *FieldError values joined with errors.Join.
 func (c DeadLetterConfig) Validate() error {
 	c = c.withDefaults()
-	var errs []error
-	if err := CheckSubject(c.SubjectPrefix, false); err != nil {
-		errs = append(errs, fieldErr("dead letters: SubjectPrefix", err))
-	}
-	if err := c.StreamSpec().Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	var r rules
+	r.check("dead letters: SubjectPrefix", CheckSubject(c.SubjectPrefix, false))
+	return errors.Join(r.err(), c.StreamSpec().Validate())
 }
 
 // StreamSpec is the stream that holds the dead letters: Stream on
@@ -246,11 +238,7 @@ func (q *DeadLetterQueue) deadLetterRaw(ctx context.Context, hdr nats.Header, da
 	// Publish hooks expect an event; there is none, so they are skipped.
 	ctx, cancel := q.c.withTimeout(ctx)
 	defer cancel()
-	pa, err := q.c.js.PublishMsg(ctx, msg)
-	if err != nil {
-		return Ack{}, q.c.classify(msg.Subject, err)
-	}
-	return Ack{Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+	return q.c.publishMsg(ctx, msg)
 }
 
 // extensions returns the deadletter* attributes of info.

@@ -53,13 +53,8 @@ type StreamSpec struct {
 // Validate reports every field of s that breaks a rule, as *FieldError
 // values joined with errors.Join.
 func (s StreamSpec) Validate() error {
-	field := func(f string) string { return fmt.Sprintf("stream %q: %s", s.Name, f) }
-	var errs []error
-	add := func(f string, err error) {
-		if err != nil {
-			errs = append(errs, fieldErr(field(f), err))
-		}
-	}
+	var r rules
+	add := func(f string, err error) { r.check(fmt.Sprintf("stream %q: %s", s.Name, f), err) }
 	add("Name", CheckStreamName(s.Name))
 	add("Subjects", CheckHasSubjects(s.Subjects))
 	for i, subj := range s.Subjects {
@@ -73,7 +68,7 @@ func (s StreamSpec) Validate() error {
 	add("Storage", CheckStorage(s.Storage))
 	add("MaxAge", checkMaxAge(s.MaxAge))
 	add("DuplicateWindow", CheckDuplicateWindow(s.DuplicateWindow, s.MaxAge))
-	return errors.Join(errs...)
+	return r.err()
 }
 
 // The rules of StreamSpec's fields, one function per rule, so that a file

@@ -3,6 +3,8 @@ package embedded
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -14,8 +16,8 @@ const (
 	DefaultReadyTimeout = 10 * time.Second
 )
 
-// Config configures the embedded NATS server. Start fills every empty
-// field with its default, then validates.
+// Config configures the embedded NATS server. Start validates it, then
+// fills every empty field with its default.
 type Config struct {
 	// DataDir holds the JetStream file store (under DataDir/jetstream).
 	// Required.
@@ -28,23 +30,17 @@ type Config struct {
 	SyncAlways bool
 	// ReadyTimeout bounds start-up. Default 10s.
 	ReadyTimeout time.Duration
+	// MonitorAddr is the host:port of the server's HTTP monitoring endpoint
+	// (/varz, /jsz, ...: what KEDA's nats-jetstream scaler and the
+	// Prometheus NATS exporter read); port 0 picks a free port. Empty, the
+	// default, serves none.
+	MonitorAddr string
 }
 
-// withDefaults returns c with every empty field set to its default.
-func (c Config) withDefaults() Config {
-	if c.Host == "" {
-		c.Host = DefaultHost
-	}
-	if c.ReadyTimeout == 0 {
-		c.ReadyTimeout = DefaultReadyTimeout
-	}
-	return c
-}
-
-// Validate reports every field of c that breaks a rule (after defaults),
-// joined with errors.Join; each error names the field.
+// Validate reports every field of c that breaks a rule, joined with
+// errors.Join; each error names the field. An empty field other than
+// DataDir is valid: it stands for its default.
 func (c Config) Validate() error {
-	c = c.withDefaults()
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("embedded server: DataDir: required"))
@@ -52,8 +48,26 @@ func (c Config) Validate() error {
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("embedded server: Port: must be between 0 (random) and 65535, got %d", c.Port))
 	}
+	if c.MonitorAddr != "" {
+		if _, _, err := splitAddr(c.MonitorAddr); err != nil {
+			errs = append(errs, fmt.Errorf("embedded server: MonitorAddr %q: %w", c.MonitorAddr, err))
+		}
+	}
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("embedded server: ReadyTimeout: must be positive, got %s", c.ReadyTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// splitAddr splits a host:port listen address; port 0 is allowed.
+func splitAddr(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, errors.New("must be host:port")
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, errors.New("port must be a number between 0 (random) and 65535")
+	}
+	return host, port, nil
 }

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -28,10 +29,11 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.Host = cmp.Or(cfg.Host, DefaultHost)
+	cfg.ReadyTimeout = cmp.Or(cfg.ReadyTimeout, DefaultReadyTimeout)
 	port := cfg.Port
 	if port == 0 {
 		port = server.RANDOM_PORT
@@ -51,6 +53,13 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
 	}
+	if cfg.MonitorAddr != "" {
+		host, port, _ := splitAddr(cfg.MonitorAddr) // checked by Validate
+		if port == 0 {
+			port = server.RANDOM_PORT
+		}
+		opts.HTTPHost, opts.HTTPPort = host, port
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: %w", err)
@@ -61,8 +70,19 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded server on %s: not ready after %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg.ReadyTimeout)
 	}
-	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways)
-	return &Server{srv: srv, log: log}, nil
+	s := &Server{srv: srv, log: log}
+	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways, "monitor", s.MonitorURL())
+	return s, nil
+}
+
+// MonitorURL is the base URL of the monitoring endpoint (for example
+// "http://127.0.0.1:8222"), or "" when Config.MonitorAddr was empty.
+func (s *Server) MonitorURL() string {
+	addr := s.srv.MonitorAddr()
+	if addr == nil {
+		return ""
+	}
+	return "http://" + addr.String()
 }
 
 // ClientURL is the URL other processes (workers, the nats CLI) connect to.

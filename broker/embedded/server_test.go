@@ -20,6 +20,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "no data dir", cfg: embedded.Config{}, want: "DataDir: required"},
 		{name: "port", cfg: embedded.Config{DataDir: "x", Port: 70000}, want: "Port: must be between 0 (random) and 65535"},
 		{name: "ready timeout", cfg: embedded.Config{DataDir: "x", ReadyTimeout: -time.Second}, want: "ReadyTimeout: must be positive"},
+		{name: "monitor without port", cfg: embedded.Config{DataDir: "x", MonitorAddr: "localhost"}, want: `MonitorAddr "localhost": must be host:port`},
+		{name: "monitor port", cfg: embedded.Config{DataDir: "x", MonitorAddr: ":http"}, want: `MonitorAddr ":http": port must be a number`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ type upFlags struct {
 	httpAddr    string
 	dataDir     string
 	natsPort    int
+	monitorAddr string
 	noFunctions bool
 }
 
@@ -35,6 +36,9 @@ processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
 			if cmd.Flags().Changed("nats-port") {
 				g.env.NATSPort = f.natsPort
 			}
+			if cmd.Flags().Changed("nats-monitor-addr") {
+				g.env.NATSMonitorAddr = f.monitorAddr
+			}
 			return runUp(cmd.Context(), g, f)
 		},
 	}
@@ -42,6 +46,7 @@ processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
 	fl.StringVar(&f.httpAddr, "http-addr", "", "HTTP listen address (env FNMESH_HTTP_ADDR, default 127.0.0.1:8080)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "embedded broker data dir (env FNMESH_DATA_DIR, default ./.fnmesh)")
 	fl.IntVar(&f.natsPort, "nats-port", 0, "embedded NATS client port, 0 = random (env FNMESH_NATS_PORT, default 4222)")
+	fl.StringVar(&f.monitorAddr, "nats-monitor-addr", "", "embedded NATS monitoring endpoint host:port for /jsz, /varz (env FNMESH_NATS_MONITOR_ADDR, default off)")
 	fl.BoolVar(&f.noFunctions, "no-functions", false, "run broker and triggers only; start no function workers")
 	return cmd
 }

@@ -59,7 +59,9 @@ functions:
 	}
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	natsPort := freePort(t)
+	monitorAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	env := append(os.Environ(),
+		"FNMESH_NATS_MONITOR_ADDR="+monitorAddr,
 		"FNMESH_DATA_DIR="+filepath.Join(dir, "data"),
 		"FNMESH_HTTP_ADDR="+httpAddr,
 		fmt.Sprintf("FNMESH_NATS_PORT=%d", natsPort),
@@ -142,6 +144,10 @@ functions:
 		}
 		return len(st.Functions) == 1 && st.Functions[0].Function == "record" && st.Functions[0].Backlog == 0
 	})
+	// The embedded server's monitoring endpoint answers KEDA's query.
+	if lag, ok := jszLag(t, "http://"+monitorAddr, "EVENTS", "record"); !ok || lag != 0 {
+		t.Errorf("/jsz: consumer record on EVENTS found %v with lag %d, want found with 0", ok, lag)
+	}
 	if out := run("dlq", "ls", "-f", mesh, "-o", "json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("dead letters: %s", out)
 	}
@@ -157,6 +163,43 @@ functions:
 	case <-time.After(30 * time.Second):
 		t.Fatal("fnmesh up still running 30s after SIGTERM")
 	}
+}
+
+// jszLag is num_pending + num_ack_pending of a consumer of account $G as
+// KEDA's nats-jetstream scaler reads it from /jsz.
+func jszLag(t *testing.T, base, stream, consumer string) (int, bool) {
+	t.Helper()
+	resp, err := http.Get(base + "/jsz?acc=$G&consumers=true&config=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Accounts []struct {
+			Name    string `json:"name"`
+			Streams []struct {
+				Name      string `json:"name"`
+				Consumers []struct {
+					Name          string `json:"name"`
+					NumPending    int    `json:"num_pending"`
+					NumAckPending int    `json:"num_ack_pending"`
+				} `json:"consumer_detail"`
+			} `json:"stream_detail"`
+		} `json:"account_details"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("/jsz: %v", err)
+	}
+	for _, a := range body.Accounts {
+		for _, s := range a.Streams {
+			for _, c := range s.Consumers {
+				if a.Name == "$G" && s.Name == stream && c.Name == consumer {
+					return c.NumPending + c.NumAckPending, true
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 func slicesWithout(env []string, prefix string) []string {

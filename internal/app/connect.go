@@ -26,6 +26,7 @@ func (a *App) connect(ctx context.Context) error {
 		env := a.cfg.Env
 		emb, err := embedded.Start(embedded.Config{
 			DataDir: env.DataDir, Host: env.NATSHost, Port: env.NATSPort, SyncAlways: meshmap.SyncAlways(a.m),
+			MonitorAddr: env.NATSMonitorAddr,
 		}, a.log)
 		if err != nil {
 			return err

@@ -30,14 +30,14 @@ func (a *App) triggers(ctx context.Context) (*triggers.Mux, error) {
 	}
 	opts := []triggers.Option{triggers.WithLogger(a.log), triggers.WithObserver(a.tel)}
 	if len(cfg.Hooks) > 0 {
-		kv, err := a.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL})
+		kv, err := a.client.KeyValue(ctx, meshmap.KV(m, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL}))
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, triggers.WithWebhookIDs(kv))
 	}
 	if len(cfg.Crons) > 0 {
-		kv, err := a.client.KeyValue(ctx, broker.KVConfig{Bucket: triggers.CronBucket, Description: "last cron ticks"})
+		kv, err := a.client.KeyValue(ctx, meshmap.KV(m, broker.KVConfig{Bucket: triggers.CronBucket, Description: "last cron ticks"}))
 		if err != nil {
 			return nil, err
 		}

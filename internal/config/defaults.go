@@ -44,6 +44,7 @@ func (m *Mesh) SetDefaults() {
 	setString(&m.DeadLetter.Stream, DefaultDeadLetterStream)
 	setString(&m.DeadLetter.SubjectPrefix, DefaultDeadLetterPrefix)
 	setDuration(&m.DeadLetter.MaxAge, DefaultDeadLetterMaxAge)
+	setInt(&m.DeadLetter.Replicas, m.StreamReplicas())
 	setString(&m.Ingest.Path, DefaultIngestPath)
 	setInt64(&m.Ingest.MaxBodyBytes, DefaultMaxBodyBytes)
 	setInt(&m.Ingest.MaxInFlight, DefaultMaxInFlight)
@@ -58,6 +59,18 @@ func (m *Mesh) SetDefaults() {
 		}
 		fn.setDefaults()
 	}
+}
+
+// StreamReplicas is the most replicas among the streams of m (1 when none
+// says more, and never more than a stream may have): the copies fnmesh keeps of its own state on a cluster (the
+// dead-letter stream by default, the key-value buckets), so that it
+// survives what the events survive.
+func (m *Mesh) StreamReplicas() int {
+	n := 1
+	for _, s := range m.Streams {
+		n = max(n, s.Replicas)
+	}
+	return min(n, broker.MaxReplicas)
 }
 
 func (s *Stream) setDefaults() {

@@ -21,6 +21,10 @@ type Env struct {
 	// FNMESH_NATS_HOST (default 127.0.0.1), FNMESH_NATS_PORT (default 4222, 0 = random).
 	NATSHost string `envconfig:"FNMESH_NATS_HOST" default:"127.0.0.1"`
 	NATSPort int    `envconfig:"FNMESH_NATS_PORT" default:"4222"`
+	// NATSMonitorAddr is the host:port of the embedded server's HTTP
+	// monitoring endpoint (/jsz for KEDA, /varz, ...), 0 as port = random.
+	// FNMESH_NATS_MONITOR_ADDR, default empty: no endpoint.
+	NATSMonitorAddr string `envconfig:"FNMESH_NATS_MONITOR_ADDR"`
 	// Function names the function a worker process serves. FNMESH_FUNCTION.
 	Function string `envconfig:"FNMESH_FUNCTION"`
 	// LogLevel is debug, info, warn or error. FNMESH_LOG_LEVEL, default info.

@@ -82,6 +82,10 @@ type DeadLetterStream struct {
 	SubjectPrefix string `yaml:"subjectPrefix,omitempty" json:"subjectPrefix,omitempty"`
 	// MaxAge is how long dead letters are kept. Default 720h (30 days).
 	MaxAge Duration `yaml:"maxAge,omitempty" json:"maxAge,omitempty"`
+	// Replicas is the number of copies of the dead-letter stream on a NATS
+	// cluster (1..5). Default: the most replicas among the streams, so dead
+	// letters survive what the events survive.
+	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty" jsonschema:"minimum=1,maximum=5"`
 }
 
 // Ingest configures POST /events.

@@ -66,6 +66,9 @@ func (m *Mesh) validateDeadLetter(v *problems) {
 	if err := broker.CheckSubject(m.DeadLetter.SubjectPrefix, false); err != nil {
 		v.add(p.key("subjectPrefix"), "%v", err)
 	}
+	if err := broker.CheckReplicas(m.DeadLetter.Replicas); err != nil {
+		v.add(p.key("replicas"), "%v", err)
+	}
 }
 
 // validateDeadLetterSubjects keeps the dead-letter stream apart from the

@@ -44,7 +44,17 @@ func DeadLetter(m *config.Mesh) broker.DeadLetterConfig {
 		Stream:        m.DeadLetter.Stream,
 		SubjectPrefix: m.DeadLetter.SubjectPrefix,
 		MaxAge:        m.DeadLetter.MaxAge.D(),
+		Replicas:      m.DeadLetter.Replicas,
 	}
+}
+
+// KV is the key-value bucket cfg as mesh m keeps it: with the replicas of
+// m's streams (config.Mesh.StreamReplicas) unless cfg sets its own.
+func KV(m *config.Mesh, cfg broker.KVConfig) broker.KVConfig {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = m.StreamReplicas()
+	}
+	return cfg
 }
 
 // SyncAlways reports whether a stream of m asks for "sync: always". JetStream

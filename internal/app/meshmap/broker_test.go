@@ -42,7 +42,7 @@ func TestBrokerMapping(t *testing.T) {
 	if got := meshmap.Broker(m); got != (broker.Config{SubjectPrefix: "shop"}) {
 		t.Errorf("Broker = %+v", got)
 	}
-	wantDL := broker.DeadLetterConfig{Stream: "DLQ", SubjectPrefix: "dlq", MaxAge: 24 * time.Hour}
+	wantDL := broker.DeadLetterConfig{Stream: "DLQ", SubjectPrefix: "dlq", MaxAge: 24 * time.Hour, Replicas: 1}
 	if got := meshmap.DeadLetter(m); got != wantDL {
 		t.Errorf("DeadLetter = %+v, want %+v", got, wantDL)
 	}
@@ -51,7 +51,7 @@ func TestBrokerMapping(t *testing.T) {
 	want := []broker.StreamSpec{
 		{Name: "ORDERS", Subjects: []string{"shop.orders.>"}, MaxAge: 168 * time.Hour, MaxBytes: 1 << 20, Replicas: 1, Storage: broker.StorageMemory, DuplicateWindow: 2 * time.Minute},
 		{Name: "OTHER", Subjects: []string{"shop.other.>"}, MaxAge: 30 * time.Second, MaxMsgs: 100, Replicas: 1, Storage: broker.StorageFile, DuplicateWindow: 30 * time.Second},
-		{Name: "DLQ", Subjects: []string{"dlq.>"}, MaxAge: 24 * time.Hour},
+		{Name: "DLQ", Subjects: []string{"dlq.>"}, MaxAge: 24 * time.Hour, Replicas: 1},
 	}
 	if got := meshmap.Streams(m); !reflect.DeepEqual(got, want) {
 		t.Errorf("Streams =\n%+v\nwant\n%+v", got, want)
@@ -85,5 +85,48 @@ func TestValidMeshIsAValidBrokerSetup(t *testing.T) {
 	}
 	if q.Stream() != "DLQ" || q.Subject("f") != "dlq.f" {
 		t.Errorf("dead letters on %s, %s", q.Stream(), q.Subject("f"))
+	}
+}
+
+// fnmesh's own state (dead letters, key-value buckets) keeps as many copies
+// as the most replicated stream, unless the mesh or the caller says
+// otherwise.
+func TestOwnStateFollowsTheStreamReplicas(t *testing.T) {
+	parse := func(deadLetter string) *config.Mesh {
+		t.Helper()
+		m, err := config.Parse("mesh.yaml", []byte(`
+apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+streams:
+  - { name: A, subjects: ["events.a.>"], replicas: 1 }
+  - { name: B, subjects: ["events.b.>"], replicas: 3 }
+`+deadLetter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	tests := []struct {
+		name       string
+		deadLetter string
+		kv         broker.KVConfig
+		wantDL     int
+		wantKV     int
+	}{
+		{name: "defaults", wantDL: 3, wantKV: 3},
+		{name: "explicit", deadLetter: "deadLetter: { replicas: 2 }", kv: broker.KVConfig{Replicas: 1}, wantDL: 2, wantKV: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := parse(tt.deadLetter)
+			specs := meshmap.Streams(m)
+			if got := meshmap.DeadLetter(m).Replicas; got != tt.wantDL || specs[len(specs)-1].Replicas != tt.wantDL {
+				t.Errorf("dead letters: %d replicas (stream spec %d), want %d", got, specs[len(specs)-1].Replicas, tt.wantDL)
+			}
+			tt.kv.Bucket = "b"
+			if got := meshmap.KV(m, tt.kv).Replicas; got != tt.wantKV {
+				t.Errorf("key-value: %d replicas, want %d", got, tt.wantKV)
+			}
+		})
 	}
 }
