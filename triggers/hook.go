@@ -51,8 +51,8 @@ func (c HookConfig) Validate() error {
 // "github.pull_request.opened", "stripe.checkout.session.completed"),
 // or "<provider>" when the delivery names no type; its data the raw body
 // with the request's Content-Type; its time the provider's signed
-// timestamp, when the scheme has one; and it carries the webhookprovider
-// extension.
+// timestamp when the scheme has one, the time of receipt otherwise; and it
+// carries the webhookprovider extension.
 //
 // Deliveries are de-duplicated by delivery id beyond the stream's duplicate
 // window through a key-value bucket (WebhookBucket): the id is claimed

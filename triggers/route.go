@@ -125,8 +125,8 @@ type Replies interface {
 }
 
 // Route is an HTTP route trigger: it turns each request on its path into
-// one CloudEvent whose data is the request body. It is an http.Handler and
-// safe for concurrent use.
+// one CloudEvent whose data is the request body and whose time is the time
+// of the request. It is an http.Handler and safe for concurrent use.
 //
 // Answers: 202 {"id": ...} once the event is stored (200 with the answer
 // event in reply mode), 400 for a bad Idempotency-Key, header or query
@@ -191,7 +191,7 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = uuid.NewString()
 	}
-	e := rt.emit.event(id, "", time.Time{})
+	e := rt.emit.event(id, "", rt.clock.Now().UTC())
 	if err := rt.mapRequest(e, r); err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
