@@ -119,17 +119,18 @@ func (c RouteConfig) build() (*Route, error) {
 // Replies registers interest in the answer to an event before it is
 // published; reply routes use it. *ReplyWaiter implements it.
 type Replies interface {
-	// Wait registers interest in the answer to the event with id. Errors
-	// mean no answer can be received (answered 503).
-	Wait(ctx context.Context, id string) (*Waiter, error)
+	// Wait registers interest in the answer to the event with id and
+	// source. Errors mean no answer can be received (answered 503).
+	Wait(ctx context.Context, id, source string) (*Waiter, error)
 }
 
 // Route is an HTTP route trigger: it turns each request on its path into
 // one CloudEvent whose data is the request body and whose time is the time
 // of the request. It is an http.Handler and safe for concurrent use.
 //
-// Answers: 202 {"id": ...} once the event is stored (200 with the answer
-// event in reply mode), 400 for a bad Idempotency-Key, header or query
+// Answers: 202 {"id": ...} once the event is stored (in reply mode: 200
+// with the answer event, 502 {"error", "id", "function", "reason"} as soon
+// as a function dead-letters the event, 504 after the timeout), 400 for a bad Idempotency-Key, header or query
 // value, 401 without the configured bearer token, 405 for another method,
 // 413 over the body limit, 503 while the broker is unreachable.
 type Route struct {
@@ -309,12 +310,4 @@ func routeContentType(h http.Header) (string, error) {
 		return "", fmt.Errorf("header Content-Type: %w", attrErr("datacontenttype", ruleMediaType))
 	}
 	return ct, nil
-}
-
-// orDiscard returns l, or a logger that discards when l is nil.
-func orDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
 }

@@ -105,7 +105,7 @@ func (ms *mesh) triggers(ctx context.Context, m *config.Mesh, token string) (*tr
 		opts = append(opts, triggers.WithCronState(kv))
 	}
 	if slices.ContainsFunc(cfg.Routes, func(r triggers.RouteConfig) bool { return r.Reply }) {
-		rw, err := triggers.NewReplyWaiter(ms.nc, m.SubjectPrefix, ms.log)
+		rw, err := triggers.NewReplyWaiter(ms.nc, meshmap.Replies(m), triggers.WithLogger(ms.log))
 		if err != nil {
 			return nil, err
 		}

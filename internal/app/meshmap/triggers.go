@@ -52,6 +52,13 @@ func Triggers(m *config.Mesh) (triggers.MuxConfig, error) {
 	return cfg, errors.Join(errs...)
 }
 
+// Replies maps the subjects a reply waiter watches: the events' answers and
+// the dead letters, so that a reply route whose event is dead-lettered is
+// answered at once.
+func Replies(m *config.Mesh) triggers.ReplyConfig {
+	return triggers.ReplyConfig{SubjectPrefix: m.SubjectPrefix, DeadLetterPrefix: m.DeadLetter.SubjectPrefix}
+}
+
 // emit maps an emit block.
 func emit(e config.Emit) triggers.Emit {
 	return triggers.Emit{Type: e.Type, Source: e.Source, Subject: e.Subject, Extensions: e.Extensions}

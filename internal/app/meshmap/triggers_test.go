@@ -207,6 +207,13 @@ func TestTriggersMapsTheMesh(t *testing.T) {
 // noReplies satisfies triggers.Replies for a mux that is only built.
 type noReplies struct{}
 
-func (noReplies) Wait(context.Context, string) (*triggers.Waiter, error) {
+func (noReplies) Wait(context.Context, string, string) (*triggers.Waiter, error) {
 	return nil, errors.New("not serving")
+}
+
+func TestRepliesWatchesTheMeshsDeadLetters(t *testing.T) {
+	m := &config.Mesh{SubjectPrefix: "shop", DeadLetter: config.DeadLetterStream{SubjectPrefix: "failed"}}
+	if got, want := Replies(m), (triggers.ReplyConfig{SubjectPrefix: "shop", DeadLetterPrefix: "failed"}); got != want {
+		t.Errorf("Replies = %+v, want %+v", got, want)
+	}
 }
