@@ -3,8 +3,6 @@ package triggers
 import (
 	"cmp"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -137,14 +135,8 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, errors.New("method not allowed: use POST"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, h.maxBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, attrErr("", ruleBodyRead))
+	body, ok := readBodyOrAnswer(w, r, h.maxBody)
+	if !ok {
 		return
 	}
 	d, err := h.verifier.Verify(r.Header, body, h.clock.Now())

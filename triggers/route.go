@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -34,6 +33,10 @@ const defaultContentType = "application/octet-stream"
 // DefaultReplyTimeout is how long a reply route waits for the answer when
 // RouteConfig.ReplyTimeout is zero.
 const DefaultReplyTimeout = 30 * time.Second
+
+// replyWriteMargin is the time a reply route leaves itself, past its reply
+// timeout, to publish the request's event and write the answer.
+const replyWriteMargin = 10 * time.Second
 
 // RouteConfig configures one HTTP route. Errors name its fields as the mesh
 // file does (http.method, emit.type, ...).
@@ -197,14 +200,8 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, rt.maxBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, attrErr("", ruleBodyRead))
+	body, ok := readBodyOrAnswer(w, r, rt.maxBody)
+	if !ok {
 		return
 	}
 	if len(body) > 0 {
@@ -223,6 +220,9 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if rt.replies != nil {
+		// The answer may come as late as the reply timeout: give the write
+		// that long, whatever the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(rt.timeout + replyWriteMargin))
 		rt.serveReply(w, r, e)
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -195,18 +194,19 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 		untraced = append(untraced, pattern)
 	}
 
-	ln, err := net.Listen("tcp", g.env.HTTPAddr)
+	srv, err := triggers.NewServer(triggers.ServerConfig{
+		Addr: g.env.HTTPAddr, TLSCertFile: g.env.TLSCert, TLSKeyFile: g.env.TLSKey,
+	}, ms.tel.HTTP(mux, untraced...), triggers.WithLogger(log))
 	if err != nil {
-		return fmt.Errorf("http: listen %s: %w", g.env.HTTPAddr, err)
+		return err
 	}
-	srv := &http.Server{Handler: ms.tel.HTTP(mux, untraced...), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(); err != nil {
 			log.Error("http server", "err", err)
 		}
 	})
-	log.Info("mesh up", "http", "http://"+ln.Addr().String(), "nats", ms.natsURL, "file", g.env.File,
+	log.Info("mesh up", "http", srv.URL(), "nats", ms.natsURL, "file", g.env.File,
 		"triggers", len(m.Triggers), "functions", len(m.Functions))
 
 	runCtx, cancelRun := context.WithCancel(context.Background())

@@ -32,6 +32,11 @@ type Env struct {
 	// Token is the bearer token required by POST /events when set
 	// (overrides ingest.tokenRef). FNMESH_TOKEN.
 	Token string `envconfig:"FNMESH_TOKEN"`
+	// TLSCert and TLSKey are the PEM certificate (with its chain) and key
+	// of the HTTP listener; with both set it serves HTTPS only.
+	// FNMESH_TLS_CERT, FNMESH_TLS_KEY.
+	TLSCert string `envconfig:"FNMESH_TLS_CERT"`
+	TLSKey  string `envconfig:"FNMESH_TLS_KEY"`
 }
 
 // LoadEnv reads the FNMESH_* variables.
