@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 
 	"github.com/fnmesh/fnmesh/triggers"
 )
@@ -30,4 +31,30 @@ func ExampleNewServer() {
 	fmt.Println(resp.StatusCode, string(body))
 	// Output:
 	// 200 ok
+}
+
+// An operational endpoint behind the bearer token that ingest and routes
+// use.
+func ExampleRequireBearer() {
+	status, err := triggers.RequireBearer([]byte("ops-token"),
+		http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "{}") }))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, auth := range []string{"", "Bearer ops-token"} {
+		req := httptest.NewRequest(http.MethodGet, "/status", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		status.ServeHTTP(rec, req)
+		fmt.Print(rec.Code, " ", rec.Body)
+		if rec.Body.Len() == 2 {
+			fmt.Println()
+		}
+	}
+	// Output:
+	// 401 {"error":"missing bearer token"}
+	// 200 {}
 }

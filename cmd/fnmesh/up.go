@@ -166,27 +166,9 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 
 	// Operational endpoints, served without spans so probes and scrapes do
 	// not flood the traces.
-	ops := map[string]http.Handler{
-		"GET /livez": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
-		"GET /readyz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			switch {
-			case ms.draining.Load():
-				http.Error(w, "draining", http.StatusServiceUnavailable)
-			case !ms.client.Connected():
-				http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
-			default:
-				w.WriteHeader(http.StatusOK)
-			}
-		}),
-		"GET /status": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			st := []workers.FunctionStatus{}
-			for _, sc := range scalers {
-				st = append(st, sc.Status()...)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"functions": st})
-		}),
-		"GET /metrics": ms.tel.MetricsHandler,
+	ops, err := ms.opsEndpoints(scalers, g.env.OperationsToken())
+	if err != nil {
+		return err
 	}
 	untraced := make([]string, 0, len(ops))
 	for pattern, h := range ops {
@@ -242,6 +224,41 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// opsEndpoints are the operational endpoints by pattern. /status and
+// /metrics take the bearer token when one is set (FNMESH_OPS_TOKEN, else
+// FNMESH_TOKEN); /livez and /readyz stay open for probes.
+func (ms *mesh) opsEndpoints(scalers []*workers.Scaler, token string) (map[string]http.Handler, error) {
+	status := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		st := []workers.FunctionStatus{}
+		for _, sc := range scalers {
+			st = append(st, sc.Status()...)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"functions": st})
+	})
+	ops := map[string]http.Handler{
+		"GET /livez": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
+		"GET /readyz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			switch {
+			case ms.draining.Load():
+				http.Error(w, "draining", http.StatusServiceUnavailable)
+			case !ms.client.Connected():
+				http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
+			default:
+				w.WriteHeader(http.StatusOK)
+			}
+		}),
+	}
+	for pattern, h := range map[string]http.Handler{"GET /status": status, "GET /metrics": ms.tel.MetricsHandler} {
+		protected, err := triggers.RequireBearer([]byte(token), h)
+		if err != nil {
+			return nil, fmt.Errorf("FNMESH_OPS_TOKEN: %w", err)
+		}
+		ops[pattern] = protected
+	}
+	return ops, nil
 }
 
 func (ms *mesh) connect(ctx context.Context, g *globals, m *config.Mesh) error {
