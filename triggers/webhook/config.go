@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
@@ -20,7 +21,7 @@ type Config struct {
 	// Secrets are the signing secrets, already resolved from wherever they
 	// are kept. A delivery signed with any of them is accepted, so a secret
 	// can be rotated by listing the old and the new one for a while. At least
-	// one is required and none may be empty.
+	// one is required and none may be empty or white space only.
 	Secrets [][]byte
 	// Tolerance is how far the signed timestamp may be from now, in either
 	// direction. Zero means DefaultTolerance. Only for schemes that sign a
@@ -75,6 +76,18 @@ func CheckAlgorithm(a string) error { return checkOneOf(a, algorithms()) }
 // base64.
 func CheckEncoding(e string) error { return checkOneOf(e, encodings()) }
 
+// CheckSecret reports a signing secret that is empty or only white space
+// (a secret file holding a blank line, an unset variable exported as " ").
+func CheckSecret(s []byte) error {
+	switch {
+	case len(s) == 0:
+		return errors.New("must not be empty")
+	case len(bytes.TrimSpace(s)) == 0:
+		return errors.New("must not be white space only")
+	}
+	return nil
+}
+
 // checkOneOf reports s when it is not in list.
 func checkOneOf(s string, list []string) error {
 	if !slices.Contains(list, s) {
@@ -99,8 +112,8 @@ func (c Config) Validate() error {
 		return configErr("secrets", "at least one secret is required")
 	}
 	for i, s := range c.Secrets {
-		if len(s) == 0 {
-			return configErr(fmt.Sprintf("secrets[%d]", i), "must not be empty")
+		if err := CheckSecret(s); err != nil {
+			return configErr(fmt.Sprintf("secrets[%d]", i), "%v", err)
 		}
 	}
 	if c.Tolerance < 0 {

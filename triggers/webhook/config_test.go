@@ -37,6 +37,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "provider in capitals", cfg: webhook.Config{Provider: "GitHub", Secrets: s}, field: "provider"},
 		{name: "no secrets", cfg: webhook.Config{Provider: webhook.ProviderGitHub}, field: "secrets"},
 		{name: "empty secret", cfg: webhook.Config{Provider: webhook.ProviderGitHub, Secrets: [][]byte{[]byte("a"), nil}}, field: "secrets[1]"},
+		{name: "blank secret", cfg: webhook.Config{Provider: webhook.ProviderGitHub, Secrets: [][]byte{[]byte(" \t\n")}}, field: "secrets[0]"},
 		{name: "negative tolerance", cfg: webhook.Config{Provider: webhook.ProviderStripe, Secrets: s, Tolerance: -time.Second}, field: "tolerance"},
 		{name: "tolerance for github", cfg: webhook.Config{Provider: webhook.ProviderGitHub, Secrets: s, Tolerance: time.Minute}, field: "tolerance"},
 		{name: "hmac field for stripe", cfg: webhook.Config{Provider: webhook.ProviderStripe, Secrets: s, Header: "X-Sig"}, field: "header"},

@@ -66,9 +66,9 @@ func newGeneric(cfg Config, secrets [][]byte, tolerance time.Duration) *generic 
 // derived from the signature and timestamp headers when no IDHeader is
 // configured. Type is empty: the scheme carries none.
 func (v *generic) Verify(h http.Header, body []byte, now time.Time) (Delivery, error) {
-	sig := h.Get(v.header)
-	if sig == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, v.header)
+	sig, err := header(h, v.header)
+	if err != nil {
+		return Delivery{}, err
 	}
 	encoded, ok := strings.CutPrefix(strings.TrimSpace(sig), v.prefix)
 	if !ok {
@@ -81,16 +81,16 @@ func (v *generic) Verify(h http.Header, body []byte, now time.Time) (Delivery, e
 	var d Delivery
 	var rawTS string
 	if v.timestampHeader != "" {
-		if rawTS = h.Get(v.timestampHeader); rawTS == "" {
-			return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, v.timestampHeader)
+		if rawTS, err = header(h, v.timestampHeader); err != nil {
+			return Delivery{}, err
 		}
 		if d.Time, err = parseUnix(v.timestampHeader, rawTS); err != nil {
 			return Delivery{}, err
 		}
 	}
 	if v.idHeader != "" {
-		if d.ID = h.Get(v.idHeader); d.ID == "" {
-			return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, v.idHeader)
+		if d.ID, err = header(h, v.idHeader); err != nil {
+			return Delivery{}, err
 		}
 	}
 	fill := strings.NewReplacer("{timestamp}", rawTS, "{id}", d.ID)

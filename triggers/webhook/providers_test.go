@@ -239,3 +239,39 @@ func matches(err, want error) bool {
 	}
 	return errors.Is(err, want)
 }
+
+// TestVerifyRefusesHeadersSentTwice sends a correctly signed delivery with
+// one of the headers the scheme reads sent a second time, before or after
+// the right one: it is refused as malformed, whatever the order, so that
+// a wrong copy can never pass beside a right one.
+func TestVerifyRefusesHeadersSentTwice(t *testing.T) {
+	for _, p := range providers() {
+		v, err := webhook.New(p.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range p.required {
+			for _, order := range []string{"wrong first", "wrong second"} {
+				t.Run(p.name+"/"+name+"/"+order, func(t *testing.T) {
+					h, err := webhooktest.Sign(p.cfg, []byte(p.body), webhooktest.Options{Time: now})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := v.Verify(h, []byte(p.body), now); err != nil {
+						t.Fatalf("the delivery sent once: %v", err)
+					}
+					right := h.Get(name)
+					wrong := right + "0"
+					if order == "wrong first" {
+						h[http.CanonicalHeaderKey(name)] = []string{wrong, right}
+					} else {
+						h[http.CanonicalHeaderKey(name)] = []string{right, wrong}
+					}
+					if _, err := v.Verify(h, []byte(p.body), now); !errors.Is(err, webhook.ErrMalformedHeader) {
+						t.Errorf("Verify with %s sent twice: %v, want ErrMalformedHeader", name, err)
+					}
+				})
+			}
+		}
+	}
+}
