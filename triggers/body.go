@@ -44,7 +44,8 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, er
 	}
 }
 
-// bodyStatus is the status answering a readBody error.
+// bodyStatus is the status answering a readBody error (or any error about
+// a request body: 400 unless it is too large or too slow).
 func bodyStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):

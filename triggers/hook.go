@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/fnmesh/fnmesh/triggers/webhook"
 )
@@ -31,6 +32,11 @@ type HookConfig struct {
 	// MaxBodyBytes is the largest accepted body; larger bodies get 413.
 	// Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// BodyDedupWindow, when set, answers a delivery whose body is the same
+	// as one stored within the window as a duplicate, whatever its id and
+	// headers (see webhook.CheckDedupWindow for the bound). It needs the
+	// WebhookIDs bucket. For providers that do not sign the delivery id.
+	BodyDedupWindow time.Duration
 }
 
 // Validate reports the first setting of c (with defaults applied) that a
@@ -72,8 +78,11 @@ type Hook struct {
 	dedup    hookDedup
 	pub      EventPublisher
 	maxBody  int64
-	clock    Clock
-	log      *slog.Logger
+	// bodyWindow is how long a stored body counts (0: bodies are not
+	// de-duplicated).
+	bodyWindow time.Duration
+	clock      Clock
+	log        *slog.Logger
 }
 
 // errUnauthorized is the only thing a sender learns about a rejected
@@ -114,13 +123,17 @@ func (c HookConfig) build() (*Hook, error) {
 	if c.MaxBodyBytes < 0 {
 		return nil, configErr(c.Name, "maxBodyBytes", "must not be negative, got %d", c.MaxBodyBytes)
 	}
+	if err := webhook.CheckDedupWindow(c.BodyDedupWindow); err != nil {
+		return nil, configErr(c.Name, "webhook.bodyDedupWindow", "%v, got %s", err, c.BodyDedupWindow)
+	}
 	h := &Hook{
-		name:     c.Name,
-		provider: c.Webhook.Provider,
-		verifier: v,
-		emit:     em,
-		dedup:    hookDedup{prefix: c.Name + ".", pending: pendingTimeout},
-		maxBody:  cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes),
+		name:       c.Name,
+		provider:   c.Webhook.Provider,
+		verifier:   v,
+		emit:       em,
+		dedup:      hookDedup{prefix: c.Name + ".", pending: pendingTimeout},
+		maxBody:    cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes),
+		bodyWindow: c.BodyDedupWindow,
 	}
 	if !kvKeyPattern.MatchString(h.dedup.prefix) {
 		return nil, configErr(c.Name, "name", "must hold only letters, digits, '-', '_', '.', '/' or '=' for a webhook trigger")
@@ -142,11 +155,11 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d, err := h.verifier.Verify(r.Header, body, h.clock.Now())
 	switch {
 	case errors.Is(err, webhook.ErrPayload):
-		h.log.Warn("webhook rejected: unusable payload", "reason", err)
+		h.log.Warn("webhook rejected: unusable payload", "reason", logValue(err.Error()))
 		writeError(w, http.StatusBadRequest, errors.New("the payload lacks fields the provider's scheme requires"))
 		return
 	case err != nil:
-		h.log.Warn("webhook rejected", "reason", err, "remote", r.RemoteAddr)
+		h.log.Warn("webhook rejected", "reason", logValue(err.Error()), "remote", r.RemoteAddr)
 		writeError(w, http.StatusUnauthorized, errUnauthorized)
 		return
 	}
@@ -156,9 +169,9 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := h.event(d, r.Header, body)
 	if err != nil {
-		h.log.Warn("webhook rejected: delivery cannot be an event", "reason", err)
+		h.log.Warn("webhook rejected: delivery cannot be an event", "reason", logValue(err.Error()))
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	h.store(w, r, e)
+	h.store(w, r, e, body)
 }

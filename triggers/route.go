@@ -274,7 +274,7 @@ func logPublishFailure(log *slog.Logger, e *event.Event, status int, err error) 
 	if status == http.StatusInternalServerError {
 		level = slog.LevelError
 	}
-	log.Log(context.Background(), level, "event not stored", "id", e.ID(), "type", e.Type(), "status", status, "error", err)
+	log.Log(context.Background(), level, "event not stored", append(eventAttrs(e.ID(), e.Source(), e.Type()), "status", status, "error", logValue(err.Error()))...)
 }
 
 // idempotencyKey returns the Idempotency-Key header, "" when absent. A key

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
 )
 
 // Config selects a signature scheme and holds its secrets and options.
@@ -49,8 +51,11 @@ type Config struct {
 	IDHeader string
 	// SignedContent is the layout of the signed bytes (hmac only, optional):
 	// "{body}" exactly once, "{timestamp}" and "{id}" for the values of
-	// TimestampHeader and IDHeader, anything else literally. The default is
-	// "{timestamp}.{body}" with a TimestampHeader and "{body}" without.
+	// TimestampHeader and IDHeader, "{header:Name}" for the value of any
+	// other request header (which must then be sent, once), anything else
+	// literally. The default is "{timestamp}.{body}" with a TimestampHeader
+	// and "{body}" without. Only what the layout names is authenticated: put
+	// "{id}" in it, or the delivery id can be changed on a replay.
 	SignedContent string
 }
 
@@ -162,29 +167,55 @@ func (c Config) validateHMAC() error {
 	if c.Tolerance != 0 && c.TimestampHeader == "" {
 		return configErr("tolerance", "needs timestampHeader, there is no timestamp to check")
 	}
+	if err := c.CheckSignedContent(); err != nil {
+		return configErr("signedContent", "%v", err)
+	}
+	return nil
+}
+
+// CheckSignedContent reports a SignedContent layout that cannot be signed
+// with the hmac fields of c (Header, TimestampHeader, IDHeader); an empty
+// layout is the default and passes.
+func (c Config) CheckSignedContent() error {
 	if c.SignedContent == "" {
 		return nil
 	}
 	if n := strings.Count(c.SignedContent, "{body}"); n != 1 {
-		return configErr("signedContent", "must contain {body} exactly once, found %d", n)
+		return fmt.Errorf("must contain {body} exactly once, found %d", n)
 	}
 	for _, p := range placeholder.FindAllString(c.SignedContent, -1) {
+		name, isHeader := headerPlaceholder(p)
 		switch {
 		case p == "{body}":
 		case p == "{timestamp}" && c.TimestampHeader != "":
 		case p == "{id}" && c.IDHeader != "":
 		case p == "{timestamp}":
-			return configErr("signedContent", "uses {timestamp} but timestampHeader is not set")
+			return errors.New("uses {timestamp} but timestampHeader is not set")
 		case p == "{id}":
-			return configErr("signedContent", "uses {id} but idHeader is not set")
+			return errors.New("uses {id} but idHeader is not set")
+		case isHeader && !endpoint.IsToken(name):
+			return fmt.Errorf("placeholder %s: %q is not a header name", p, name)
+		case isHeader && strings.EqualFold(name, c.Header):
+			return fmt.Errorf("placeholder %s: names the signature header itself", p)
+		case isHeader:
 		default:
-			return configErr("signedContent", "unknown placeholder %s, want {body}, {timestamp} or {id}", p)
+			return fmt.Errorf("unknown placeholder %s, want {body}, {timestamp}, {id} or {header:Name}", p)
 		}
 	}
 	if c.TimestampHeader != "" && !strings.Contains(c.SignedContent, "{timestamp}") {
-		return configErr("signedContent", "must contain {timestamp} when timestampHeader is set, or the timestamp is not authenticated")
+		return errors.New("must contain {timestamp} when timestampHeader is set, or the timestamp is not authenticated")
 	}
 	return nil
+}
+
+// headerPlaceholder returns the header name of a "{header:Name}"
+// placeholder.
+func headerPlaceholder(p string) (string, bool) {
+	name, ok := strings.CutPrefix(p, "{header:")
+	if !ok {
+		return "", false
+	}
+	return strings.TrimSuffix(name, "}"), true
 }
 
 func configErr(field, format string, args ...any) error {

@@ -25,8 +25,16 @@ type generic struct {
 	timestampHeader string
 	idHeader        string
 	// before and after are the SignedContent text around {body}, with
-	// {timestamp} and {id} still to be filled in.
+	// {timestamp}, {id} and {header:Name} still to be filled in.
 	before, after string
+	// signedHeaders are the {header:Name} placeholders of the layout, with
+	// the header each names.
+	signedHeaders []signedHeader
+}
+
+// signedHeader is one {header:Name} placeholder.
+type signedHeader struct {
+	placeholder, name string
 }
 
 // newGeneric builds the "hmac" verifier from a validated config.
@@ -59,6 +67,11 @@ func newGeneric(cfg Config, secrets [][]byte, tolerance time.Duration) *generic 
 		}
 	}
 	g.before, g.after, _ = strings.Cut(layout, "{body}")
+	for _, p := range placeholder.FindAllString(layout, -1) {
+		if name, ok := headerPlaceholder(p); ok {
+			g.signedHeaders = append(g.signedHeaders, signedHeader{placeholder: p, name: name})
+		}
+	}
 	return g
 }
 
@@ -93,7 +106,15 @@ func (v *generic) Verify(h http.Header, body []byte, now time.Time) (Delivery, e
 			return Delivery{}, err
 		}
 	}
-	fill := strings.NewReplacer("{timestamp}", rawTS, "{id}", d.ID)
+	pairs := []string{"{timestamp}", rawTS, "{id}", d.ID}
+	for _, sh := range v.signedHeaders {
+		val, err := header(h, sh.name)
+		if err != nil {
+			return Delivery{}, err
+		}
+		pairs = append(pairs, sh.placeholder, val)
+	}
+	fill := strings.NewReplacer(pairs...)
 	content := [][]byte{[]byte(fill.Replace(v.before)), body, []byte(fill.Replace(v.after))}
 	if !anyEqual(macs(v.newHash, v.secrets, content...), [][]byte{mac}) {
 		return Delivery{}, fmt.Errorf("%w: %s", ErrSignature, v.header)

@@ -43,14 +43,11 @@ func (v *gitHub) Verify(h http.Header, body []byte, _ time.Time) (Delivery, erro
 	if !anyEqual(macs(sha256.New, v.secrets, body), [][]byte{mac}) {
 		return Delivery{}, fmt.Errorf("%w: %s", ErrSignature, gitHubSignatureHeader)
 	}
-	id, err := header(h, gitHubDeliveryHeader)
+	ids, err := headers(h, gitHubDeliveryHeader, gitHubEventHeader)
 	if err != nil {
 		return Delivery{}, err
 	}
-	event, err := header(h, gitHubEventHeader)
-	if err != nil {
-		return Delivery{}, err
-	}
+	id, event := ids[0], ids[1]
 	if action := gitHubAction(h.Get("Content-Type"), body); action != "" {
 		event += "." + action
 	}

@@ -31,3 +31,16 @@ func optionalHeader(h http.Header, name string) (string, error) {
 		return "", fmt.Errorf("%w: %s: sent %d times, must be sent once", ErrMalformedHeader, name, len(vals))
 	}
 }
+
+// headers is header for each of names, in order.
+func headers(h http.Header, names ...string) ([]string, error) {
+	vals := make([]string, len(names))
+	for i, name := range names {
+		v, err := header(h, name)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}

@@ -275,3 +275,45 @@ func TestVerifyRefusesHeadersSentTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyHMACSignedHeaders signs the delivery id and two more headers
+// with the body: changing, dropping or doubling any of them is refused.
+func TestVerifyHMACSignedHeaders(t *testing.T) {
+	cfg := webhook.Config{
+		Provider: webhook.ProviderHMAC, Secrets: [][]byte{[]byte("partner-secret")}, Header: "X-Signature",
+		IDHeader: "X-Delivery", SignedContent: "{id}.{header:X-Event}.{header:x-tenant}.{body}",
+	}
+	v, err := webhook.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"order":1}`)
+	sign := func() http.Header {
+		h, err := webhooktest.Sign(cfg, body, webhooktest.Options{ID: "d-1", Headers: map[string]string{"X-Event": "order.paid", "X-Tenant": "acme"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if d, err := v.Verify(sign(), body, now); err != nil || d.ID != "d-1" {
+		t.Fatalf("signed delivery: %+v, %v", d, err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(http.Header)
+		want   error
+	}{
+		{name: "another event type", mutate: func(h http.Header) { h.Set("X-Event", "order.refunded") }, want: webhook.ErrSignature},
+		{name: "another tenant", mutate: func(h http.Header) { h.Set("X-Tenant", "evil") }, want: webhook.ErrSignature},
+		{name: "another delivery id", mutate: func(h http.Header) { h.Set("X-Delivery", "d-2") }, want: webhook.ErrSignature},
+		{name: "no event type", mutate: func(h http.Header) { h.Del("X-Event") }, want: webhook.ErrMissingHeader},
+		{name: "event type twice", mutate: func(h http.Header) { h.Add("X-Event", "order.refunded") }, want: webhook.ErrMalformedHeader},
+	}
+	for _, tt := range tests {
+		h := sign()
+		tt.mutate(h)
+		if _, err := v.Verify(h, body, now); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
