@@ -6,5 +6,5 @@
 // plain values (a SecretRef becomes the secret's bytes).
 //
 // One file per component: triggers.go maps the ingest section and the
-// triggers.
+// triggers (Triggers), and the subjects a reply waiter watches (Replies).
 package meshmap
