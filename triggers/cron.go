@@ -31,11 +31,6 @@ const (
 	MissedRunsCatchUp = string(schedule.CatchUp)
 )
 
-// LateTolerance is how late a tick may be noticed and still count as on
-// time; a tick noticed later (the process was stopped, suspended or busy)
-// is a missed run and follows the trigger's missedRuns policy.
-const LateTolerance = time.Minute
-
 // maxSleep bounds one wait on the clock, so that a suspended machine or a
 // wall-clock change is noticed within that time.
 const maxSleep = time.Minute
@@ -226,11 +221,18 @@ func (c *Cron) Name() string { return c.name }
 // the zero time when the schedule has none in the next five years.
 func (c *Cron) Next(t time.Time) time.Time { return c.sched.Next(t) }
 
-// Run emits events until ctx ends, then returns nil. On start it reads the
-// last stored tick and applies the missedRuns policy to the ticks since;
-// a tick is published with retries until it is stored or the next tick is
-// due, and recorded once stored. Run returns ErrCronRunning if the Cron
-// is already running.
+// Run emits events until ctx ends, then returns nil. Run returns
+// ErrCronRunning if the Cron is already running.
+//
+// A tick is on time when it is noticed before the following tick is due;
+// any other tick is a missed run and follows the missedRuns policy (skip:
+// none is fired; catchUp: the most recent maxCatchUp, oldest first). The
+// ticks after the last one stored (read from the state at start) that
+// passed while no process ran are missed runs, however recent; so are the
+// ticks a suspended or stalled process slept through. A tick is published
+// with retries until it is stored or the next tick is due, and recorded
+// once stored, so a process started beside a running one starts from the
+// tick that one stored.
 func (c *Cron) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return ErrCronRunning
@@ -243,10 +245,9 @@ func (c *Cron) Run(ctx context.Context) error {
 	case err != nil:
 		c.log.Warn("cannot read the last tick; missed runs are not detected", "error", err)
 	case ok:
-		cursor = last
+		cursor = c.handleMissed(ctx, last, cursor)
 	}
 	for ctx.Err() == nil {
-		cursor = c.handleMissed(ctx, cursor)
 		next := c.sched.Next(cursor)
 		if next.IsZero() {
 			c.log.Warn("schedule has no further tick", "after", cursor)
@@ -256,8 +257,9 @@ func (c *Cron) Run(ctx context.Context) error {
 		if !c.sleepUntil(ctx, next) {
 			break
 		}
-		if c.clock.Now().Sub(next) > LateTolerance {
-			continue // noticed too late: handleMissed decides
+		if now := c.clock.Now(); c.late(next, now) {
+			cursor = c.handleMissed(ctx, cursor, now)
+			continue
 		}
 		if c.jitter > 0 && !c.wait(ctx, rand.N(c.jitter)) {
 			break
@@ -268,27 +270,33 @@ func (c *Cron) Run(ctx context.Context) error {
 	return nil
 }
 
-// handleMissed applies the missedRuns policy to the ticks after cursor that
-// are more than LateTolerance in the past, and returns the new cursor.
-func (c *Cron) handleMissed(ctx context.Context, cursor time.Time) time.Time {
-	horizon := c.clock.Now().Add(-LateTolerance)
-	first := c.sched.Next(cursor)
-	if first.IsZero() || first.After(horizon) {
-		return cursor
+// late reports whether tick, noticed at now, is a missed run: the tick
+// after it is due as well.
+func (c *Cron) late(tick, now time.Time) bool {
+	after := c.sched.Next(tick)
+	return !after.IsZero() && !after.After(now)
+}
+
+// handleMissed applies the missedRuns policy to the ticks in (from, to]
+// and returns the new cursor: to, or from when to is not after it (the
+// last stored tick is ahead of this process's clock).
+func (c *Cron) handleMissed(ctx context.Context, from, to time.Time) time.Time {
+	if !to.After(from) {
+		return from
 	}
-	if c.missedRuns != schedule.CatchUp {
-		c.log.Info("skipping missed runs", "from", first, "until", horizon)
-		return horizon
+	first := c.sched.Next(from)
+	if first.IsZero() || first.After(to) {
+		return to
 	}
-	missed := c.missedRuns.Due(c.sched, cursor, horizon, c.maxCatchUp)
-	c.log.Info("catching up missed runs", "count", len(missed), "from", missed[0], "bound", c.maxCatchUp)
-	for _, t := range missed {
+	due := c.missedRuns.Due(c.sched, from, to, c.maxCatchUp)
+	c.log.Info("missed runs", "policy", c.missedRuns, "from", first, "until", to, "firing", len(due), "bound", c.maxCatchUp)
+	for _, t := range due {
 		if ctx.Err() != nil {
-			return cursor
+			break
 		}
 		c.fire(ctx, t)
 	}
-	return horizon
+	return to
 }
 
 // fire publishes the event of tick, retrying with backoff until it is

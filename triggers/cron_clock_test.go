@@ -103,3 +103,21 @@ func (c *fakeClock) step(t testing.TB) time.Time {
 	c.timers = kept
 	return c.now
 }
+
+// jump moves the clock forward by d at once, as a suspended machine sees
+// it on waking, and fires every timer due by then.
+func (c *fakeClock) jump(t testing.TB, d time.Duration) {
+	t.Helper()
+	c.waitPending(t)
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.timers[:0]
+	for _, tm := range c.timers {
+		if tm.at.After(c.now) {
+			kept = append(kept, tm)
+			continue
+		}
+		tm.c <- c.now
+	}
+	c.timers = kept
+}

@@ -38,7 +38,8 @@
 //     event id (so client retries store one event), selected headers and
 //     query parameters become extensions. In reply mode the request waits
 //     for the event a function returns (matched by its causationid) and
-//     answers with it, or 504 when none came in time.
+//     answers with it, 502 as soon as a function dead-letters the event,
+//     or 504 when no answer came in time.
 //   - Cron emits an event per tick of a cron schedule in an IANA zone. The
 //     event id is the trigger name plus the scheduled instant, so several
 //     processes running the same trigger store one event per tick; missed

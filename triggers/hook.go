@@ -3,11 +3,10 @@ package triggers
 import (
 	"cmp"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/fnmesh/fnmesh/triggers/webhook"
 )
@@ -33,6 +32,11 @@ type HookConfig struct {
 	// MaxBodyBytes is the largest accepted body; larger bodies get 413.
 	// Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// BodyDedupWindow, when set, answers a delivery whose body is the same
+	// as one stored within the window as a duplicate, whatever its id and
+	// headers (see webhook.CheckDedupWindow for the bound). It needs the
+	// WebhookIDs bucket. For providers that do not sign the delivery id.
+	BodyDedupWindow time.Duration
 }
 
 // Validate reports the first setting of c (with defaults applied) that a
@@ -51,8 +55,8 @@ func (c HookConfig) Validate() error {
 // "github.pull_request.opened", "stripe.checkout.session.completed"),
 // or "<provider>" when the delivery names no type; its data the raw body
 // with the request's Content-Type; its time the provider's signed
-// timestamp, when the scheme has one; and it carries the webhookprovider
-// extension.
+// timestamp when the scheme has one, the time of receipt otherwise; and it
+// carries the webhookprovider extension.
 //
 // Deliveries are de-duplicated by delivery id beyond the stream's duplicate
 // window through a key-value bucket (WebhookBucket): the id is claimed
@@ -74,8 +78,11 @@ type Hook struct {
 	dedup    hookDedup
 	pub      EventPublisher
 	maxBody  int64
-	clock    Clock
-	log      *slog.Logger
+	// bodyWindow is how long a stored body counts (0: bodies are not
+	// de-duplicated).
+	bodyWindow time.Duration
+	clock      Clock
+	log        *slog.Logger
 }
 
 // errUnauthorized is the only thing a sender learns about a rejected
@@ -116,13 +123,17 @@ func (c HookConfig) build() (*Hook, error) {
 	if c.MaxBodyBytes < 0 {
 		return nil, configErr(c.Name, "maxBodyBytes", "must not be negative, got %d", c.MaxBodyBytes)
 	}
+	if err := webhook.CheckDedupWindow(c.BodyDedupWindow); err != nil {
+		return nil, configErr(c.Name, "webhook.bodyDedupWindow", "%v, got %s", err, c.BodyDedupWindow)
+	}
 	h := &Hook{
-		name:     c.Name,
-		provider: c.Webhook.Provider,
-		verifier: v,
-		emit:     em,
-		dedup:    hookDedup{prefix: c.Name + ".", pending: pendingTimeout},
-		maxBody:  cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes),
+		name:       c.Name,
+		provider:   c.Webhook.Provider,
+		verifier:   v,
+		emit:       em,
+		dedup:      hookDedup{prefix: c.Name + ".", pending: pendingTimeout},
+		maxBody:    cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes),
+		bodyWindow: c.BodyDedupWindow,
 	}
 	if !kvKeyPattern.MatchString(h.dedup.prefix) {
 		return nil, configErr(c.Name, "name", "must hold only letters, digits, '-', '_', '.', '/' or '=' for a webhook trigger")
@@ -137,24 +148,18 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, errors.New("method not allowed: use POST"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, h.maxBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, attrErr("", ruleBodyRead))
+	body, ok := readBodyOrAnswer(w, r, h.maxBody)
+	if !ok {
 		return
 	}
 	d, err := h.verifier.Verify(r.Header, body, h.clock.Now())
 	switch {
 	case errors.Is(err, webhook.ErrPayload):
-		h.log.Warn("webhook rejected: unusable payload", "reason", err)
+		h.log.Warn("webhook rejected: unusable payload", "reason", logValue(err.Error()))
 		writeError(w, http.StatusBadRequest, errors.New("the payload lacks fields the provider's scheme requires"))
 		return
 	case err != nil:
-		h.log.Warn("webhook rejected", "reason", err, "remote", r.RemoteAddr)
+		h.log.Warn("webhook rejected", "reason", logValue(err.Error()), "remote", r.RemoteAddr)
 		writeError(w, http.StatusUnauthorized, errUnauthorized)
 		return
 	}
@@ -164,9 +169,9 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := h.event(d, r.Header, body)
 	if err != nil {
-		h.log.Warn("webhook rejected: delivery cannot be an event", "reason", err)
+		h.log.Warn("webhook rejected: delivery cannot be an event", "reason", logValue(err.Error()))
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	h.store(w, r, e)
+	h.store(w, r, e, body)
 }

@@ -13,16 +13,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/triggers/webhook"
 )
 
 // WebhookBucket is the JetStream key-value bucket that remembers webhook
 // delivery ids (key = "<trigger name>.<sha256 of the id>").
 const WebhookBucket = "fnmesh_webhook_ids"
 
-// WebhookDedupTTL is how long a delivery id is remembered: longer than
-// providers keep retrying (GitHub redelivers on request, Stripe retries for
-// three days).
-const WebhookDedupTTL = 72 * time.Hour
+// WebhookDedupTTL is how long a delivery id is remembered: the providers'
+// retry horizon.
+const WebhookDedupTTL = webhook.RetryHorizon
 
 // pendingTimeout is how long a claimed delivery id may stay unconfirmed
 // before another request may take it over (the process that claimed it
@@ -64,17 +64,34 @@ func (d hookDedup) key(id string) string {
 	return d.prefix + hex.EncodeToString(sum[:])
 }
 
+// bodyKey is the bucket key of a delivery body, apart from every id's.
+func (d hookDedup) bodyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return d.key("body:" + hex.EncodeToString(sum[:]))
+}
+
 // claim marks id as being stored. It fails with errDuplicateDelivery when
 // the id was stored before, errDeliveryInProgress while another request
 // holds a recent claim, or an error wrapping broker.ErrUnavailable. A
 // claim older than pendingTimeout is taken over.
 func (d hookDedup) claim(ctx context.Context, id string) (dedupClaim, error) {
+	return d.claimKey(ctx, d.key(id), 0)
+}
+
+// claimBody is claim for the body of a delivery, remembered for window: a
+// body stored longer ago than that is taken over and stored again.
+func (d hookDedup) claimBody(ctx context.Context, body []byte, window time.Duration) (dedupClaim, error) {
+	return d.claimKey(ctx, d.bodyKey(body), window)
+}
+
+// claimKey claims key; a stored entry counts for window (0: as long as the
+// bucket keeps it).
+func (d hookDedup) claimKey(ctx context.Context, key string, window time.Duration) (dedupClaim, error) {
 	if d.kv == nil {
 		return dedupClaim{}, nil
 	}
 	ctx, cancel := kvContext(ctx)
 	defer cancel()
-	key := d.key(id)
 	for range 3 {
 		rev, err := d.kv.Create(ctx, key, []byte(deliveryPending))
 		if err == nil {
@@ -89,9 +106,12 @@ func (d hookDedup) claim(ctx context.Context, id string) (dedupClaim, error) {
 			continue // released in between
 		case err != nil:
 			return dedupClaim{}, fmt.Errorf("webhook ids: %w: %w", broker.ErrUnavailable, err)
-		case string(entry.Value()) == deliveryStored:
+		}
+		stored, age := string(entry.Value()) == deliveryStored, time.Since(entry.Created())
+		switch {
+		case stored && (window <= 0 || age < window):
 			return dedupClaim{}, errDuplicateDelivery
-		case time.Since(entry.Created()) < d.pending:
+		case !stored && age < d.pending:
 			return dedupClaim{}, errDeliveryInProgress
 		}
 		rev, err = d.kv.Update(ctx, key, []byte(deliveryPending), entry.Revision())
@@ -140,13 +160,14 @@ type duplicateBody struct {
 	ID        string `json:"id"`
 }
 
-// store claims the delivery id, publishes e and answers.
-func (h *Hook) store(w http.ResponseWriter, r *http.Request, e *event.Event) {
+// store claims the delivery id (and the body, with a body window),
+// publishes e and answers.
+func (h *Hook) store(w http.ResponseWriter, r *http.Request, e *event.Event, body []byte) {
 	ctx := r.Context()
-	claim, err := h.dedup.claim(ctx, e.ID())
+	claims, err := h.claim(ctx, e.ID(), body)
 	switch {
 	case errors.Is(err, errDuplicateDelivery):
-		h.log.Info("duplicate delivery ignored", "id", e.ID())
+		h.log.Info("duplicate delivery ignored", "id", logValue(e.ID()))
 		writeJSON(w, http.StatusOK, duplicateBody{Duplicate: true, ID: e.ID()})
 		return
 	case errors.Is(err, errDeliveryInProgress):
@@ -154,26 +175,56 @@ func (h *Hook) store(w http.ResponseWriter, r *http.Request, e *event.Event) {
 		writeError(w, http.StatusConflict, err)
 		return
 	case err != nil:
-		h.log.Warn("delivery id cannot be claimed", "id", e.ID(), "error", err)
+		h.log.Warn("delivery id cannot be claimed", "id", logValue(e.ID()), "error", err)
 		writeError(w, http.StatusServiceUnavailable, errUnavailable)
 		return
 	}
 	ack, err := h.pub.Publish(ctx, e)
 	if err != nil {
-		if rerr := h.dedup.release(ctx, claim); rerr != nil {
-			h.log.Warn("delivery id not released; a retry is accepted once the claim is older than the pending timeout", "id", e.ID(), "error", rerr)
-		}
+		h.release(ctx, e, claims)
 		status, answer := publishFailure(ctx, err)
 		logPublishFailure(h.log, e, status, err)
 		writeError(w, status, answer)
 		return
 	}
-	if err := h.dedup.commit(ctx, claim); err != nil {
-		h.log.Warn("delivery id not confirmed", "id", e.ID(), "error", err)
+	for _, c := range claims {
+		if err := h.dedup.commit(ctx, c); err != nil {
+			h.log.Warn("delivery id not confirmed", "id", logValue(e.ID()), "error", err)
+		}
 	}
 	if ack.Duplicate {
 		writeJSON(w, http.StatusOK, duplicateBody{Duplicate: true, ID: e.ID()})
 		return
 	}
 	writeJSON(w, http.StatusAccepted, acceptedBody{ID: e.ID()})
+}
+
+// claim claims the delivery id and, with a body window, the body; when the
+// second claim fails the first is released.
+func (h *Hook) claim(ctx context.Context, id string, body []byte) ([]dedupClaim, error) {
+	c, err := h.dedup.claim(ctx, id)
+	if err != nil || h.bodyWindow <= 0 {
+		return []dedupClaim{c}, err
+	}
+	bc, err := h.dedup.claimBody(ctx, body, h.bodyWindow)
+	if err != nil {
+		if errors.Is(err, errDuplicateDelivery) {
+			h.log.Warn("delivery with the body of a stored one refused as a replay", "id", logValue(id), "window", h.bodyWindow)
+		}
+		if rerr := h.dedup.release(ctx, c); rerr != nil {
+			h.log.Warn("delivery id not released", "id", logValue(id), "error", rerr)
+		}
+		return nil, err
+	}
+	return []dedupClaim{c, bc}, nil
+}
+
+// release gives up the claims of a delivery whose publish failed, so that
+// the provider's retry is accepted.
+func (h *Hook) release(ctx context.Context, e *event.Event, claims []dedupClaim) {
+	for _, c := range claims {
+		if err := h.dedup.release(ctx, c); err != nil {
+			h.log.Warn("delivery id not released; a retry is accepted once the claim is older than the pending timeout", "id", logValue(e.ID()), "error", err)
+		}
+	}
 }

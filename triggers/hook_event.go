@@ -24,7 +24,11 @@ func (h *Hook) event(d webhook.Delivery, hdr http.Header, body []byte) (*event.E
 	if err := checkString("type", typ); err != nil {
 		return nil, err
 	}
-	e := h.emit.event(d.ID, typ, d.Time.UTC())
+	at := d.Time
+	if at.IsZero() {
+		at = h.clock.Now() // the scheme signs no timestamp: the time of receipt
+	}
+	e := h.emit.event(d.ID, typ, at.UTC())
 	setExtension(e, WebhookProviderExtension, h.provider)
 	if len(body) > 0 {
 		ct, err := routeContentType(hdr)

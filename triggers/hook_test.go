@@ -185,6 +185,11 @@ func TestHookProviders(t *testing.T) {
 					h.Del(hc.sigHeader)
 					return h
 				}(), body: hc.body},
+				{name: "signature header sent twice", header: func() http.Header {
+					h := hc.sign(t, body, hc.secret, now)
+					h.Add(hc.sigHeader, hc.sign(t, body, []byte("not-the-secret"), now).Get(hc.sigHeader))
+					return h
+				}(), body: hc.body},
 			}
 			if hc.timestamped {
 				attempts = append(attempts,
@@ -234,8 +239,11 @@ func TestHookProviders(t *testing.T) {
 					t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
 				}
 			}
-			if hc.timestamped != !e.Time().IsZero() || (hc.timestamped && e.Time().Unix() != now.Unix()) {
-				t.Errorf("time %v: want the signed timestamp %v when the scheme has one", e.Time(), now.Unix())
+			switch {
+			case hc.timestamped && e.Time().Unix() != now.Unix():
+				t.Errorf("time %v: want the signed timestamp %v", e.Time(), now.Unix())
+			case !hc.timestamped && (e.Time().Before(now.Truncate(time.Second)) || e.Time().After(time.Now())):
+				t.Errorf("time %v: want the time of receipt (after %v) for a scheme that signs none", e.Time(), now)
 			}
 		})
 	}
@@ -403,6 +411,7 @@ func TestNewHookConfigErrors(t *testing.T) {
 		want string
 	}{
 		{name: "no secret", edit: func(w *webhook.Config) { w.Secrets = nil }, want: "webhook: secrets: at least one secret is required"},
+		{name: "secret of white space", edit: func(w *webhook.Config) { w.Secrets = secrets("new", " \n") }, want: "webhook: secrets[1]: must not be white space only"},
 		{name: "unknown provider", edit: func(w *webhook.Config) { w.Provider = "gitlab" }, want: "provider"},
 		{name: "hmac without header", edit: func(w *webhook.Config) { w.Provider = "hmac" }, want: "header"},
 		{name: "bad standard webhooks secret", edit: func(w *webhook.Config) {

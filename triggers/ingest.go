@@ -187,14 +187,10 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // parseStatus maps a ParseRequest error to its HTTP status.
 func parseStatus(err error) int {
-	switch {
-	case errors.Is(err, ErrBodyTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrUnsupportedMediaType):
+	if errors.Is(err, ErrUnsupportedMediaType) {
 		return http.StatusUnsupportedMediaType
-	default:
-		return http.StatusBadRequest
 	}
+	return bodyStatus(err)
 }
 
 // validate runs the data validator over every event.
@@ -234,22 +230,22 @@ func (in *Ingest) serveOptions(w http.ResponseWriter, r *http.Request) {
 func (in *Ingest) publishStatus(r *http.Request, e *event.Event, err error) (int, error) {
 	switch {
 	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected):
-		in.log.Warn("ingest: event not stored", "id", e.ID(), "source", e.Source(), "type", e.Type(), "err", err)
+		in.log.Warn("ingest: event not stored", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
 		return http.StatusServiceUnavailable, errUnavailable
 	case errors.Is(err, broker.ErrMalformedEvent):
 		// The parser's rules should be a superset of the codec's; this is
 		// the codec's word on an event the parser let through.
-		in.log.Warn("ingest: event refused by the codec", "id", e.ID(), "err", err)
+		in.log.Warn("ingest: event refused by the codec", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
 		var ae *broker.AttributeError
 		if errors.As(err, &ae) {
 			return http.StatusBadRequest, attrErr(ae.Attribute, ae.Err.Error())
 		}
 		return http.StatusBadRequest, attrErr("", "cannot be stored: "+err.Error())
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
-		in.log.Debug("ingest: client went away during publish", "id", e.ID(), "err", err)
+		in.log.Debug("ingest: client went away during publish", "id", logValue(e.ID()), "err", err)
 		return http.StatusServiceUnavailable, errClientGone
 	default:
-		in.log.Error("ingest: publish failed", "id", e.ID(), "source", e.Source(), "type", e.Type(), "err", err)
+		in.log.Error("ingest: publish failed", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
 		return http.StatusInternalServerError, err
 	}
 }

@@ -1,8 +1,6 @@
 package triggers
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -139,25 +137,7 @@ func detectMode(h http.Header, ct string) (requestMode, error) {
 		ErrUnsupportedMediaType, ct, MediaTypeStructured, MediaTypeBatch)
 }
 
-// readLimitedBody reads at most maxBody bytes of the body.
+// readLimitedBody reads at most maxBody bytes of the body (see readBody).
 func readLimitedBody(r *http.Request, maxBody int64) ([]byte, error) {
-	if r.ContentLength > maxBody {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, r.ContentLength, maxBody)
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("%w: limit %d: %w", ErrBodyTooLarge, maxBody, err)
-		}
-		return nil, fmt.Errorf("%w: %w", attrErr("", ruleBodyRead), err)
-	}
-	return buf.Bytes(), nil
+	return readBody(nil, r, maxBody)
 }

@@ -35,46 +35,54 @@ var ErrWaiterClosed = errors.New("reply waiter closed")
 // matched on their ce-causationid header; only the matching ones are
 // decoded.
 type ReplyWaiter struct {
-	nc      *nats.Conn
-	subject string
-	log     *slog.Logger
+	nc          *nats.Conn
+	subject     string
+	deadLetters string // "" when dead letters are not watched
+	log         *slog.Logger
 
 	mu      sync.Mutex
 	sub     *nats.Subscription
+	dlSub   *nats.Subscription
 	closed  bool
 	waiters map[string]map[*Waiter]struct{}
 }
 
-// Waiter receives the answer to one event. Stop it when done.
+// Waiter receives the answer to one event, or word that it was
+// dead-lettered. Stop it when done.
 type Waiter struct {
-	rw *ReplyWaiter
-	id string
-	c  chan *event.Event
+	rw     *ReplyWaiter
+	id     string
+	source string
+	c      chan *event.Event
+	failed chan Failure
 }
 
-// NewReplyWaiter returns a waiter for answers published on "<prefix>.>"
-// through nc. prefix is the subject prefix of events ("events" when
-// empty). log may be nil.
-func NewReplyWaiter(nc *nats.Conn, prefix string, log *slog.Logger) (*ReplyWaiter, error) {
+// NewReplyWaiter returns a waiter for answers published on
+// "<SubjectPrefix>.>" and dead letters on "<DeadLetterPrefix>.>" through
+// nc. Options: WithLogger.
+func NewReplyWaiter(nc *nats.Conn, cfg ReplyConfig, opts ...Option) (*ReplyWaiter, error) {
 	if nc == nil {
 		return nil, errors.New("triggers: reply waiter: nil connection")
 	}
-	if prefix == "" {
-		prefix = "events"
-	}
-	return &ReplyWaiter{
+	cfg = cfg.withDefaults()
+	rw := &ReplyWaiter{
 		nc:      nc,
-		subject: prefix + ".>",
-		log:     orDiscard(log).With("component", "reply-waiter"),
+		subject: cfg.SubjectPrefix + ".>",
+		log:     applyOptions(opts).log.With("component", "reply-waiter"),
 		waiters: map[string]map[*Waiter]struct{}{},
-	}, nil
+	}
+	if cfg.DeadLetterPrefix != "" {
+		rw.deadLetters = cfg.DeadLetterPrefix + ".>"
+	}
+	return rw, nil
 }
 
-// Wait registers interest in the answer to the event with the given id.
-// Call it before publishing that event, so a fast answer is not missed. The
-// first call opens the subscription and waits (bounded by ctx) until the
-// server has it. Errors wrap ErrWaiterClosed or broker.ErrUnavailable.
-func (rw *ReplyWaiter) Wait(ctx context.Context, id string) (*Waiter, error) {
+// Wait registers interest in the answer to the event with the given id
+// and source. Call it before publishing that event, so a fast answer is
+// not missed. The first call opens the subscriptions and waits (bounded by
+// ctx) until the server has them. Errors wrap ErrWaiterClosed or
+// broker.ErrUnavailable.
+func (rw *ReplyWaiter) Wait(ctx context.Context, id, source string) (*Waiter, error) {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
 	if rw.closed {
@@ -85,7 +93,7 @@ func (rw *ReplyWaiter) Wait(ctx context.Context, id string) (*Waiter, error) {
 			return nil, err
 		}
 	}
-	w := &Waiter{rw: rw, id: id, c: make(chan *event.Event, 1)}
+	w := &Waiter{rw: rw, id: id, source: source, c: make(chan *event.Event, 1), failed: make(chan Failure, 1)}
 	set := rw.waiters[id]
 	if set == nil {
 		set = map[*Waiter]struct{}{}
@@ -101,6 +109,10 @@ func (rw *ReplyWaiter) subscribe(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("triggers: reply subscription on %s: %w: %w", rw.subject, broker.ErrUnavailable, err)
 	}
+	if err := rw.subscribeDeadLetters(); err != nil {
+		_ = sub.Unsubscribe()
+		return err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, broker.DefaultTimeout)
@@ -108,6 +120,7 @@ func (rw *ReplyWaiter) subscribe(ctx context.Context) error {
 	}
 	if err := rw.nc.FlushWithContext(ctx); err != nil {
 		_ = sub.Unsubscribe()
+		rw.unsubscribeDeadLetters()
 		return fmt.Errorf("triggers: reply subscription on %s: %w: %w", rw.subject, broker.ErrUnavailable, err)
 	}
 	rw.sub = sub
@@ -169,6 +182,7 @@ func (rw *ReplyWaiter) Close() error {
 		return nil
 	}
 	rw.closed = true
+	rw.unsubscribeDeadLetters()
 	if rw.sub == nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package triggers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,7 +69,7 @@ func replyRoute(timeout time.Duration) RouteConfig {
 
 func newWaiter(t *testing.T, env *trEnv) *ReplyWaiter {
 	t.Helper()
-	rw, err := NewReplyWaiter(brokertest.Conn(t, env.srv), "events", nil)
+	rw, err := NewReplyWaiter(brokertest.Conn(t, env.srv), ReplyConfig{SubjectPrefix: "events", DeadLetterPrefix: "deadletter"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestReplyWaiterIgnoresOtherEvents(t *testing.T) {
 	env := newTrEnv(t, 0)
 	rw := newWaiter(t, env)
 	ctx := context.Background()
-	w, err := rw.Wait(ctx, "wanted")
+	w, err := rw.Wait(ctx, "wanted", "/test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,108 @@ func TestReplyWaiterIgnoresOtherEvents(t *testing.T) {
 	if err := rw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rw.Wait(ctx, "x"); err != ErrWaiterClosed {
+	if _, err := rw.Wait(ctx, "x", "/test"); err != ErrWaiterClosed {
 		t.Errorf("Wait after Close: %v, want ErrWaiterClosed", err)
+	}
+}
+
+// deadLetter plays a function that gives up: it consumes the order events
+// and dead-letters each, as the worker does on a permanent error or the
+// last attempt. Before that it dead-letters an event with the same id from
+// another source, which must not answer the request.
+func deadLetter(t *testing.T, env *trEnv) {
+	t.Helper()
+	client := env.newClient(t)
+	q := brokertest.DeadLetterQueue(t, client)
+	js, err := jetstream.New(brokertest.Conn(t, env.srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cons, err := js.OrderedConsumer(ctx, "EVENTS", jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{broker.Subject("events", "com.example.order.created")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		in, err := broker.DecodeMsg(m.Headers(), m.Data())
+		if err != nil {
+			t.Errorf("dead-letterer: %v", err)
+			return
+		}
+		meta, _ := m.Metadata()
+		other := in.Clone()
+		other.SetSource("/somewhere/else")
+		for i, e := range []*event.Event{&other, in} {
+			info := broker.DeadLetterInfo{Function: "price", Attempts: 3, Reason: "price list unavailable"}
+			msgID := fmt.Sprintf("price/%d/%d", meta.Sequence.Stream, i)
+			if _, err := q.DeadLetterEvent(ctx, e, info, msgID); err != nil && ctx.Err() == nil {
+				t.Errorf("dead-letterer publish: %v", err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cc.Stop)
+}
+
+func TestRouteReplyAnswersADeadLetterAtOnce(t *testing.T) {
+	env := newTrEnv(t, 0)
+	deadLetter(t, env)
+	const timeout = 5 * time.Second
+	url := serveRoute(t, replyRoute(timeout), env.client, WithReplies(newWaiter(t, env)))
+	start := time.Now()
+	a := trDo(t, http.MethodPost, url, http.Header{"Idempotency-Key": {"doomed 1"}}, `{}`)
+	if el := time.Since(start); el >= timeout {
+		t.Errorf("answered after %s, not before the %s timeout", el, timeout)
+	}
+	if a.status != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502: %s", a.status, a.body)
+	}
+	var body replyFailedBody
+	if err := json.Unmarshal([]byte(a.body), &body); err != nil {
+		t.Fatalf("502 body %s: %v", a.body, err)
+	}
+	if body.ID != "doomed 1" || body.Reason != "price list unavailable" || body.Function != "price" ||
+		!strings.Contains(body.Error, "dead-lettered") {
+		t.Errorf("502 body %+v", body)
+	}
+	if events := env.events(t); len(events) != 1 || events[0].ID() != "doomed 1" {
+		t.Errorf("stored %d events, want the request's event", len(events))
+	}
+}
+
+func TestReplyWaiterMatchesDeadLettersByIDAndSource(t *testing.T) {
+	env := newTrEnv(t, 0)
+	rw := newWaiter(t, env)
+	ctx := context.Background()
+	w, err := rw.Wait(ctx, "wanted", "/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	publish := func(id, source string) {
+		e := event.New()
+		e.SetID(id)
+		e.SetSource(source)
+		e.SetType("com.example.order.created")
+		info := broker.DeadLetterInfo{Function: "f", Attempts: 1, Reason: "because " + source}
+		if _, err := brokertest.DeadLetterQueue(t, env.client).DeadLetterEvent(ctx, &e, info, id+source); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("other", "/test")
+	publish("wanted", "/elsewhere")
+	publish("wanted", "/test")
+	select {
+	case f := <-w.Failed():
+		if f.Reason != "because /test" || f.Function != "f" {
+			t.Errorf("failure %+v, want the dead letter of (wanted, /test)", f)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no dead letter delivered")
 	}
 }

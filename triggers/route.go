@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -34,6 +33,10 @@ const defaultContentType = "application/octet-stream"
 // DefaultReplyTimeout is how long a reply route waits for the answer when
 // RouteConfig.ReplyTimeout is zero.
 const DefaultReplyTimeout = 30 * time.Second
+
+// replyWriteMargin is the time a reply route leaves itself, past its reply
+// timeout, to publish the request's event and write the answer.
+const replyWriteMargin = 10 * time.Second
 
 // RouteConfig configures one HTTP route. Errors name its fields as the mesh
 // file does (http.method, emit.type, ...).
@@ -119,17 +122,18 @@ func (c RouteConfig) build() (*Route, error) {
 // Replies registers interest in the answer to an event before it is
 // published; reply routes use it. *ReplyWaiter implements it.
 type Replies interface {
-	// Wait registers interest in the answer to the event with id. Errors
-	// mean no answer can be received (answered 503).
-	Wait(ctx context.Context, id string) (*Waiter, error)
+	// Wait registers interest in the answer to the event with id and
+	// source. Errors mean no answer can be received (answered 503).
+	Wait(ctx context.Context, id, source string) (*Waiter, error)
 }
 
 // Route is an HTTP route trigger: it turns each request on its path into
-// one CloudEvent whose data is the request body. It is an http.Handler and
-// safe for concurrent use.
+// one CloudEvent whose data is the request body and whose time is the time
+// of the request. It is an http.Handler and safe for concurrent use.
 //
-// Answers: 202 {"id": ...} once the event is stored (200 with the answer
-// event in reply mode), 400 for a bad Idempotency-Key, header or query
+// Answers: 202 {"id": ...} once the event is stored (in reply mode: 200
+// with the answer event, 502 {"error", "id", "function", "reason"} as soon
+// as a function dead-letters the event, 504 after the timeout), 400 for a bad Idempotency-Key, header or query
 // value, 401 without the configured bearer token, 405 for another method,
 // 413 over the body limit, 503 while the broker is unreachable.
 type Route struct {
@@ -191,19 +195,13 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = uuid.NewString()
 	}
-	e := rt.emit.event(id, "", time.Time{})
+	e := rt.emit.event(id, "", rt.clock.Now().UTC())
 	if err := rt.mapRequest(e, r); err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, rt.maxBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, attrErr("", ruleBodyRead))
+	body, ok := readBodyOrAnswer(w, r, rt.maxBody)
+	if !ok {
 		return
 	}
 	if len(body) > 0 {
@@ -222,6 +220,9 @@ func (rt *Route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if rt.replies != nil {
+		// The answer may come as late as the reply timeout: give the write
+		// that long, whatever the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(rt.timeout + replyWriteMargin))
 		rt.serveReply(w, r, e)
 		return
 	}
@@ -273,7 +274,7 @@ func logPublishFailure(log *slog.Logger, e *event.Event, status int, err error) 
 	if status == http.StatusInternalServerError {
 		level = slog.LevelError
 	}
-	log.Log(context.Background(), level, "event not stored", "id", e.ID(), "type", e.Type(), "status", status, "error", err)
+	log.Log(context.Background(), level, "event not stored", append(eventAttrs(e.ID(), e.Source(), e.Type()), "status", status, "error", logValue(err.Error()))...)
 }
 
 // idempotencyKey returns the Idempotency-Key header, "" when absent. A key
@@ -309,12 +310,4 @@ func routeContentType(h http.Header) (string, error) {
 		return "", fmt.Errorf("header Content-Type: %w", attrErr("datacontenttype", ruleMediaType))
 	}
 	return ct, nil
-}
-
-// orDiscard returns l, or a logger that discards when l is nil.
-func orDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
 }

@@ -122,17 +122,15 @@ func checkExtensionName(name string) error {
 	return nil
 }
 
-// event returns a new event with id, time at (none when zero) and the
-// trigger's fixed attributes. typ is the type when the trigger configures
-// none.
+// event returns a new event with id, time at and the trigger's fixed
+// attributes: every event a trigger makes carries the time it was made (a
+// cron tick, a signed webhook timestamp, the time of a request). typ is the
+// type when the trigger configures none.
 func (em emitter) event(id, typ string, at time.Time) *event.Event {
 	if em.typ != "" {
 		typ = em.typ
 	}
-	ec := event.EventContextV1{ID: id, Type: typ, Source: em.source}
-	if !at.IsZero() {
-		ec.Time = &types.Timestamp{Time: at}
-	}
+	ec := event.EventContextV1{ID: id, Type: typ, Source: em.source, Time: &types.Timestamp{Time: at}}
 	if em.subject != "" {
 		s := em.subject
 		ec.Subject = &s

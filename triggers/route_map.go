@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
 )
 
 // mapping copies one request header or query parameter into an extension
@@ -41,7 +43,7 @@ func buildMappings(cfg RouteConfig) (headers, query []mapping, err error) {
 	}
 	for _, name := range sortedKeys(cfg.Headers) {
 		field := "http.headers[" + strconv.Quote(name) + "]"
-		if !isToken(name) {
+		if !endpoint.IsToken(name) {
 			return nil, nil, configErr(cfg.Name, field, "header name must be an HTTP token")
 		}
 		if err := claim(field, cfg.Headers[name]); err != nil {
@@ -97,23 +99,6 @@ func (rt *Route) mapRequest(e *event.Event, r *http.Request) error {
 		setExtension(e, m.ext, v)
 	}
 	return nil
-}
-
-// isToken reports whether s is a non-empty HTTP token (RFC 9110 section 5.6.2).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // sortedKeys returns the keys of m in order, so that checks report the same

@@ -11,11 +11,12 @@ import (
 )
 
 // serveReply publishes e and answers with the event a function returns for
-// it (causationid = e's id), or 504 after the route's timeout. The waiter is
-// registered before the publish, so an answer cannot overtake it.
+// it (causationid = e's id), 502 at once when a function dead-letters it,
+// or 504 after the route's timeout. The waiter is registered before the
+// publish, so an answer cannot overtake it.
 func (rt *Route) serveReply(w http.ResponseWriter, r *http.Request, e *event.Event) {
 	ctx := r.Context()
-	waiter, err := rt.replies.Wait(ctx, e.ID())
+	waiter, err := rt.replies.Wait(ctx, e.ID(), e.Source())
 	if err != nil {
 		rt.log.Warn("reply waiter unavailable", "id", e.ID(), "error", err)
 		writeError(w, http.StatusServiceUnavailable, err)
@@ -31,6 +32,8 @@ func (rt *Route) serveReply(w http.ResponseWriter, r *http.Request, e *event.Eve
 	select {
 	case answer := <-waiter.C():
 		writeBinaryEvent(w, http.StatusOK, answer)
+	case f := <-waiter.Failed():
+		writeReplyFailed(w, e.ID(), f)
 	case <-timer.C:
 		writeJSON(w, http.StatusGatewayTimeout, replyTimeoutBody{
 			Error:  replyTimeoutMessage(rt.timeout),

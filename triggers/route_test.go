@@ -38,6 +38,7 @@ func serveRoute(t *testing.T, cfg RouteConfig, pub EventPublisher, opts ...Optio
 
 func TestRouteIdempotencyKeyStoresOnce(t *testing.T) {
 	env := newTrEnv(t, 0)
+	before := time.Now()
 	url := serveRoute(t, routeTrigger(nil), env.client)
 	hdr := http.Header{"Idempotency-Key": {"order-4711"}, "Content-Type": {"application/json"}}
 	for i := range 3 {
@@ -63,6 +64,9 @@ func TestRouteIdempotencyKeyStoresOnce(t *testing.T) {
 	}
 	if e.DataContentType() != "application/json" || string(e.Data()) != `{"sku":"A1"}` {
 		t.Errorf("stored data %q as %q", e.Data(), e.DataContentType())
+	}
+	if at := e.Time(); at.Before(before) || at.After(time.Now()) || at.Location() != time.UTC {
+		t.Errorf("stored time %v, want the time of the first request in UTC (after %v)", at, before)
 	}
 }
 

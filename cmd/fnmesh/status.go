@@ -28,6 +28,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--addr: %w", err)
 			}
+			if token := g.env.OperationsToken(); token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return fmt.Errorf("get %s: %w (is `fnmesh up` running?)", url, err)

@@ -3,10 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +41,7 @@ type App struct {
 	replies  *triggers.ReplyWaiter
 	runtimes []closer
 	scalers  []*scale.Scaler
-	ln       net.Listener
+	srv      *triggers.Server
 
 	draining  atomic.Bool
 	closeOnce sync.Once
@@ -95,14 +92,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	if a.ln, err = net.Listen("tcp", cfg.Env.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("http: listen %s: %w", cfg.Env.HTTPAddr, err)
+	h, err := a.handler()
+	if err != nil {
+		return nil, err
+	}
+	if a.srv, err = triggers.NewServer(triggers.ServerConfig{
+		Addr: cfg.Env.HTTPAddr, TLSCertFile: cfg.Env.TLSCert, TLSKeyFile: cfg.Env.TLSKey,
+	}, h, triggers.WithLogger(a.log)); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
-// Addr is the address the HTTP listener is bound to.
-func (a *App) Addr() net.Addr { return a.ln.Addr() }
+// URL is where the HTTP listener serves: "http://host:port" or "https://...".
+func (a *App) URL() string { return a.srv.URL() }
 
 // NATSURL is the URL workers and other commands reach the broker at.
 func (a *App) NATSURL() string { return a.natsURL }
@@ -110,14 +113,13 @@ func (a *App) NATSURL() string { return a.natsURL }
 // Serve serves HTTP and runs the crons and the scalers until ctx ends, then
 // drains them. It returns the errors of the drain, joined.
 func (a *App) Serve(ctx context.Context) error {
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.srv.Serve(); err != nil {
 			a.log.Error("http server", "err", err)
 		}
 	})
-	a.log.Info("mesh up", "http", "http://"+a.ln.Addr().String(), "nats", a.natsURL, "file", a.m.File,
+	a.log.Info("mesh up", "http", a.srv.URL(), "nats", a.natsURL, "file", a.m.File,
 		"triggers", len(a.m.Triggers), "functions", len(a.m.Functions))
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
@@ -143,7 +145,7 @@ func (a *App) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout+drainMargin)
 	defer cancel()
 	var errs []error
-	errs = append(errs, srv.Shutdown(sctx))
+	errs = append(errs, a.srv.Shutdown(sctx))
 	cancelRun()
 	for _, sc := range a.scalers {
 		errs = append(errs, sc.StopAll(sctx))
@@ -160,8 +162,8 @@ func (a *App) Serve(ctx context.Context) error {
 // returned (or never been called).
 func (a *App) Close() {
 	a.closeOnce.Do(func() {
-		if a.ln != nil {
-			_ = a.ln.Close()
+		if a.srv != nil {
+			_ = a.srv.Close()
 		}
 		if a.replies != nil {
 			a.replies.Close()

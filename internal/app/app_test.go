@@ -49,7 +49,7 @@ func TestRunServesTriggersAndOps(t *testing.T) {
 	defer a.Close()
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
-	base := "http://" + a.Addr().String()
+	base := a.URL()
 
 	poll.Until(t, 10*time.Second, "/readyz 200", func() bool { return get(t, base+"/readyz") == http.StatusOK })
 	resp, err := http.Post(base+"/orders", "application/json", strings.NewReader(`{"sku":"A1"}`))

@@ -2,27 +2,37 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
+	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // handler is the HTTP side of `up`: the triggers and the operational
 // endpoints, the latter served without spans so that probes and scrapes
 // do not flood the traces.
-func (a *App) handler() http.Handler {
+func (a *App) handler() (http.Handler, error) {
 	ops := map[string]http.Handler{
-		"GET /livez":   http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
-		"GET /readyz":  http.HandlerFunc(a.readyz),
-		"GET /status":  http.HandlerFunc(a.status),
-		"GET /metrics": a.tel.MetricsHandler,
+		"GET /livez":  http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
+		"GET /readyz": http.HandlerFunc(a.readyz),
+	}
+	// /status and /metrics take the bearer token when one is set
+	// (FNMESH_OPS_TOKEN, else FNMESH_TOKEN); /livez and /readyz stay open
+	// for probes.
+	for pattern, h := range map[string]http.Handler{"GET /status": http.HandlerFunc(a.status), "GET /metrics": a.tel.MetricsHandler} {
+		protected, err := triggers.RequireBearer([]byte(a.cfg.Env.OperationsToken()), h)
+		if err != nil {
+			return nil, fmt.Errorf("FNMESH_OPS_TOKEN: %w", err)
+		}
+		ops[pattern] = protected
 	}
 	untraced := make([]string, 0, len(ops))
 	for pattern, h := range ops {
 		a.mux.Handle(pattern, h)
 		untraced = append(untraced, pattern)
 	}
-	return a.tel.HTTP(a.mux, untraced...)
+	return a.tel.HTTP(a.mux, untraced...), nil
 }
 
 // readyz answers 200 while the broker is reachable and `up` is not

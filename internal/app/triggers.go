@@ -44,7 +44,7 @@ func (a *App) triggers(ctx context.Context) (*triggers.Mux, error) {
 		opts = append(opts, triggers.WithCronState(kv))
 	}
 	if slices.ContainsFunc(cfg.Routes, func(r triggers.RouteConfig) bool { return r.Reply }) {
-		rw, err := triggers.NewReplyWaiter(a.nc, m.SubjectPrefix, a.log)
+		rw, err := triggers.NewReplyWaiter(a.nc, meshmap.Replies(m), triggers.WithLogger(a.log))
 		if err != nil {
 			return nil, err
 		}

@@ -40,6 +40,24 @@ type Env struct {
 	// FNMESH_DOCKER_NETWORK, default host (containers reach the embedded
 	// server on loopback).
 	DockerNetwork string `envconfig:"FNMESH_DOCKER_NETWORK" default:"host"`
+	// OpsToken is the bearer token required by /status and /metrics; when
+	// not set, Token is (when that is set). /livez and /readyz take none.
+	// FNMESH_OPS_TOKEN.
+	OpsToken string `envconfig:"FNMESH_OPS_TOKEN"`
+	// TLSCert and TLSKey are the PEM certificate (with its chain) and key
+	// of the HTTP listener; with both set it serves HTTPS only.
+	// FNMESH_TLS_CERT, FNMESH_TLS_KEY.
+	TLSCert string `envconfig:"FNMESH_TLS_CERT"`
+	TLSKey  string `envconfig:"FNMESH_TLS_KEY"`
+}
+
+// OperationsToken is the token of the operational endpoints: OpsToken, or
+// Token when OpsToken is not set ("" when neither is).
+func (e Env) OperationsToken() string {
+	if e.OpsToken != "" {
+		return e.OpsToken
+	}
+	return e.Token
 }
 
 // LoadEnv reads the FNMESH_* variables.

@@ -199,6 +199,12 @@ type WebhookTrigger struct {
 	Tolerance Duration `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
 	// HMAC configures the generic hmac provider.
 	HMAC *HMACScheme `yaml:"hmac,omitempty" json:"hmac,omitempty"`
+	// BodyDedupWindow, when set, answers a delivery whose body is identical
+	// to one stored within this window as a duplicate, whatever its delivery
+	// id and headers: for providers that do not sign the delivery id
+	// (github; hmac without {id} in signedContent), whose signed bodies can
+	// otherwise be replayed under a new id. At most 72h. Default: off.
+	BodyDedupWindow Duration `yaml:"bodyDedupWindow,omitempty" json:"bodyDedupWindow,omitempty"`
 }
 
 // HMACScheme describes a generic HMAC signature.
@@ -215,6 +221,12 @@ type HMACScheme struct {
 	TimestampHeader string `yaml:"timestampHeader,omitempty" json:"timestampHeader,omitempty"`
 	// IDHeader carries the delivery id used for de-duplication.
 	IDHeader string `yaml:"idHeader,omitempty" json:"idHeader,omitempty"`
+	// SignedContent is the layout of the signed bytes: {body} once, and
+	// {timestamp}, {id} and {header:Name} for the values of timestampHeader,
+	// idHeader and any other header; anything else literally. Default
+	// "{timestamp}.{body}" with a timestampHeader, "{body}" without. Only
+	// what it names is authenticated.
+	SignedContent string `yaml:"signedContent,omitempty" json:"signedContent,omitempty"`
 }
 
 // Function consumes events.

@@ -113,6 +113,9 @@ func validateWebhookTrigger(v *problems, p fieldPath, w *WebhookTrigger, paths m
 		v.add(p.key("provider"), "%v", err)
 	}
 	validateTriggerPath(v, p.key("path"), w.Path, paths)
+	if err := webhook.CheckDedupWindow(w.BodyDedupWindow.D()); err != nil {
+		v.add(p.key("bodyDedupWindow"), "%v", err)
+	}
 	if w.SecretRef == nil && len(w.SecretRefs) == 0 {
 		v.add(p.key("secretRef"), "required: a webhook needs at least one secret (secretRef or secretRefs)")
 	}
@@ -137,6 +140,10 @@ func validateWebhookTrigger(v *problems, p fieldPath, w *WebhookTrigger, paths m
 		}
 		if err := webhook.CheckEncoding(w.HMAC.Encoding); err != nil {
 			v.add(hp.key("encoding"), "%v", err)
+		}
+		scheme := webhook.Config{Header: w.HMAC.Header, TimestampHeader: w.HMAC.TimestampHeader, IDHeader: w.HMAC.IDHeader, SignedContent: w.HMAC.SignedContent}
+		if err := scheme.CheckSignedContent(); err != nil {
+			v.add(hp.key("signedContent"), "%v", err)
 		}
 	}
 }

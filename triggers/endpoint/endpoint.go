@@ -1,5 +1,6 @@
 // Package endpoint holds the rules for where an HTTP trigger is served: the
-// path it is mounted at and the methods a route accepts. The mesh file's
+// path it is mounted at, the methods a route accepts, and the token rule of
+// HTTP method and header names. The mesh file's
 // validation and the trigger mux apply the same rules, so a path that
 // validates is a path that mounts.
 //
@@ -44,4 +45,22 @@ func CheckPath(p string) error {
 		return errors.New("must be a clean path (no '//', '.' or '..' segments)")
 	}
 	return nil
+}
+
+// IsToken reports whether s is a non-empty HTTP token (RFC 9110, section
+// 5.6.2), as method and header names are.
+func IsToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -1,12 +1,15 @@
 package webhook
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fnmesh/fnmesh/triggers/endpoint"
 )
 
 // Config selects a signature scheme and holds its secrets and options.
@@ -20,7 +23,7 @@ type Config struct {
 	// Secrets are the signing secrets, already resolved from wherever they
 	// are kept. A delivery signed with any of them is accepted, so a secret
 	// can be rotated by listing the old and the new one for a while. At least
-	// one is required and none may be empty.
+	// one is required and none may be empty or white space only.
 	Secrets [][]byte
 	// Tolerance is how far the signed timestamp may be from now, in either
 	// direction. Zero means DefaultTolerance. Only for schemes that sign a
@@ -48,8 +51,11 @@ type Config struct {
 	IDHeader string
 	// SignedContent is the layout of the signed bytes (hmac only, optional):
 	// "{body}" exactly once, "{timestamp}" and "{id}" for the values of
-	// TimestampHeader and IDHeader, anything else literally. The default is
-	// "{timestamp}.{body}" with a TimestampHeader and "{body}" without.
+	// TimestampHeader and IDHeader, "{header:Name}" for the value of any
+	// other request header (which must then be sent, once), anything else
+	// literally. The default is "{timestamp}.{body}" with a TimestampHeader
+	// and "{body}" without. Only what the layout names is authenticated: put
+	// "{id}" in it, or the delivery id can be changed on a replay.
 	SignedContent string
 }
 
@@ -75,6 +81,18 @@ func CheckAlgorithm(a string) error { return checkOneOf(a, algorithms()) }
 // base64.
 func CheckEncoding(e string) error { return checkOneOf(e, encodings()) }
 
+// CheckSecret reports a signing secret that is empty or only white space
+// (a secret file holding a blank line, an unset variable exported as " ").
+func CheckSecret(s []byte) error {
+	switch {
+	case len(s) == 0:
+		return errors.New("must not be empty")
+	case len(bytes.TrimSpace(s)) == 0:
+		return errors.New("must not be white space only")
+	}
+	return nil
+}
+
 // checkOneOf reports s when it is not in list.
 func checkOneOf(s string, list []string) error {
 	if !slices.Contains(list, s) {
@@ -99,8 +117,8 @@ func (c Config) Validate() error {
 		return configErr("secrets", "at least one secret is required")
 	}
 	for i, s := range c.Secrets {
-		if len(s) == 0 {
-			return configErr(fmt.Sprintf("secrets[%d]", i), "must not be empty")
+		if err := CheckSecret(s); err != nil {
+			return configErr(fmt.Sprintf("secrets[%d]", i), "%v", err)
 		}
 	}
 	if c.Tolerance < 0 {
@@ -149,29 +167,55 @@ func (c Config) validateHMAC() error {
 	if c.Tolerance != 0 && c.TimestampHeader == "" {
 		return configErr("tolerance", "needs timestampHeader, there is no timestamp to check")
 	}
+	if err := c.CheckSignedContent(); err != nil {
+		return configErr("signedContent", "%v", err)
+	}
+	return nil
+}
+
+// CheckSignedContent reports a SignedContent layout that cannot be signed
+// with the hmac fields of c (Header, TimestampHeader, IDHeader); an empty
+// layout is the default and passes.
+func (c Config) CheckSignedContent() error {
 	if c.SignedContent == "" {
 		return nil
 	}
 	if n := strings.Count(c.SignedContent, "{body}"); n != 1 {
-		return configErr("signedContent", "must contain {body} exactly once, found %d", n)
+		return fmt.Errorf("must contain {body} exactly once, found %d", n)
 	}
 	for _, p := range placeholder.FindAllString(c.SignedContent, -1) {
+		name, isHeader := headerPlaceholder(p)
 		switch {
 		case p == "{body}":
 		case p == "{timestamp}" && c.TimestampHeader != "":
 		case p == "{id}" && c.IDHeader != "":
 		case p == "{timestamp}":
-			return configErr("signedContent", "uses {timestamp} but timestampHeader is not set")
+			return errors.New("uses {timestamp} but timestampHeader is not set")
 		case p == "{id}":
-			return configErr("signedContent", "uses {id} but idHeader is not set")
+			return errors.New("uses {id} but idHeader is not set")
+		case isHeader && !endpoint.IsToken(name):
+			return fmt.Errorf("placeholder %s: %q is not a header name", p, name)
+		case isHeader && strings.EqualFold(name, c.Header):
+			return fmt.Errorf("placeholder %s: names the signature header itself", p)
+		case isHeader:
 		default:
-			return configErr("signedContent", "unknown placeholder %s, want {body}, {timestamp} or {id}", p)
+			return fmt.Errorf("unknown placeholder %s, want {body}, {timestamp}, {id} or {header:Name}", p)
 		}
 	}
 	if c.TimestampHeader != "" && !strings.Contains(c.SignedContent, "{timestamp}") {
-		return configErr("signedContent", "must contain {timestamp} when timestampHeader is set, or the timestamp is not authenticated")
+		return errors.New("must contain {timestamp} when timestampHeader is set, or the timestamp is not authenticated")
 	}
 	return nil
+}
+
+// headerPlaceholder returns the header name of a "{header:Name}"
+// placeholder.
+func headerPlaceholder(p string) (string, bool) {
+	name, ok := strings.CutPrefix(p, "{header:")
+	if !ok {
+		return "", false
+	}
+	return strings.TrimSuffix(name, "}"), true
 }
 
 func configErr(field, format string, args ...any) error {

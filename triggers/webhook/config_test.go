@@ -37,6 +37,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "provider in capitals", cfg: webhook.Config{Provider: "GitHub", Secrets: s}, field: "provider"},
 		{name: "no secrets", cfg: webhook.Config{Provider: webhook.ProviderGitHub}, field: "secrets"},
 		{name: "empty secret", cfg: webhook.Config{Provider: webhook.ProviderGitHub, Secrets: [][]byte{[]byte("a"), nil}}, field: "secrets[1]"},
+		{name: "blank secret", cfg: webhook.Config{Provider: webhook.ProviderGitHub, Secrets: [][]byte{[]byte(" \t\n")}}, field: "secrets[0]"},
 		{name: "negative tolerance", cfg: webhook.Config{Provider: webhook.ProviderStripe, Secrets: s, Tolerance: -time.Second}, field: "tolerance"},
 		{name: "tolerance for github", cfg: webhook.Config{Provider: webhook.ProviderGitHub, Secrets: s, Tolerance: time.Minute}, field: "tolerance"},
 		{name: "hmac field for stripe", cfg: webhook.Config{Provider: webhook.ProviderStripe, Secrets: s, Header: "X-Sig"}, field: "header"},
@@ -53,6 +54,9 @@ func TestConfigErrors(t *testing.T) {
 		{name: "hmac content with timestamp but no header", cfg: hmac(webhook.Config{SignedContent: "{timestamp}.{body}"}), field: "signedContent"},
 		{name: "hmac content with id but no header", cfg: hmac(webhook.Config{SignedContent: "{id}.{body}"}), field: "signedContent"},
 		{name: "hmac timestamp not signed", cfg: hmac(webhook.Config{SignedContent: "{body}", TimestampHeader: "X-T"}), field: "signedContent"},
+		{name: "hmac content with an empty header name", cfg: hmac(webhook.Config{SignedContent: "{header:}.{body}"}), field: "signedContent"},
+		{name: "hmac content with a header name that is not a token", cfg: hmac(webhook.Config{SignedContent: "{header:X Event}.{body}"}), field: "signedContent"},
+		{name: "hmac content with the signature header", cfg: hmac(webhook.Config{SignedContent: "{header:x-sig}.{body}"}), field: "signedContent"},
 	}
 	var golden strings.Builder
 	for _, tt := range tests {
@@ -84,6 +88,7 @@ func TestConfigValid(t *testing.T) {
 		{Provider: webhook.ProviderHMAC, Secrets: s, Header: "X-Sig"},
 		{Provider: webhook.ProviderHMAC, Secrets: s, Header: "X-Sig", Algorithm: "sha1", Encoding: "base64", Prefix: "sha1=",
 			TimestampHeader: "X-T", IDHeader: "X-Id", Tolerance: time.Minute, SignedContent: "v1:{id}:{timestamp}:{body}:end"},
+		{Provider: webhook.ProviderHMAC, Secrets: s, Header: "X-Sig", IDHeader: "X-Id", SignedContent: "{id}.{header:X-Event}.{header:x-tenant}.{body}"},
 	} {
 		if _, err := webhook.New(cfg); err != nil {
 			t.Errorf("New(%+v): %v", cfg, err)

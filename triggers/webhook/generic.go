@@ -25,8 +25,16 @@ type generic struct {
 	timestampHeader string
 	idHeader        string
 	// before and after are the SignedContent text around {body}, with
-	// {timestamp} and {id} still to be filled in.
+	// {timestamp}, {id} and {header:Name} still to be filled in.
 	before, after string
+	// signedHeaders are the {header:Name} placeholders of the layout, with
+	// the header each names.
+	signedHeaders []signedHeader
+}
+
+// signedHeader is one {header:Name} placeholder.
+type signedHeader struct {
+	placeholder, name string
 }
 
 // newGeneric builds the "hmac" verifier from a validated config.
@@ -59,6 +67,11 @@ func newGeneric(cfg Config, secrets [][]byte, tolerance time.Duration) *generic 
 		}
 	}
 	g.before, g.after, _ = strings.Cut(layout, "{body}")
+	for _, p := range placeholder.FindAllString(layout, -1) {
+		if name, ok := headerPlaceholder(p); ok {
+			g.signedHeaders = append(g.signedHeaders, signedHeader{placeholder: p, name: name})
+		}
+	}
 	return g
 }
 
@@ -66,9 +79,9 @@ func newGeneric(cfg Config, secrets [][]byte, tolerance time.Duration) *generic 
 // derived from the signature and timestamp headers when no IDHeader is
 // configured. Type is empty: the scheme carries none.
 func (v *generic) Verify(h http.Header, body []byte, now time.Time) (Delivery, error) {
-	sig := h.Get(v.header)
-	if sig == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, v.header)
+	sig, err := header(h, v.header)
+	if err != nil {
+		return Delivery{}, err
 	}
 	encoded, ok := strings.CutPrefix(strings.TrimSpace(sig), v.prefix)
 	if !ok {
@@ -81,19 +94,27 @@ func (v *generic) Verify(h http.Header, body []byte, now time.Time) (Delivery, e
 	var d Delivery
 	var rawTS string
 	if v.timestampHeader != "" {
-		if rawTS = h.Get(v.timestampHeader); rawTS == "" {
-			return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, v.timestampHeader)
+		if rawTS, err = header(h, v.timestampHeader); err != nil {
+			return Delivery{}, err
 		}
 		if d.Time, err = parseUnix(v.timestampHeader, rawTS); err != nil {
 			return Delivery{}, err
 		}
 	}
 	if v.idHeader != "" {
-		if d.ID = h.Get(v.idHeader); d.ID == "" {
-			return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, v.idHeader)
+		if d.ID, err = header(h, v.idHeader); err != nil {
+			return Delivery{}, err
 		}
 	}
-	fill := strings.NewReplacer("{timestamp}", rawTS, "{id}", d.ID)
+	pairs := []string{"{timestamp}", rawTS, "{id}", d.ID}
+	for _, sh := range v.signedHeaders {
+		val, err := header(h, sh.name)
+		if err != nil {
+			return Delivery{}, err
+		}
+		pairs = append(pairs, sh.placeholder, val)
+	}
+	fill := strings.NewReplacer(pairs...)
 	content := [][]byte{[]byte(fill.Replace(v.before)), body, []byte(fill.Replace(v.after))}
 	if !anyEqual(macs(v.newHash, v.secrets, content...), [][]byte{mac}) {
 		return Delivery{}, fmt.Errorf("%w: %s", ErrSignature, v.header)

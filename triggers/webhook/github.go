@@ -28,9 +28,9 @@ type gitHub struct {
 // Verify implements [Verifier]. GitHub signs no timestamp, so now is unused
 // and Delivery.Time is zero; redeliveries keep their X-GitHub-Delivery id.
 func (v *gitHub) Verify(h http.Header, body []byte, _ time.Time) (Delivery, error) {
-	sig := h.Get(gitHubSignatureHeader)
-	if sig == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, gitHubSignatureHeader)
+	sig, err := header(h, gitHubSignatureHeader)
+	if err != nil {
+		return Delivery{}, err
 	}
 	encoded, ok := strings.CutPrefix(sig, gitHubPrefix)
 	if !ok {
@@ -43,14 +43,11 @@ func (v *gitHub) Verify(h http.Header, body []byte, _ time.Time) (Delivery, erro
 	if !anyEqual(macs(sha256.New, v.secrets, body), [][]byte{mac}) {
 		return Delivery{}, fmt.Errorf("%w: %s", ErrSignature, gitHubSignatureHeader)
 	}
-	id := h.Get(gitHubDeliveryHeader)
-	if id == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, gitHubDeliveryHeader)
+	ids, err := headers(h, gitHubDeliveryHeader, gitHubEventHeader)
+	if err != nil {
+		return Delivery{}, err
 	}
-	event := h.Get(gitHubEventHeader)
-	if event == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, gitHubEventHeader)
-	}
+	id, event := ids[0], ids[1]
 	if action := gitHubAction(h.Get("Content-Type"), body); action != "" {
 		event += "." + action
 	}

@@ -239,3 +239,81 @@ func matches(err, want error) bool {
 	}
 	return errors.Is(err, want)
 }
+
+// TestVerifyRefusesHeadersSentTwice sends a correctly signed delivery with
+// one of the headers the scheme reads sent a second time, before or after
+// the right one: it is refused as malformed, whatever the order, so that
+// a wrong copy can never pass beside a right one.
+func TestVerifyRefusesHeadersSentTwice(t *testing.T) {
+	for _, p := range providers() {
+		v, err := webhook.New(p.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range p.required {
+			for _, order := range []string{"wrong first", "wrong second"} {
+				t.Run(p.name+"/"+name+"/"+order, func(t *testing.T) {
+					h, err := webhooktest.Sign(p.cfg, []byte(p.body), webhooktest.Options{Time: now})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := v.Verify(h, []byte(p.body), now); err != nil {
+						t.Fatalf("the delivery sent once: %v", err)
+					}
+					right := h.Get(name)
+					wrong := right + "0"
+					if order == "wrong first" {
+						h[http.CanonicalHeaderKey(name)] = []string{wrong, right}
+					} else {
+						h[http.CanonicalHeaderKey(name)] = []string{right, wrong}
+					}
+					if _, err := v.Verify(h, []byte(p.body), now); !errors.Is(err, webhook.ErrMalformedHeader) {
+						t.Errorf("Verify with %s sent twice: %v, want ErrMalformedHeader", name, err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestVerifyHMACSignedHeaders signs the delivery id and two more headers
+// with the body: changing, dropping or doubling any of them is refused.
+func TestVerifyHMACSignedHeaders(t *testing.T) {
+	cfg := webhook.Config{
+		Provider: webhook.ProviderHMAC, Secrets: [][]byte{[]byte("partner-secret")}, Header: "X-Signature",
+		IDHeader: "X-Delivery", SignedContent: "{id}.{header:X-Event}.{header:x-tenant}.{body}",
+	}
+	v, err := webhook.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"order":1}`)
+	sign := func() http.Header {
+		h, err := webhooktest.Sign(cfg, body, webhooktest.Options{ID: "d-1", Headers: map[string]string{"X-Event": "order.paid", "X-Tenant": "acme"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if d, err := v.Verify(sign(), body, now); err != nil || d.ID != "d-1" {
+		t.Fatalf("signed delivery: %+v, %v", d, err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(http.Header)
+		want   error
+	}{
+		{name: "another event type", mutate: func(h http.Header) { h.Set("X-Event", "order.refunded") }, want: webhook.ErrSignature},
+		{name: "another tenant", mutate: func(h http.Header) { h.Set("X-Tenant", "evil") }, want: webhook.ErrSignature},
+		{name: "another delivery id", mutate: func(h http.Header) { h.Set("X-Delivery", "d-2") }, want: webhook.ErrSignature},
+		{name: "no event type", mutate: func(h http.Header) { h.Del("X-Event") }, want: webhook.ErrMissingHeader},
+		{name: "event type twice", mutate: func(h http.Header) { h.Add("X-Event", "order.refunded") }, want: webhook.ErrMalformedHeader},
+	}
+	for _, tt := range tests {
+		h := sign()
+		tt.mutate(h)
+		if _, err := v.Verify(h, body, now); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}

@@ -35,14 +35,11 @@ type slack struct {
 // (for example "block_actions"), or "slash_command". For url_verification
 // the challenge is returned in Delivery.Challenge.
 func (v *slack) Verify(h http.Header, body []byte, now time.Time) (Delivery, error) {
-	sig := h.Get(slackSignatureHeader)
-	if sig == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, slackSignatureHeader)
+	vals, err := headers(h, slackSignatureHeader, slackTimestampHeader)
+	if err != nil {
+		return Delivery{}, err
 	}
-	rawTS := h.Get(slackTimestampHeader)
-	if rawTS == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, slackTimestampHeader)
-	}
+	sig, rawTS := vals[0], vals[1]
 	ts, err := parseUnix(slackTimestampHeader, rawTS)
 	if err != nil {
 		return Delivery{}, err

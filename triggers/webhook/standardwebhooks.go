@@ -82,17 +82,20 @@ func (v *standard) Verify(h http.Header, body []byte, now time.Time) (Delivery, 
 	if h.Get(standardSignatureHeader) == "" && h.Get(svixSignatureHeader) != "" {
 		names = standardHeaders{id: svixIDHeader, timestamp: svixTimestampHeader, signature: svixSignatureHeader}
 	}
-	raw := h.Get(names.signature)
+	raw, err := optionalHeader(h, names.signature)
+	if err != nil {
+		return Delivery{}, err
+	}
 	if raw == "" {
 		return Delivery{}, fmt.Errorf("%w: %s (or %s)", ErrMissingHeader, standardSignatureHeader, svixSignatureHeader)
 	}
-	id := h.Get(names.id)
-	if id == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, names.id)
+	id, err := header(h, names.id)
+	if err != nil {
+		return Delivery{}, err
 	}
-	rawTS := h.Get(names.timestamp)
-	if rawTS == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, names.timestamp)
+	rawTS, err := header(h, names.timestamp)
+	if err != nil {
+		return Delivery{}, err
 	}
 	ts, err := parseUnix(names.timestamp, rawTS)
 	if err != nil {

@@ -65,9 +65,9 @@ func parseStripeHeader(s string) (stripeHeader, error) {
 // Verify implements [Verifier]. The delivery id and type are the event's
 // "id" and "type"; Stripe resends an event with the same id.
 func (v *stripe) Verify(h http.Header, body []byte, now time.Time) (Delivery, error) {
-	raw := h.Get(stripeSignatureHeader)
-	if raw == "" {
-		return Delivery{}, fmt.Errorf("%w: %s", ErrMissingHeader, stripeSignatureHeader)
+	raw, err := header(h, stripeSignatureHeader)
+	if err != nil {
+		return Delivery{}, err
 	}
 	sh, err := parseStripeHeader(raw)
 	if err != nil {

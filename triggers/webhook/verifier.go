@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -49,6 +50,21 @@ const (
 // DefaultTolerance is how far a signed timestamp may be from now, in either
 // direction, when [Config.Tolerance] is zero.
 const DefaultTolerance = 5 * time.Minute
+
+// RetryHorizon is how long a receiver must remember a delivery to recognise
+// the provider's retries of it: longer than providers keep retrying (GitHub
+// redelivers on request, Stripe retries for three days).
+const RetryHorizon = 72 * time.Hour
+
+// CheckDedupWindow reports a window for de-duplicating deliveries by body
+// that is negative or longer than RetryHorizon (how long a receiver keeps
+// what it remembers).
+func CheckDedupWindow(d time.Duration) error {
+	if d < 0 || d > RetryHorizon {
+		return fmt.Errorf("must be from 0 (off) to %s", RetryHorizon)
+	}
+	return nil
+}
 
 // New validates cfg and returns the verifier for its provider. An invalid
 // config yields an error wrapping [ErrConfig] that names the field and the

@@ -7,4 +7,7 @@
 // them while the mesh file is read (config.LoadWith with Components), so a
 // broken rule is reported at its line and column like any other problem of
 // the file, and the component constructors can trust what they are given.
+//
+// One file per component: triggers.go maps the ingest section and the
+// triggers (Triggers), and the subjects a reply waiter watches (Replies).
 package meshmap

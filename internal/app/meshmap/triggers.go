@@ -52,6 +52,13 @@ func Triggers(m *config.Mesh) (triggers.MuxConfig, error) {
 	return cfg, errors.Join(errs...)
 }
 
+// Replies maps the subjects a reply waiter watches: the events' answers and
+// the dead letters, so that a reply route whose event is dead-lettered is
+// answered at once.
+func Replies(m *config.Mesh) triggers.ReplyConfig {
+	return triggers.ReplyConfig{SubjectPrefix: m.SubjectPrefix, DeadLetterPrefix: m.DeadLetter.SubjectPrefix}
+}
+
 // emit maps an emit block.
 func emit(e config.Emit) triggers.Emit {
 	return triggers.Emit{Type: e.Type, Source: e.Source, Subject: e.Subject, Extensions: e.Extensions}
@@ -101,11 +108,15 @@ func hook(t config.Trigger, maxBody int64) (triggers.HookConfig, error) {
 	if hm := wh.HMAC; hm != nil {
 		vc.Header, vc.Algorithm, vc.Encoding = hm.Header, hm.Algorithm, hm.Encoding
 		vc.Prefix, vc.TimestampHeader, vc.IDHeader = hm.Prefix, hm.TimestampHeader, hm.IDHeader
+		vc.SignedContent = hm.SignedContent
 	}
 	if wh.Provider == webhook.ProviderGitHub || (wh.Provider == webhook.ProviderHMAC && vc.TimestampHeader == "") {
 		vc.Tolerance = 0 // the scheme signs no timestamp to apply it to
 	}
-	hc := triggers.HookConfig{Name: t.Name, Path: wh.Path, Webhook: vc, Emit: emit(t.Emit), MaxBodyBytes: maxBody}
+	hc := triggers.HookConfig{
+		Name: t.Name, Path: wh.Path, Webhook: vc, Emit: emit(t.Emit), MaxBodyBytes: maxBody,
+		BodyDedupWindow: wh.BodyDedupWindow.D(),
+	}
 	return hc, errors.Join(errs...)
 }
 

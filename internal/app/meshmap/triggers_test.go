@@ -151,11 +151,15 @@ func TestTriggersMapsTheMesh(t *testing.T) {
 				c.HTTP.Reply = &config.Reply{}
 				c.Emit.Subject, c.Emit.Extensions = "orders", map[string]string{"team": "shop"}
 			}),
-			hookTrigger("github", config.WebhookTrigger{Provider: "github", SecretRef: &config.SecretRef{Env: "FNMESH_TEST_GITHUB_SECRET"}}),
+			hookTrigger("github", config.WebhookTrigger{
+				Provider: "github", SecretRef: &config.SecretRef{Env: "FNMESH_TEST_GITHUB_SECRET"},
+				BodyDedupWindow: config.Duration(24 * time.Hour),
+			}),
 			hookTrigger("partner", config.WebhookTrigger{
 				Provider:   "hmac",
 				SecretRefs: []config.SecretRef{{Value: "new"}, {Value: "old"}},
-				HMAC:       &config.HMACScheme{Header: "X-Sig", Prefix: "sha256=", TimestampHeader: "X-Ts", IDHeader: "X-Id"},
+				HMAC: &config.HMACScheme{Header: "X-Sig", Prefix: "sha256=", TimestampHeader: "X-Ts", IDHeader: "X-Id",
+					SignedContent: "{id}.{timestamp}.{header:X-Event}.{body}"},
 			}),
 			cronTrigger("@daily", "Europe/Berlin", func(c *config.CronTrigger) {
 				c.Jitter, c.MissedRuns, c.MaxCatchUp, c.Data = config.Duration(time.Minute), "catchUp", 3, map[string]any{"a": 1}
@@ -177,7 +181,7 @@ func TestTriggersMapsTheMesh(t *testing.T) {
 		}},
 		Hooks: []triggers.HookConfig{
 			{
-				Name: "github", Path: "/hooks/github", MaxBodyBytes: 128 << 10,
+				Name: "github", Path: "/hooks/github", MaxBodyBytes: 128 << 10, BodyDedupWindow: 24 * time.Hour,
 				Webhook: webhook.Config{Provider: "github", Secrets: [][]byte{[]byte("gh-secret")}},
 				Emit:    triggers.Emit{Source: "/fnmesh/triggers/github"},
 			},
@@ -186,6 +190,7 @@ func TestTriggersMapsTheMesh(t *testing.T) {
 				Webhook: webhook.Config{
 					Provider: "hmac", Secrets: [][]byte{[]byte("new"), []byte("old")}, Tolerance: 5 * time.Minute,
 					Header: "X-Sig", Algorithm: "sha256", Encoding: "hex", Prefix: "sha256=", TimestampHeader: "X-Ts", IDHeader: "X-Id",
+					SignedContent: "{id}.{timestamp}.{header:X-Event}.{body}",
 				},
 				Emit: triggers.Emit{Source: "/fnmesh/triggers/partner"},
 			},
@@ -207,6 +212,13 @@ func TestTriggersMapsTheMesh(t *testing.T) {
 // noReplies satisfies triggers.Replies for a mux that is only built.
 type noReplies struct{}
 
-func (noReplies) Wait(context.Context, string) (*triggers.Waiter, error) {
+func (noReplies) Wait(context.Context, string, string) (*triggers.Waiter, error) {
 	return nil, errors.New("not serving")
+}
+
+func TestRepliesWatchesTheMeshsDeadLetters(t *testing.T) {
+	m := &config.Mesh{SubjectPrefix: "shop", DeadLetter: config.DeadLetterStream{SubjectPrefix: "failed"}}
+	if got, want := Replies(m), (triggers.ReplyConfig{SubjectPrefix: "shop", DeadLetterPrefix: "failed"}); got != want {
+		t.Errorf("Replies = %+v, want %+v", got, want)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type Options struct {
 	Secret int
 	// Svix sends the standardwebhooks headers under their svix- names.
 	Svix bool
+	// Headers are sent as they are; for the hmac scheme they fill the
+	// {header:Name} placeholders of SignedContent.
+	Headers map[string]string
 }
 
 // Sign returns the headers the provider named by cfg.Provider would send
@@ -54,6 +58,9 @@ func Sign(cfg webhook.Config, body []byte, opts Options) (http.Header, error) {
 	secret := cfg.Secrets[opts.Secret]
 	ts := strconv.FormatInt(opts.Time.Unix(), 10)
 	h := http.Header{}
+	for k, v := range opts.Headers {
+		h.Set(k, v)
+	}
 	switch cfg.Provider {
 	case webhook.ProviderGitHub:
 		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac(sha256.New, secret, body)))
@@ -105,7 +112,11 @@ func signHMAC(h http.Header, cfg webhook.Config, secret, body []byte, id, ts str
 		h.Set(cfg.IDHeader, id)
 	}
 	before, after, _ := strings.Cut(layout, "{body}")
-	fill := strings.NewReplacer("{timestamp}", ts, "{id}", id)
+	pairs := []string{"{timestamp}", ts, "{id}", id}
+	for _, p := range headerPlaceholder.FindAllStringSubmatch(layout, -1) {
+		pairs = append(pairs, p[0], h.Get(p[1]))
+	}
+	fill := strings.NewReplacer(pairs...)
 	newHash := map[string]func() hash.Hash{"": sha256.New, "sha1": sha1.New, "sha256": sha256.New, "sha512": sha512.New}[cfg.Algorithm]
 	sig := mac(newHash, secret, []byte(fill.Replace(before)), body, []byte(fill.Replace(after)))
 	encoded := hex.EncodeToString(sig)
@@ -114,6 +125,9 @@ func signHMAC(h http.Header, cfg webhook.Config, secret, body []byte, id, ts str
 	}
 	h.Set(cfg.Header, cfg.Prefix+encoded)
 }
+
+// headerPlaceholder matches a {header:Name} placeholder of SignedContent.
+var headerPlaceholder = regexp.MustCompile(`\{header:([^{}]*)\}`)
 
 // standardKey decodes a "whsec_<base64>" secret; other secrets are the key.
 func standardKey(secret []byte) ([]byte, error) {
