@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -16,8 +17,6 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/functions"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func orderCreated(id string) event.Event {
@@ -118,19 +117,19 @@ func ExampleServe() {
 	}
 	defer nc.Close()
 
-	mesh, err := config.Parse("mesh.yaml", []byte(`apiVersion: fnmesh.dev/v1alpha1
+	file := filepath.Join(dir, "mesh.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
 functions:
   - name: greet
     filters: [{ exact: { type: com.example.greeting } }]
     run: { command: ["greet"] }
-`))
-	if err != nil {
+`), 0o600); err != nil {
 		fmt.Println(err)
 		return
 	}
-	client, _ := broker.New(nc, meshmap.Broker(mesh))
-	if err := client.EnsureStreams(context.Background(), meshmap.Streams(mesh)...); err != nil {
+	client, _ := broker.New(nc, broker.Config{})
+	if err := client.EnsureStreams(context.Background(), broker.StreamSpec{Name: "EVENTS", Subjects: []string{"events.>"}}); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -152,7 +151,7 @@ functions:
 		return nil, nil
 	})
 	err = functions.Serve(ctx, h,
-		functions.WithMesh(mesh), functions.WithFunction("greet"), functions.WithConn(nc),
+		functions.WithMeshFile(file), functions.WithFunction("greet"), functions.WithConn(nc),
 		functions.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	fmt.Println("serve returned", err)
 	// Output:

@@ -3,6 +3,8 @@ package functions
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,10 +16,15 @@ import (
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
-// testMesh is meshYAML parsed (defaults applied, validated).
+// testMesh is meshYAML written to a file of the test and loaded (defaults
+// applied, validated); m.File names the file.
 func testMesh(t testing.TB, fn, ackWait string, concurrency int) *config.Mesh {
 	t.Helper()
-	m, err := config.Parse("mesh.yaml", []byte(meshYAML(fn, ackWait, concurrency)))
+	file := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(file, []byte(meshYAML(fn, ackWait, concurrency)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := meshmap.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}

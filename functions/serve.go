@@ -14,7 +14,6 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -74,15 +73,16 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 	if name == "" {
 		return fmt.Errorf("functions: %w", ErrNoFunction)
 	}
-	m := sc.mesh
-	if m == nil {
-		if m, err = meshmap.Load(env.File); err != nil {
-			return fmt.Errorf("functions: %w", err)
-		}
+	file := sc.meshFile
+	if file == "" {
+		file = env.File
 	}
-	fn, ok := m.Function(name)
+	fc, ok, err := meshmap.LoadFunction(file, name)
+	if err != nil {
+		return fmt.Errorf("functions: %w", err)
+	}
 	if !ok {
-		return fmt.Errorf("functions: function %q (FNMESH_FUNCTION): %w %s", name, ErrUnknownFunction, meshName(m))
+		return fmt.Errorf("functions: function %q (FNMESH_FUNCTION): %w (%s)", name, ErrUnknownFunction, file)
 	}
 	log = log.With("function", name)
 
@@ -118,16 +118,17 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 		bopts = append(bopts, broker.WithHooks(broker.PublishHooks{Before: tel.BeforePublish}))
 		metrics = tel.MetricsHandler
 	}
-	client, err := broker.New(nc, broker.Config{SubjectPrefix: m.SubjectPrefix}, bopts...)
+	client, err := broker.New(nc, fc.Broker, bopts...)
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
 	}
-	cfg := meshmap.Worker(m, fn)
+	cfg := fc.Worker
 	cfg.Replica, cfg.ShutdownTimeout = env.Replica, env.ShutdownTimeout
-	wb, err := meshmap.WorkerBroker(client, m)
+	dlq, err := broker.NewDeadLetterQueue(client, fc.DeadLetter)
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
 	}
+	wb := workers.Broker{Consumers: client, Publisher: client, DeadLetterer: dlq}
 	w, err := workers.New(cfg, wb, h, workers.WithLogger(log), workers.WithHooks(sc.hooks))
 	if err != nil {
 		return fmt.Errorf("functions: %w", err)
@@ -145,13 +146,6 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 		log.Debug("health endpoints listening", "addr", ln.Addr().String())
 	}
 	return w.Run(ctx)
-}
-
-func meshName(m *config.Mesh) string {
-	if m.File != "" {
-		return "(" + m.File + ")"
-	}
-	return ""
 }
 
 // ServeMain is Serve for a program's main function: it serves h until

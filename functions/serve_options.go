@@ -6,7 +6,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -15,7 +14,7 @@ import (
 type ServeOption func(*serveConfig)
 
 type serveConfig struct {
-	mesh     *config.Mesh
+	meshFile string
 	conn     *nats.Conn
 	log      *slog.Logger
 	function string
@@ -23,10 +22,9 @@ type serveConfig struct {
 	healthLn net.Listener
 }
 
-// WithMesh serves a function of m instead of loading FNMESH_FILE. m comes
-// from config.Parse or config.Load; the components' defaults need not be
-// applied (the worker applies them).
-func WithMesh(m *config.Mesh) ServeOption { return func(c *serveConfig) { c.mesh = m } }
+// WithMeshFile serves a function of the mesh file at path instead of
+// FNMESH_FILE.
+func WithMeshFile(path string) ServeOption { return func(c *serveConfig) { c.meshFile = path } }
 
 // WithConn uses nc instead of connecting with the NATS_* variables. Serve
 // does not close a connection it was given.

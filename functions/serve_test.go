@@ -133,7 +133,7 @@ func TestServe(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, h, WithMesh(m), WithConn(nc), WithFunction("greet"), withHealthListener(ln))
+		done <- Serve(ctx, h, WithMeshFile(m.File), WithConn(nc), WithFunction("greet"), withHealthListener(ln))
 	}()
 
 	if got := get(t, healthURL+"/livez"); got != http.StatusOK {

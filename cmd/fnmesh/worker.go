@@ -45,7 +45,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			}
 			h = functions.Chain(h, functions.Recover(), functions.Logging(log))
 			return functions.Serve(cmd.Context(), h,
-				functions.WithMesh(m), functions.WithFunction(name), functions.WithLogger(log))
+				functions.WithMeshFile(g.env.File), functions.WithFunction(name), functions.WithLogger(log))
 		},
 	}
 	cmd.Flags().StringVar(&name, "function", "", "function name (env FNMESH_FUNCTION)")
