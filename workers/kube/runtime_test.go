@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -200,24 +201,29 @@ func TestKubeRuntimeStop(t *testing.T) {
 	go func() { stopped <- rt.Stop(context.Background(), "fulfil-order", "a") }()
 
 	// While the pod drains, List shows it stopping and Stop keeps waiting.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	poll.Until(t, 5*time.Second, "the pod to show as stopping", func() bool {
 		reps, err := rt.List(t.Context(), "fulfil-order")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(reps) == 1 && reps[0].State == scale.ReplicaStopping {
-			break
+		return len(reps) == 1 && reps[0].State == scale.ReplicaStopping
+	})
+	// Stop looked at the pod three more times and is still waiting.
+	gets := func() int {
+		n := 0
+		for _, a := range cs.Actions() {
+			if g, ok := a.(k8stesting.GetAction); ok && a.GetResource().Resource == "pods" && g.GetName() == "a" {
+				n++
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pod never showed as stopping: %+v", reps)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return n
 	}
+	from := gets()
+	poll.Until(t, 5*time.Second, "Stop to poll the pod again", func() bool { return gets() >= from+3 })
 	select {
 	case err := <-stopped:
 		t.Fatalf("Stop returned before the pod was gone: %v", err)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	close(gone)
 	select {
