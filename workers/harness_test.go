@@ -300,13 +300,3 @@ func (o *outcomes) of(id string) []string {
 	defer o.mu.Unlock()
 	return append([]string(nil), o.got[id]...)
 }
-
-func (o *outcomes) total() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	n := 0
-	for _, v := range o.got {
-		n += len(v)
-	}
-	return n
-}

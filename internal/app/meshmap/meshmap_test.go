@@ -100,7 +100,7 @@ func TestFunctionsOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	proc := meshmap.FunctionsOn(m, scale.RuntimeProcess)
-	if got := proc.Names(); !slices.Equal(got, []string{"fulfil", "web"}) {
+	if got := names(proc); !slices.Equal(got, []string{"fulfil", "web"}) {
 		t.Fatalf("process functions %v", got)
 	}
 	if w := proc.Workloads[0]; w.Runtime != "process" || !slices.Equal(w.Command, []string{"./bin/fulfil"}) || w.Dir != "bin" || w.Env["A"] != "1" || w.Generic {
@@ -112,7 +112,7 @@ func TestFunctionsOn(t *testing.T) {
 	if len(proc.Scaler.Functions) != 2 || proc.Scaler.Functions[0].Params.Max != 20 || len(proc.Consumers) != 2 {
 		t.Errorf("scaler %+v, consumers %d", proc.Scaler, len(proc.Consumers))
 	}
-	if got := meshmap.FunctionsOn(m, scale.RuntimeDocker).Names(); !slices.Equal(got, []string{"img"}) {
+	if got := names(meshmap.FunctionsOn(m, scale.RuntimeDocker)); !slices.Equal(got, []string{"img"}) {
 		t.Errorf("docker functions %v", got)
 	}
 }
@@ -179,4 +179,13 @@ func TestConn(t *testing.T) {
 	if got := meshmap.Conn(n); got != want {
 		t.Errorf("Conn = %+v, want %+v", got, want)
 	}
+}
+
+// names lists the functions of f.
+func names(f meshmap.Functions) []string {
+	out := make([]string, len(f.Workloads))
+	for i, w := range f.Workloads {
+		out[i] = w.Function
+	}
+	return out
 }
