@@ -342,7 +342,7 @@ func (ms *mesh) startFunctions(m *config.Mesh, stopTimeout time.Duration) ([]clo
 		rt, err := process.New(process.Config{
 			Functions: fns.Workloads, MeshFile: m.File, Self: self, NATS: ms.natsConn(),
 			StopTimeout: stopTimeout + 5*time.Second,
-		}, process.WithLogger(ms.log))
+		}, scale.WithLogger(ms.log))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -363,7 +363,7 @@ func (ms *mesh) startFunctions(m *config.Mesh, stopTimeout time.Duration) ([]clo
 		rt, err := docker.New(docker.Config{
 			Functions: fns.Workloads, Client: cli, Mesh: m.Metadata.Name, Network: network,
 			NATS: ms.natsConn(), MountMeshFile: m.File, StopTimeout: stopTimeout + 5*time.Second,
-		}, docker.WithLogger(ms.log))
+		}, scale.WithLogger(ms.log))
 		if err != nil {
 			return nil, nil, err
 		}

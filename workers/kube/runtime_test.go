@@ -22,7 +22,7 @@ import (
 )
 
 // kubeFunctions are the functions the tests' runtime may scale.
-var kubeFunctions = []string{"fulfil-order", "notify"}
+var kubeFunctions = []scale.Workload{{Function: "fulfil-order"}, {Function: "notify"}}
 
 func deployment(fn string, replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
@@ -266,7 +266,7 @@ func TestNewKubeRuntimeErrors(t *testing.T) {
 	if _, err := New(Config{Functions: kubeFunctions}); err == nil || !strings.Contains(err.Error(), "Clientset") {
 		t.Errorf("nil Clientset: err = %v", err)
 	}
-	if _, err := New(Config{Clientset: fake.NewClientset(), Functions: []string{""}}); err == nil || !strings.Contains(err.Error(), "Functions[0]: required") {
+	if _, err := New(Config{Clientset: fake.NewClientset(), Functions: []scale.Workload{{}}}); err == nil || !strings.Contains(err.Error(), "Functions[0].Function: required") {
 		t.Errorf("empty function name: err = %v", err)
 	}
 }
