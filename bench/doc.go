@@ -9,7 +9,7 @@
 //     queue-group subscriber with one subscription per unit of concurrency
 //     and a message.Router handler; the ack (AckSync) follows the handler;
 //   - fnmesh: broker.Client.Publish (CloudEvents, dedup id, PubAck), then
-//     a worker of package workers (confirmed ack after the handler).
+//     a worker of package workers (a plain ack after the handler).
 //
 // Each system gets its own file-backed stream. A run has two phases per
 // system: throughput (publish -count events with -concurrency publishers,

@@ -1,12 +1,23 @@
-// Package workers runs functions: the consume loop of one replica (Worker),
-// the backlog scaler and the runtimes that start and stop replicas.
+// Package workers is the consume loop of one replica of a function
+// (Worker). The scaler is workers/scale, the runtimes that start and stop
+// replicas workers/process, workers/docker and workers/kube, and the
+// environment a replica is started with workers/workerenv.
+//
+// # Configuration
+//
+// A Worker takes its own Config (the function's consume settings, with
+// their defaults and rules: WithDefaults, Validate) and what it needs from
+// the broker as role interfaces (Broker: Consumers, Publisher,
+// DeadLetterer), never the mesh file: internal/app/meshmap maps a mesh onto
+// a Config, and the mesh loader reports a broken rule of Validate or
+// CompileFilters at its line in the file.
 //
 // # The consume loop
 //
 // Every function has one durable pull consumer on its stream, named after
 // the function (ConsumerName) and shared by all its replicas: the consumer
 // is the function's queue group, each event goes to one replica at a time.
-// ConsumerConfig derives it from the mesh file; the server filters by
+// ConsumerConfig derives it from the Config; the server filters by
 // subject (FilterSubjects, from the type filters) and the worker evaluates
 // the full filters (CompileFilters) on each event.
 //
@@ -36,8 +47,9 @@
 //     no jitter). The attempt is the server's delivery count.
 //   - retryable error at the last attempt, or a permanent error: the
 //     original event (unchanged, plus the deadletter* extensions of
-//     package broker) is published to "<deadLetter.subjectPrefix>.<fn>" and
-//     only after the broker confirmed it is the delivery terminated. If that
+//     package broker) is handed to the DeadLetterer (in fnmesh it is stored
+//     on "<deadLetter.subjectPrefix>.<fn>") and only after the broker
+//     confirmed it is the delivery terminated. If that
 //     publish fails the event is NAKed with delay and tried again later.
 //     With delivery.deadLetter false the delivery is terminated and logged.
 //   - a message that is not a valid CloudEvent is dead-lettered at once, as
@@ -81,7 +93,7 @@
 //
 // When Run's context ends the worker stops pulling; messages of pulls
 // already sent are still handled (their slots were reserved). Events in hand
-// get up to Options.ShutdownTimeout to finish; after that their handlers'
+// get up to Config.ShutdownTimeout to finish; after that their handlers'
 // contexts are cancelled and the events are NAKed for immediate redelivery
 // to another replica. Run then returns nil; the exit code is the caller's.
 //

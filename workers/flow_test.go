@@ -38,7 +38,9 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 	env.start(t, fn, rec, opts{Hooks: o.hooks()})
 	env.publish(t, testEvent("slow-1", "com.example.x", "/test"))
 	poll.Until(t, 10*time.Second, "the outcome", func() bool { return len(o.of("slow-1")) == 1 })
-	time.Sleep(1500 * time.Millisecond) // past another ack wait
+	// The ack reached the server: a redelivery, had the heartbeats not kept
+	// the event, would show in the counts below.
+	env.waitIdle(t, fn.Function)
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1 (heartbeats keep the event)", n)
 	}
@@ -170,8 +172,7 @@ func TestQueueGroupHandlesEachOnce(t *testing.T) {
 		return s
 	}
 	poll.Until(t, 30*time.Second, "all handled", func() bool { return total() >= n })
-	poll.Until(t, 10*time.Second, "the consumer to drain", func() bool { p, ack := env.consumerState(t, fn.Function); return p == 0 && ack == 0 })
-	time.Sleep(200 * time.Millisecond)
+	env.waitIdle(t, fn.Function) // nothing left that could be delivered again
 	seen := map[string]int{}
 	for i, r := range recs {
 		c := r.perIDCounts()
@@ -228,7 +229,7 @@ func TestDrainFinishesInHandEvents(t *testing.T) {
 	rest := &recorder{}
 	env.start(t, fn, rest, opts{})
 	poll.Until(t, 10*time.Second, "the rest", func() bool { return len(first)+rest.count() >= n })
-	time.Sleep(200 * time.Millisecond)
+	env.waitIdle(t, fn.Function) // nothing left that could be delivered again
 	second := rest.perIDCounts()
 	for _, id := range ids {
 		if first[id]+second[id] != 1 {

@@ -177,6 +177,17 @@ func (e *testEnv) consumerState(t testing.TB, fn string) (pending uint64, ackPen
 	return info.NumPending, info.NumAckPending
 }
 
+// waitIdle waits until the server holds nothing for fn's consumer: no
+// event pending and none delivered without an ack, so no delivery can
+// follow. It is how a test checks that something did not happen.
+func (e *testEnv) waitIdle(t testing.TB, fn string) {
+	t.Helper()
+	poll.Until(t, 10*time.Second, "consumer "+fn+" idle", func() bool {
+		p, ack := e.consumerState(t, fn)
+		return p == 0 && ack == 0
+	})
+}
+
 // fnDecl declares a test function with fast settings.
 func fnDecl(name string, mod ...func(*Config)) Config {
 	fn := Config{
@@ -272,14 +283,4 @@ func (o *outcomes) of(id string) []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]string(nil), o.got[id]...)
-}
-
-func (o *outcomes) total() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	n := 0
-	for _, v := range o.got {
-		n += len(v)
-	}
-	return n
 }

@@ -53,7 +53,9 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 	env.publish(t, in)
 
 	poll.Until(t, 20*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) > 0 })
-	time.Sleep(700 * time.Millisecond) // room for a wrong extra attempt
+	// Once the server holds nothing for the consumer (the Term arrived) no
+	// further attempt can come.
+	env.waitIdle(t, fn.Function)
 	calls := rec.snapshot()
 	if len(calls) != 4 {
 		t.Fatalf("handler called %d times, want 1 + retry = 4", len(calls))
@@ -86,8 +88,8 @@ func TestFailingHandlerRetriesThenDeadLettersThenRedrive(t *testing.T) {
 		t.Fatalf("Redrive = %d, %v; want 1, nil", n, err)
 	}
 	poll.Until(t, 10*time.Second, "the redriven event", func() bool { return rec.count() == 5 })
-	poll.Until(t, 10*time.Second, "the ack", func() bool { p, ack := env.consumerState(t, fn.Function); return p == 0 && ack == 0 })
-	time.Sleep(300 * time.Millisecond)
+	env.waitIdle(t, fn.Function)
+	env.waitIdle(t, "other") // the redriven copy reached the other function too
 	if n := rec.count(); n != 5 {
 		t.Errorf("handler called %d times in all, want 5 (the redrive once)", n)
 	}
@@ -142,7 +144,7 @@ func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
 	env.start(t, fn, rec, opts{})
 	env.publish(t, testEvent("p-1", "com.example.x", "/test"))
 	poll.Until(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) == 1 })
-	time.Sleep(300 * time.Millisecond)
+	env.waitIdle(t, fn.Function)
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1", n)
 	}
@@ -208,7 +210,6 @@ func TestDeadLetterOffTerminates(t *testing.T) {
 		p, ack := env.consumerState(t, fn.Function)
 		return rec.count() == 1 && p == 0 && ack == 0
 	})
-	time.Sleep(300 * time.Millisecond)
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1", n)
 	}

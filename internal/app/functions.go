@@ -51,7 +51,7 @@ func (a *App) functions() error {
 		}
 		rt, err := process.New(process.Config{
 			Functions: fns.Workloads, MeshFile: a.m.File, Self: self, NATS: a.workerNATS(), StopTimeout: stop,
-		}, process.WithLogger(a.log))
+		}, scale.WithLogger(a.log))
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (a *App) functions() error {
 		rt, err := docker.New(docker.Config{
 			Functions: fns.Workloads, Client: cli, Mesh: a.m.Metadata.Name, Network: a.cfg.Env.DockerNetwork,
 			NATS: a.workerNATS(), MountMeshFile: a.m.File, StopTimeout: stop,
-		}, docker.WithLogger(a.log))
+		}, scale.WithLogger(a.log))
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@
 //     consumers already running; the time from the publish call to the
 //     handler, for fnmesh and for a raw consumer.
 //   - scale: a function with minReplicaCount 0 run by the process runtime
-//     of package workers (workers.MeasureScale): cold start, reaction to a
+//     of package workers/process (measureScale): cold start, reaction to a
 //     burst, and the time to drain it with the scaler at work against one
 //     fixed replica. Its replicas are the program given as WorkerCommand,
 //     which must call ServeWorker.

@@ -46,8 +46,10 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 // pipelineRaw is the baseline: js.Publish with PubAck, then Replicas
 // connections consuming one durable pull consumer with Consume and Ack.
 // The same events are then consumed again through a second consumer with
-// the guarantee fnmesh gives, a confirmed ack (DoubleAck) with
-// Concurrency acks in flight per connection, into confirmed.
+// every ack confirmed by the server (DoubleAck), Concurrency acks in
+// flight per connection, into confirmed: a reference point, not what
+// fnmesh does (its worker acks without a confirmation round trip, see
+// docs/ARCHITECTURE.md).
 func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure) error {
 	stream, subject, err := e.rawStream(ctx, "pipeline")
 	if err != nil {

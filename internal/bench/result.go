@@ -18,9 +18,10 @@ type Result struct {
 	// FnMesh is the measured side, Baseline the plain nats.go side.
 	FnMesh   Measure `json:"fnmesh"`
 	Baseline Measure `json:"baseline"`
-	// BaselineConfirmed is the pipeline baseline with fnmesh's guarantee:
-	// every ack confirmed by the server (DoubleAck), Concurrency in flight
-	// per connection (consume figures only: the events are the baseline's).
+	// BaselineConfirmed is the pipeline baseline with every ack confirmed
+	// by the server (DoubleAck), Concurrency in flight per connection
+	// (consume figures only: the events are the baseline's); fnmesh's own
+	// acks are not confirmed.
 	BaselineConfirmed *Measure `json:"baseline_confirmed,omitempty"`
 	// Ratio is FnMesh.Rate / Baseline.Rate (higher is better for fnmesh).
 	Ratio float64 `json:"ratio"`

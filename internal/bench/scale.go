@@ -54,7 +54,7 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 	rt, err := process.New(process.Config{
 		Functions: meshmap.FunctionsOn(mesh, scale.RuntimeProcess).Workloads,
 		MeshFile:  mesh.File, NATS: workerenv.NATS{URL: e.url}, StopTimeout: 10 * time.Second,
-	}, process.WithLogger(e.log))
+	}, scale.WithLogger(e.log))
 	if err != nil {
 		return res, fmt.Errorf("bench: %w", err)
 	}

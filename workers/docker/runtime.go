@@ -106,27 +106,11 @@ func (c Config) Validate() error {
 	if c.NATS.URL == "" {
 		errs = append(errs, errors.New("docker runtime: NATS.URL is empty: workers need the broker's URL as seen from their containers"))
 	}
-	seen := map[string]bool{}
-	for i, w := range c.Functions {
-		switch {
-		case w.Function == "":
-			errs = append(errs, fmt.Errorf("docker runtime: Functions[%d].Function: required", i))
-		case seen[w.Function]:
-			errs = append(errs, fmt.Errorf("docker runtime: Functions[%d].Function %q: duplicate", i, w.Function))
-		}
-		seen[w.Function] = true
+	if _, err := scale.IndexWorkloads("docker runtime", c.Functions); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
-
-// Option tunes how a Runtime reports.
-type Option func(*options)
-
-type options struct{ log *slog.Logger }
-
-// WithLogger receives the runtime's events; worker output stays with the
-// engine (docker logs <replica>). Nil discards (the default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Runtime runs the workers of functions as Docker containers from their
 // images, labelled with the function and the mesh, restarted by the engine
@@ -135,7 +119,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 type Runtime struct {
 	cli       *client.Client
 	cfg       Config
-	fns       map[string]scale.Workload
+	fns       scale.Workloads
 	log       *slog.Logger
 	meshBind  string // "abs:MeshFile:ro" when MountMeshFile is set
 	stopSecs  int
@@ -160,31 +144,20 @@ var _ scale.Runtime = (*Runtime)(nil)
 
 // New applies cfg's defaults, then the options, checks cfg and returns a
 // runtime. It does not contact the engine.
-func New(cfg Config, opts ...Option) (*Runtime, error) {
+func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 	cfg.setDefaults()
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+	o := scale.ApplyOptions(opts)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	fns, _ := scale.IndexWorkloads("docker runtime", cfg.Functions) // valid
 	rt := &Runtime{
-		cli: cfg.Client, cfg: cfg, log: o.log,
-		fns:      make(map[string]scale.Workload, len(cfg.Functions)),
+		cli: cfg.Client, cfg: cfg, log: o.Log, fns: fns,
 		stopSecs: int((cfg.StopTimeout + time.Second - 1) / time.Second),
 		environ:  os.Environ,
 		stopping: map[string]*stop{},
 	}
-	for _, w := range cfg.Functions {
-		rt.fns[w.Function] = w
-	}
 	rt.stopGrace = time.Duration(rt.stopSecs)*time.Second + time.Minute
-	if rt.log == nil {
-		rt.log = slog.New(slog.DiscardHandler)
-	}
 	if cfg.MountMeshFile != "" {
 		abs, err := filepath.Abs(cfg.MountMeshFile)
 		if err != nil {
@@ -209,8 +182,8 @@ func (rt *Runtime) lockFn(fn string) func() {
 // Containers that exited on their own (and are not restarted) are left out;
 // the next Scale removes them.
 func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error) {
-	if _, ok := rt.fns[fn]; !ok {
-		return nil, fmt.Errorf("docker runtime: %q: %w", fn, scale.ErrUnknownFunction)
+	if _, err := rt.fns.Lookup("list", fn); err != nil {
+		return nil, err
 	}
 	cs, err := rt.containers(ctx, fn)
 	if err != nil {
@@ -231,12 +204,9 @@ func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error)
 // the container after StopTimeout; it is then removed. Scale does not wait
 // for them.
 func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
-	if n < 0 {
-		return fmt.Errorf("docker runtime: scale %s: replica count %d: must not be negative", fn, n)
-	}
-	f, ok := rt.fns[fn]
-	if !ok {
-		return fmt.Errorf("docker runtime: scale %q: %w", fn, scale.ErrUnknownFunction)
+	f, err := rt.fns.ForScale(fn, n)
+	if err != nil {
+		return err
 	}
 	if n > 0 {
 		if err := dockerRunnable(f); err != nil {
@@ -299,8 +269,8 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 // Stop stops and removes one container of fn (named by its replica id or
 // container id) and waits until it is gone or ctx ends.
 func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
-	if _, ok := rt.fns[fn]; !ok {
-		return fmt.Errorf("docker runtime: stop %q: %w", fn, scale.ErrUnknownFunction)
+	if _, err := rt.fns.Lookup("stop", fn); err != nil {
+		return err
 	}
 	unlock := rt.lockFn(fn)
 	cs, err := rt.containers(ctx, fn)

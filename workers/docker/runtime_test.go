@@ -139,23 +139,30 @@ func dockerEngine(t *testing.T) *client.Client {
 	return cli
 }
 
-// buildWorkerImage compiles testdata/worker statically and
-// builds a FROM scratch image around it, removed when the test ends.
+// buildWorkerImage compiles testdata/worker statically and builds the
+// worker image of deploy/ (as users build it) around it, removed when the
+// test ends.
 func buildWorkerImage(t *testing.T, cli *client.Client, tag string) {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "worker")
+	bin := filepath.Join(t.TempDir(), "worker")
 	build := exec.CommandContext(t.Context(), "go", "build", "-ldflags=-s -w", "-o", bin, "./testdata/worker")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build worker: %v\n%s", err, out)
 	}
-	exe, err := os.ReadFile(bin)
+	dockerfile, err := os.ReadFile(filepath.Join("..", "..", "deploy", "worker.Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The worker image of deploy/, as users build it.
-	dockerfile, err := os.ReadFile(filepath.Join("..", "..", "deploy", "worker.Dockerfile"))
+	buildImage(t, cli, tag, dockerfile, bin)
+}
+
+// buildImage builds image tag from dockerfile with the program bin as the
+// file "worker" of the context (no registry: FROM scratch around a host
+// binary), and removes it when the test ends.
+func buildImage(t *testing.T, cli *client.Client, tag string, dockerfile []byte, bin string) {
+	t.Helper()
+	exe, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}

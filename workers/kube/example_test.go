@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/fnmesh/fnmesh/workers/kube"
+	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // The Kubernetes runtime scales the Deployment `fnmesh deploy render`
@@ -19,7 +20,7 @@ func ExampleNew() {
 	cs := fake.NewClientset(&appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: kube.DeploymentName("fulfil-order"), Namespace: "shop"},
 	})
-	rt, err := kube.New(kube.Config{Clientset: cs, Namespace: "shop", Functions: []string{"fulfil-order"}})
+	rt, err := kube.New(kube.Config{Clientset: cs, Namespace: "shop", Functions: []scale.Workload{{Function: "fulfil-order"}}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -32,8 +32,9 @@ type Config struct {
 	Clientset kubernetes.Interface
 	// Namespace holds the Deployments. Default DefaultNamespace.
 	Namespace string
-	// Functions names the functions the runtime may scale. Required.
-	Functions []string
+	// Functions are the functions the runtime may scale (their
+	// Deployments run them; only the names are used).
+	Functions []scale.Workload
 	// GracePeriod, when positive, overrides the pods'
 	// terminationGracePeriodSeconds when Stop deletes a pod (rounded up to
 	// whole seconds). The rendered manifests set it to the function's
@@ -53,7 +54,7 @@ type Config struct {
 type Runtime struct {
 	cs  kubernetes.Interface
 	ns  string
-	fns map[string]bool
+	fns scale.Workloads
 	cfg Config
 	log *slog.Logger
 }
@@ -85,43 +86,22 @@ func (c Config) Validate() error {
 	if c.Clientset == nil {
 		errs = append(errs, errors.New("kubernetes runtime: Clientset is nil"))
 	}
-	for i, fn := range c.Functions {
-		if fn == "" {
-			errs = append(errs, fmt.Errorf("kubernetes runtime: Functions[%d]: required", i))
-		}
+	if _, err := scale.IndexWorkloads("kubernetes runtime", c.Functions); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// Option tunes how a Runtime reports.
-type Option func(*options)
-
-type options struct{ log *slog.Logger }
-
-// WithLogger receives the runtime's events. Nil discards (the default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
 // New applies cfg's defaults, then the options, checks cfg and returns a
 // runtime. It does not contact the cluster.
-func New(cfg Config, opts ...Option) (*Runtime, error) {
+func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 	cfg.setDefaults()
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+	o := scale.ApplyOptions(opts)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if o.log == nil {
-		o.log = slog.New(slog.DiscardHandler)
-	}
-	fns := make(map[string]bool, len(cfg.Functions))
-	for _, fn := range cfg.Functions {
-		fns[fn] = true
-	}
-	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.log}, nil
+	fns, _ := scale.IndexWorkloads("kubernetes runtime", cfg.Functions) // valid
+	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.Log}, nil
 }
 
 // Selector is the label selector of the worker pods of function fn.
@@ -138,8 +118,8 @@ func Selector(fn string) string {
 // scale.ReplicaStarting. Pods that have terminated (Succeeded or Failed) are not
 // replicas any more and are left out.
 func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error) {
-	if !rt.fns[fn] {
-		return nil, fmt.Errorf("kubernetes runtime: %q: %w", fn, scale.ErrUnknownFunction)
+	if _, err := rt.fns.Lookup("list", fn); err != nil {
+		return nil, err
 	}
 	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: Selector(fn)})
 	if err != nil {
@@ -188,11 +168,8 @@ func podState(p *corev1.Pod) string {
 // terminationGracePeriodSeconds to drain. Scale returns once the Deployment
 // is updated.
 func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
-	if n < 0 {
-		return fmt.Errorf("kubernetes runtime: scale %s: replica count %d: must not be negative", fn, n)
-	}
-	if !rt.fns[fn] {
-		return fmt.Errorf("kubernetes runtime: scale %q: %w", fn, scale.ErrUnknownFunction)
+	if _, err := rt.fns.ForScale(fn, n); err != nil {
+		return err
 	}
 	name := DeploymentName(fn)
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
@@ -220,8 +197,8 @@ func generation(d *appsv1.Deployment) int64 {
 // replica count, so its controller starts a replacement pod: to run fewer
 // replicas, use Scale.
 func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
-	if !rt.fns[fn] {
-		return fmt.Errorf("kubernetes runtime: stop %q: %w", fn, scale.ErrUnknownFunction)
+	if _, err := rt.fns.Lookup("stop", fn); err != nil {
+		return err
 	}
 	pods := rt.cs.CoreV1().Pods(rt.ns)
 	p, err := pods.Get(ctx, id, metav1.GetOptions{})

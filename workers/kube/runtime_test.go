@@ -17,11 +17,12 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // kubeFunctions are the functions the tests' runtime may scale.
-var kubeFunctions = []string{"fulfil-order", "notify"}
+var kubeFunctions = []scale.Workload{{Function: "fulfil-order"}, {Function: "notify"}}
 
 func deployment(fn string, replicas int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
@@ -200,24 +201,29 @@ func TestKubeRuntimeStop(t *testing.T) {
 	go func() { stopped <- rt.Stop(context.Background(), "fulfil-order", "a") }()
 
 	// While the pod drains, List shows it stopping and Stop keeps waiting.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	poll.Until(t, 5*time.Second, "the pod to show as stopping", func() bool {
 		reps, err := rt.List(t.Context(), "fulfil-order")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(reps) == 1 && reps[0].State == scale.ReplicaStopping {
-			break
+		return len(reps) == 1 && reps[0].State == scale.ReplicaStopping
+	})
+	// Stop looked at the pod three more times and is still waiting.
+	gets := func() int {
+		n := 0
+		for _, a := range cs.Actions() {
+			if g, ok := a.(k8stesting.GetAction); ok && a.GetResource().Resource == "pods" && g.GetName() == "a" {
+				n++
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pod never showed as stopping: %+v", reps)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return n
 	}
+	from := gets()
+	poll.Until(t, 5*time.Second, "Stop to poll the pod again", func() bool { return gets() >= from+3 })
 	select {
 	case err := <-stopped:
 		t.Fatalf("Stop returned before the pod was gone: %v", err)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	close(gone)
 	select {
@@ -260,7 +266,7 @@ func TestNewKubeRuntimeErrors(t *testing.T) {
 	if _, err := New(Config{Functions: kubeFunctions}); err == nil || !strings.Contains(err.Error(), "Clientset") {
 		t.Errorf("nil Clientset: err = %v", err)
 	}
-	if _, err := New(Config{Clientset: fake.NewClientset(), Functions: []string{""}}); err == nil || !strings.Contains(err.Error(), "Functions[0]: required") {
+	if _, err := New(Config{Clientset: fake.NewClientset(), Functions: []scale.Workload{{}}}); err == nil || !strings.Contains(err.Error(), "Functions[0].Function: required") {
 		t.Errorf("empty function name: err = %v", err)
 	}
 }

@@ -79,28 +79,11 @@ func (c Config) Validate() error {
 	if c.MeshFile == "" {
 		errs = append(errs, errors.New("process runtime: MeshFile is empty: workers need the mesh file's path"))
 	}
-	seen := map[string]bool{}
-	for i, w := range c.Functions {
-		switch {
-		case w.Function == "":
-			errs = append(errs, fmt.Errorf("process runtime: Functions[%d].Function: required", i))
-		case seen[w.Function]:
-			errs = append(errs, fmt.Errorf("process runtime: Functions[%d].Function %q: duplicate", i, w.Function))
-		}
-		seen[w.Function] = true
+	if _, err := scale.IndexWorkloads("process runtime", c.Functions); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
-
-// Option tunes how a Runtime reports.
-type Option func(*options)
-
-type options struct{ log *slog.Logger }
-
-// WithLogger receives the runtime's events and the workers' output, one
-// record per line tagged with function and replica. Nil discards (the
-// default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Runtime runs worker replicas as local child processes, each in its own
 // process group, restarted with backoff when they crash. It is the runtime
@@ -108,7 +91,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 type Runtime struct {
 	cfg      Config
 	meshFile string // absolute
-	fns      map[string]scale.Workload
+	fns      scale.Workloads
 	log      *slog.Logger
 
 	mu       sync.Mutex
@@ -121,14 +104,9 @@ var _ scale.Runtime = (*Runtime)(nil)
 
 // New applies cfg's defaults, then the options, checks cfg and returns a
 // runtime with no replica running.
-func New(cfg Config, opts ...Option) (*Runtime, error) {
+func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 	cfg.setDefaults()
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+	o := scale.ApplyOptions(opts)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -136,15 +114,9 @@ func New(cfg Config, opts ...Option) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("process runtime: mesh file: %w", err)
 	}
-	if o.log == nil {
-		o.log = slog.New(slog.DiscardHandler)
-	}
-	fns := make(map[string]scale.Workload, len(cfg.Functions))
-	for _, w := range cfg.Functions {
-		fns[w.Function] = w
-	}
+	fns, _ := scale.IndexWorkloads("process runtime", cfg.Functions) // valid
 	return &Runtime{
-		cfg: cfg, meshFile: abs, fns: fns, log: o.log,
+		cfg: cfg, meshFile: abs, fns: fns, log: o.Log,
 		replicas: map[string][]*replica{},
 		seq:      map[string]int{},
 	}, nil
@@ -152,8 +124,8 @@ func New(cfg Config, opts ...Option) (*Runtime, error) {
 
 // List returns the replicas of fn, oldest first.
 func (rt *Runtime) List(_ context.Context, fn string) ([]scale.Replica, error) {
-	if _, ok := rt.fns[fn]; !ok {
-		return nil, fmt.Errorf("process runtime: %q: %w", fn, scale.ErrUnknownFunction)
+	if _, err := rt.fns.Lookup("list", fn); err != nil {
+		return nil, err
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -168,12 +140,9 @@ func (rt *Runtime) List(_ context.Context, fn string) ([]scale.Replica, error) {
 // processes are stopped newest first: SIGTERM to the process group, then
 // SIGKILL after StopTimeout. Scale does not wait for them to exit.
 func (rt *Runtime) Scale(_ context.Context, fn string, n int) error {
-	if n < 0 {
-		return fmt.Errorf("process runtime: scale %s: replica count %d: must not be negative", fn, n)
-	}
-	f, ok := rt.fns[fn]
-	if !ok {
-		return fmt.Errorf("process runtime: scale %q: %w", fn, scale.ErrUnknownFunction)
+	f, err := rt.fns.ForScale(fn, n)
+	if err != nil {
+		return err
 	}
 	spec, err := rt.spec(f)
 	if err != nil && n > 0 {

@@ -56,7 +56,7 @@ func shellFn(name, script string) scale.Workload {
 func newProcRuntime(t *testing.T, cfg process.Config) (*process.Runtime, *logtest.Buffer) {
 	t.Helper()
 	logs := &logtest.Buffer{}
-	rt, err := process.New(cfg, process.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	rt, err := process.New(cfg, scale.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)
 	}

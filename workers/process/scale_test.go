@@ -85,7 +85,7 @@ func newProcEnv(t testing.TB, worker, functionsYAML string) *procEnv {
 	e.rt, err = process.New(process.Config{
 		Functions: meshmap.FunctionsOn(m, scale.RuntimeProcess).Workloads,
 		MeshFile:  m.File, NATS: workerenv.NATS{URL: e.srv.ClientURL()}, StopTimeout: 20 * time.Second,
-	}, process.WithLogger(slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	}, scale.WithLogger(slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,38 +80,3 @@ func activeReplicas(rs []Replica) int {
 	}
 	return n
 }
-
-// Runtime kinds a Workload may ask for.
-const (
-	// RuntimeProcess runs local child processes.
-	RuntimeProcess = "process"
-	// RuntimeDocker runs Docker containers.
-	RuntimeDocker = "docker"
-	// RuntimeKubernetes scales a Kubernetes Deployment.
-	RuntimeKubernetes = "kubernetes"
-)
-
-// Workload is how the replicas of one function run: what a Runtime needs
-// to start them. Which fields apply depends on the runtime: a process runs
-// Command (or fnmesh's own worker when Generic), a container runs Image.
-type Workload struct {
-	// Function is the function's name. Required.
-	Function string
-	// Runtime is the runtime the function asks for (one of the Runtime*
-	// constants); a runtime refuses a workload meant for another. Empty
-	// means any.
-	Runtime string
-	// Command is the worker program and its arguments.
-	Command []string
-	// Generic runs the function with fnmesh's generic worker
-	// (`fnmesh worker --function NAME`), which adapts an HTTP endpoint or a
-	// program run per event.
-	Generic bool
-	// Dir is the working directory of a process, relative to the mesh
-	// file's directory unless absolute.
-	Dir string
-	// Image is the container image.
-	Image string
-	// Env is the function's own environment.
-	Env map[string]string
-}

@@ -30,16 +30,6 @@ type Function struct {
 	Params Params
 }
 
-// Option tunes how a Scaler reports.
-type Option func(*options)
-
-type options struct{ log *slog.Logger }
-
-// WithLogger sends every decision to l: info when the count changes, debug
-// otherwise, warn when the backlog becomes unreadable. Nil discards (the
-// default).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
 // FunctionStatus is what the Scaler knows about one function.
 type FunctionStatus struct {
 	// Function is the function's name.
@@ -101,15 +91,7 @@ func New(src BacklogSource, rt Runtime, cfg Config, opts ...Option) (*Scaler, er
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	if o.log == nil {
-		o.log = slog.New(slog.DiscardHandler)
-	}
+	o := ApplyOptions(opts)
 	var errs []error
 	if src == nil {
 		errs = append(errs, errors.New("scaler: backlog source is nil"))
@@ -117,15 +99,12 @@ func New(src BacklogSource, rt Runtime, cfg Config, opts ...Option) (*Scaler, er
 	if rt == nil {
 		errs = append(errs, errors.New("scaler: runtime is nil"))
 	}
-	s := &Scaler{src: src, rt: rt, log: o.log, now: cfg.Now, metrics: cfg.Metrics}
+	s := &Scaler{src: src, rt: rt, log: o.Log, now: cfg.Now, metrics: cfg.Metrics}
 	seen := map[string]bool{}
 	for i, fn := range cfg.Functions {
 		p := fn.Params.WithDefaults()
-		switch {
-		case fn.Name == "":
-			errs = append(errs, fmt.Errorf("scaler: functions[%d]: name: required: %w", i, ErrInvalidParams))
-		case seen[fn.Name]:
-			errs = append(errs, fmt.Errorf("scaler: functions[%d]: name %q: duplicate: %w", i, fn.Name, ErrInvalidParams))
+		if fn.Name == "" || seen[fn.Name] {
+			errs = append(errs, fmt.Errorf("scaler: functions[%d]: name %q: must be set and unique: %w", i, fn.Name, ErrInvalidParams))
 		}
 		seen[fn.Name] = true
 		if err := p.Validate(); err != nil {

@@ -1,31 +1,54 @@
 package meshmap_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
-func ExampleStreams() {
-	m, err := config.Parse("mesh.yaml", []byte(`
+// Parse reads a mesh file with the components' defaults applied: the
+// function shows the settings its workers run with.
+func ExampleParse() {
+	m, err := meshmap.Parse("mesh.yaml", []byte(`
 apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
-streams:
-  - name: EVENTS
-    subjects: ["events.>"]
-    maxAge: 168h
+functions:
+  - name: fulfil-order
+    filters:
+      - exact: { type: com.example.order.created }
+    run: { command: ["./bin/fulfil-order"] }
 `))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, s := range meshmap.Streams(m) {
-		fmt.Println(s.Name, s.Subjects, s.MaxAge, s.DuplicateWindow)
-	}
-	fmt.Printf("%+v\n", meshmap.DeadLetter(m))
+	fn, _ := m.Function("fulfil-order")
+	fmt.Println("retry:", *fn.Delivery.Retry, "timeout:", fn.Timeout, "max replicas:", fn.Scaling.MaxReplicaCount)
+	w := meshmap.Worker(m, fn)
+	fmt.Println(w.Function, "reads", w.Stream, "filters", len(w.Filters))
 	// Output:
-	// EVENTS [events.>] 168h0m0s 2m0s
-	// DEADLETTER [deadletter.>] 720h0m0s 0s
-	// {Stream:DEADLETTER SubjectPrefix:deadletter MaxAge:720h0m0s Replicas:1}
+	// retry: 3 timeout: 30s max replicas: 10
+	// fulfil-order reads EVENTS filters 1
+}
+
+// The components' rules are reported like the mesh file's own, at their
+// line and column.
+func ExampleParse_errors() {
+	_, err := meshmap.Parse("mesh.yaml", []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: fulfil-order
+    run: { command: ["./bin/fulfil-order"] }
+    delivery:
+      backoffPolicy: fibonacci
+      retry: 500
+`))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, config.ErrInvalid))
+	// Output:
+	// mesh.yaml:7:22: functions[0].delivery.backoffPolicy: must be one of exponential, linear
+	// mesh.yaml:8:14: functions[0].delivery.retry: must be between 0 and 100
+	// true
 }

@@ -74,12 +74,3 @@ func FunctionsOn(m *config.Mesh, runtime string) Functions {
 	}
 	return out
 }
-
-// Names lists the functions of f.
-func (f Functions) Names() []string {
-	out := make([]string, len(f.Workloads))
-	for i, w := range f.Workloads {
-		out[i] = w.Function
-	}
-	return out
-}
