@@ -28,6 +28,13 @@ type Config struct {
 	SyncAlways bool
 	// ReadyTimeout bounds start-up. Default 10s.
 	ReadyTimeout time.Duration
+	// Auth, when set, is required of every client (Connect presents it).
+	// A Host other than loopback requires it.
+	Auth *Credentials
+	// TLSCert and TLSKey are PEM files of the server's certificate and
+	// key; with both set clients connect with TLS (in-process connections
+	// need none).
+	TLSCert, TLSKey string
 }
 
 // withDefaults returns c with every empty field set to its default.
@@ -55,5 +62,6 @@ func (c Config) Validate() error {
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("embedded server: ReadyTimeout: must be positive, got %s", c.ReadyTimeout))
 	}
+	errs = append(errs, c.checkSecurity()...)
 	return errors.Join(errs...)
 }

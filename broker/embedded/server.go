@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 type Server struct {
 	srv  *server.Server
 	log  *slog.Logger
+	auth []nats.Option
 	once sync.Once
 }
 
@@ -51,6 +53,9 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
 	}
+	if err := cfg.secure(opts); err != nil {
+		return nil, err
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: %w", err)
@@ -61,16 +66,33 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("embedded server on %s: not ready after %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg.ReadyTimeout)
 	}
-	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways)
-	return &Server{srv: srv, log: log}, nil
+	s := &Server{srv: srv, log: log}
+	if cfg.Auth != nil {
+		s.auth = cfg.Auth.Options()
+	}
+	log.Info("embedded NATS server started", "url", s.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways,
+		"auth", cfg.Auth != nil, "tls", cfg.TLSCert != "")
+	return s, nil
 }
 
-// ClientURL is the URL other processes (workers, the nats CLI) connect to.
-func (s *Server) ClientURL() string { return s.srv.ClientURL() }
+// ClientURL is the URL other processes (workers, the nats CLI) connect to:
+// tls:// with TLS, and the loopback address when the server listens on
+// every interface.
+func (s *Server) ClientURL() string {
+	u, err := url.Parse(s.srv.ClientURL())
+	if err != nil {
+		return s.srv.ClientURL()
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	}
+	return u.String()
+}
 
-// Connect opens an in-process connection (no TCP) to the embedded server.
+// Connect opens an in-process connection (no TCP) to the embedded server,
+// authenticated with Config.Auth.
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
-	opts = append([]nats.Option{nats.Name(name), nats.InProcessServer(s.srv), nats.MaxReconnects(-1)}, opts...)
+	opts = append(append([]nats.Option{nats.Name(name), nats.InProcessServer(s.srv), nats.MaxReconnects(-1)}, s.auth...), opts...)
 	nc, err := nats.Connect("", opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: in-process connection: %w", err)

@@ -36,6 +36,7 @@ type App struct {
 
 	tel     *telemetry.Telemetry
 	emb     *embedded.Server
+	embNATS workerenv.NATS // how workers reach emb
 	nc      *nats.Conn
 	client  *broker.Client
 	natsURL string
@@ -184,9 +185,13 @@ func (a *App) Close() {
 	})
 }
 
-// workerNATS is how workers reach the broker: the embedded server's URL, or
-// the external server's URL with the credentials `up` itself connects with.
+// workerNATS is how workers reach the broker: the embedded server's URL
+// and the credentials of its data directory, or the external server's URL
+// with the credentials `up` itself connects with.
 func (a *App) workerNATS() workerenv.NATS {
+	if a.emb != nil {
+		return a.embNATS
+	}
 	n := a.cfg.NATS
 	n.URL = a.natsURL
 	return n
