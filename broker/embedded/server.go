@@ -20,6 +20,7 @@ type Server struct {
 	srv  *server.Server
 	log  *slog.Logger
 	auth []nats.Option
+	cred *Credentials
 	once sync.Once
 }
 
@@ -68,7 +69,8 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{srv: srv, log: log}
 	if cfg.Auth != nil {
-		s.auth = cfg.Auth.Options()
+		c := *cfg.Auth
+		s.auth, s.cred = c.Options(), &c
 	}
 	log.Info("embedded NATS server started", "url", s.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways,
 		"auth", cfg.Auth != nil, "tls", cfg.TLSCert != "")
@@ -87,6 +89,15 @@ func (s *Server) ClientURL() string {
 		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
 	}
 	return u.String()
+}
+
+// Credentials are the ones clients must present (Config.Auth); ok is
+// false when the server takes any client.
+func (s *Server) Credentials() (c Credentials, ok bool) {
+	if s.cred == nil {
+		return Credentials{}, false
+	}
+	return *s.cred, true
 }
 
 // Connect opens an in-process connection (no TCP) to the embedded server,

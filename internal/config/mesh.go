@@ -238,6 +238,12 @@ type Function struct {
 	Scaling Scaling `yaml:"scaling,omitempty" json:"scaling,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	// SecretEnv sets environment variables of the function's local workers
+	// (process and docker runtimes) from secrets: a variable of `up`'s own
+	// environment, a file or a value. A worker gets these and its env, the
+	// worker contract and OTEL_*, never the rest of `up`'s environment. A
+	// name may not also be in env.
+	SecretEnv map[string]SecretRef `yaml:"secretEnv,omitempty" json:"secretEnv,omitempty"`
 }
 
 // Filter is one Knative-style filter. Exactly one field is set.
