@@ -289,7 +289,7 @@ func TestDockerRuntime(t *testing.T) {
 	workloads[0].SecretEnv = map[string]string{"STRIPE_KEY": "stripe-secret"}
 	rt, err := New(Config{
 		Functions: workloads, Client: cli, Mesh: meshName, Network: "host",
-		NATS: workerenv.NATS{URL: srv.ClientURL(), User: creds.User, Password: creds.Password},
+		NATS:          workerenv.NATS{URL: srv.ClientURL(), User: creds.User, Password: creds.Password},
 		MountMeshFile: m.File, StopTimeout: 10 * time.Second,
 		Env: []string{"FNMESH_LOG_LEVEL=debug"},
 	})
