@@ -165,6 +165,9 @@ func (c *Client) classify(subject string, err error) error {
 		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrNoStream, err)
 	}
 	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && isStreamFull(apiErr) {
+		return fmt.Errorf("broker: publish %s: %w: %w: %w", subject, ErrStreamFull, ErrRejected, err)
+	}
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrRejected, err)
 	}

@@ -73,6 +73,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh}
+	for _, w := range a.m.Warnings() {
+		a.log.Warn("mesh file: " + w)
+	}
 	defer func() {
 		if err != nil {
 			a.Close()
