@@ -41,7 +41,9 @@ func CheckDiscard(d Discard) error {
 
 // HasLimits reports whether s caps its messages by count or size, the
 // limits Discard applies to (MaxAge removes old messages either way).
-func (s StreamSpec) HasLimits() bool { return s.MaxMsgs > 0 || s.MaxBytes > 0 || s.MaxMsgsPerSubject > 0 }
+func (s StreamSpec) HasLimits() bool {
+	return s.MaxMsgs > 0 || s.MaxBytes > 0 || s.MaxMsgsPerSubject > 0
+}
 
 // DefaultDiscard is the policy of a new stream declared without one:
 // DiscardNew when it has limits, so that reaching them refuses events
