@@ -79,6 +79,9 @@ func (c *Client) classify(subject string, err error) error {
 		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrNoStream, err)
 	}
 	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && isStreamFull(apiErr) {
+		return fmt.Errorf("broker: publish %s: %w: %w: %w", subject, ErrStreamFull, ErrRejected, err)
+	}
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("broker: publish %s: %w: %w", subject, ErrRejected, err)
 	}
@@ -166,7 +169,9 @@ func retryable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded):
 		return true
 	case errors.As(err, &apiErr):
-		return apiErr.Code == 503
+		// A full discard-new stream answers 503 too, but waiting does not
+		// empty it: that is ErrStreamFull at once.
+		return apiErr.Code == 503 && !isStreamFull(apiErr)
 	}
 	return false
 }

@@ -39,6 +39,14 @@ type StreamSpec struct {
 	MaxBytes int64
 	// MaxMsgs caps the number of messages (0 = unlimited).
 	MaxMsgs int64
+	// MaxMsgsPerSubject caps the messages kept per subject, that is per
+	// event type (0 = unlimited).
+	MaxMsgsPerSubject int64
+	// Discard is what the stream does at a limit (DiscardNew or
+	// DiscardOld). "" creates a new stream with DefaultDiscard and leaves
+	// an existing stream's policy as it is; a policy that is set is
+	// applied to an existing stream too.
+	Discard Discard
 	// Replicas is the number of copies on a NATS cluster, 1 to MaxReplicas
 	// (0 = 1).
 	Replicas int
@@ -62,6 +70,8 @@ func (s StreamSpec) Validate() error {
 	}
 	add("MaxBytes", CheckLimit(s.MaxBytes))
 	add("MaxMsgs", CheckLimit(s.MaxMsgs))
+	add("MaxMsgsPerSubject", CheckLimit(s.MaxMsgsPerSubject))
+	add("Discard", CheckDiscard(s.Discard))
 	if s.Replicas != 0 {
 		add("Replicas", CheckReplicas(s.Replicas))
 	}
@@ -124,7 +134,7 @@ func CheckStorage(s Storage) error {
 	return fmt.Errorf("must be one of %s, %s", StorageFile, StorageMemory)
 }
 
-// CheckLimit reports a negative MaxBytes or MaxMsgs.
+// CheckLimit reports a negative MaxBytes, MaxMsgs or MaxMsgsPerSubject.
 func CheckLimit(n int64) error {
 	if n < 0 {
 		return errors.New("must not be negative (0 means unlimited)")
@@ -148,16 +158,17 @@ func CheckDuplicateWindow(window, maxAge time.Duration) error {
 // jetstream is the JetStream configuration of s.
 func (s StreamSpec) jetstream() jetstream.StreamConfig {
 	sc := jetstream.StreamConfig{
-		Name:       s.Name,
-		Subjects:   s.Subjects,
-		MaxAge:     s.MaxAge,
-		MaxBytes:   s.MaxBytes,
-		MaxMsgs:    s.MaxMsgs,
-		Replicas:   s.Replicas,
-		Duplicates: s.DuplicateWindow,
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		Discard:    jetstream.DiscardOld,
+		Name:              s.Name,
+		Subjects:          s.Subjects,
+		MaxAge:            s.MaxAge,
+		MaxBytes:          s.MaxBytes,
+		MaxMsgs:           s.MaxMsgs,
+		MaxMsgsPerSubject: s.MaxMsgsPerSubject,
+		Replicas:          s.Replicas,
+		Duplicates:        s.DuplicateWindow,
+		Storage:           jetstream.FileStorage,
+		Retention:         jetstream.LimitsPolicy,
+		Discard:           s.Discard.jetstream(),
 	}
 	if s.Storage == StorageMemory {
 		sc.Storage = jetstream.MemoryStorage
@@ -194,7 +205,9 @@ func checkStreams(specs []StreamSpec) error {
 	return errors.Join(errs...)
 }
 
-// EnsureStreams creates the streams, or updates existing ones to match.
+// EnsureStreams creates the streams, or updates existing ones to match
+// (a spec without Discard keeps an existing stream's policy, see
+// StreamSpec.Discard).
 // The specs are validated first (each one, and no two sharing a name or a
 // subject); nothing is created when one is invalid.
 func (c *Client) EnsureStreams(ctx context.Context, specs ...StreamSpec) error {
@@ -205,12 +218,18 @@ func (c *Client) EnsureStreams(ctx context.Context, specs ...StreamSpec) error {
 	defer cancel()
 	var errs []error
 	for _, s := range specs {
+		d, err := c.resolveDiscard(ctx, s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("broker: stream %s: %w", s.Name, err))
+			continue
+		}
+		s.Discard = d
 		sc := s.jetstream()
 		if _, err := c.js.CreateOrUpdateStream(ctx, sc); err != nil {
 			errs = append(errs, fmt.Errorf("broker: stream %s: %w", sc.Name, c.classify(sc.Name, err)))
 			continue
 		}
-		c.log.Debug("stream ready", "stream", sc.Name, "subjects", sc.Subjects)
+		c.log.Debug("stream ready", "stream", sc.Name, "subjects", sc.Subjects, "discard", s.Discard)
 	}
 	return errors.Join(errs...)
 }

@@ -144,6 +144,7 @@ func NewIngest(cfg IngestConfig, pub EventPublisher, opts ...Option) (*Ingest, e
 var (
 	errBusy        = errors.New("too many events in flight, retry later")
 	errUnavailable = errors.New("event store unavailable, retry later")
+	errStreamFull  = errors.New("the stream is full, retry later")
 	errMethod      = errors.New("method not allowed: use POST")
 	errClientGone  = errors.New("request cancelled")
 	allowedMethods = "POST, OPTIONS"
@@ -229,7 +230,10 @@ func (in *Ingest) serveOptions(w http.ResponseWriter, r *http.Request) {
 // publishStatus maps a publish error to the status of the answer.
 func (in *Ingest) publishStatus(r *http.Request, e *event.Event, err error) (int, error) {
 	switch {
-	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected):
+	case errors.Is(err, broker.ErrStreamFull):
+		in.log.Warn("ingest: event not stored: stream full", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
+		return http.StatusTooManyRequests, errStreamFull
+	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected), errors.Is(err, broker.ErrNoStream):
 		in.log.Warn("ingest: event not stored", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
 		return http.StatusServiceUnavailable, errUnavailable
 	case errors.Is(err, broker.ErrMalformedEvent):

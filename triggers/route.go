@@ -248,12 +248,16 @@ func (rt *Route) publishFailed(w http.ResponseWriter, r *http.Request, e *event.
 }
 
 // publishFailure maps a publish error to the status of the answer and the
-// error shown to the client: 503 (retry later) while the broker is
-// unreachable or refuses to store, 400 when the codec refuses the event,
-// 500 otherwise (err is not shown, see writeError).
+// error shown to the client: 429 (slow down) when a discard-new stream is
+// full, 503 (retry later) while the broker is unreachable, refuses to
+// store or has no stream for the event (one deleted under `up`), 400 when
+// the codec refuses the event, 500 otherwise (err is not shown, see
+// writeError).
 func publishFailure(ctx context.Context, err error) (int, error) {
 	switch {
-	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected):
+	case errors.Is(err, broker.ErrStreamFull):
+		return http.StatusTooManyRequests, errStreamFull
+	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected), errors.Is(err, broker.ErrNoStream):
 		return http.StatusServiceUnavailable, errUnavailable
 	case errors.Is(err, broker.ErrMalformedEvent):
 		var ae *broker.AttributeError

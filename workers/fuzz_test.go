@@ -60,6 +60,8 @@ func FuzzFilterSubjectsSuperset(f *testing.F) {
 	f.Add("x", ".", ".y")
 	f.Add("café.*", "caf", "café.>")
 	f.Add("p%q", "p%", "p%q")
+	// sdk-go trims the type: " 0" is the event type "0".
+	f.Add("0", ".", " 0")
 	f.Fuzz(func(t *testing.T, exact, prefix, typ string) {
 		if exact == "" || prefix == "" || typ == "" {
 			return
@@ -76,10 +78,15 @@ func FuzzFilterSubjectsSuperset(f *testing.F) {
 		if ok, _ := fl.Match(e); !ok {
 			return
 		}
-		subj := broker.Subject("events", typ)
+		// The subject is built from the type the event carries: sdk-go's
+		// SetType trims white space, so " 0" is the type "0". (Ingest keeps
+		// the space, and stores such an event on a subject no exact filter
+		// on the trimmed type selects, which is consistent: its type is
+		// " 0".)
+		subj := broker.Subject("events", e.Type())
 		subs := FilterSubjects("events", filters)
 		if !slices.ContainsFunc(subs, func(p string) bool { return covers(p, subj) }) {
-			t.Fatalf("type %q passes exact %q or prefix %q but subject %q is on none of %q", typ, exact, prefix, subj, subs)
+			t.Fatalf("type %q passes exact %q or prefix %q but subject %q is on none of %q", e.Type(), exact, prefix, subj, subs)
 		}
 		for i, a := range subs {
 			for j, b := range subs {

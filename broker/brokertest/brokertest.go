@@ -25,7 +25,27 @@ func Server(t testing.TB, dir string) *embedded.Server {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	e, err := embedded.Start(embedded.Config{DataDir: dir, Port: 0}, nil)
+	return start(t, embedded.Config{DataDir: dir, Port: 0})
+}
+
+// SecureServer is Server with the credentials of dir (generated the first
+// time, as `fnmesh up` does) required of every client.
+func SecureServer(t testing.TB, dir string) *embedded.Server {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	creds, err := embedded.DataDirCredentials(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start(t, embedded.Config{DataDir: dir, Port: 0, Auth: &creds})
+}
+
+// start starts a server with cfg and shuts it down when the test ends.
+func start(t testing.TB, cfg embedded.Config) *embedded.Server {
+	t.Helper()
+	e, err := embedded.Start(cfg, nil)
 	if err != nil {
 		t.Fatalf("start embedded server: %v", err)
 	}
@@ -37,10 +57,14 @@ func Server(t testing.TB, dir string) *embedded.Server {
 	return e
 }
 
-// Conn opens a TCP connection to the server (as another process would) and
-// closes it when the test ends.
+// Conn opens a TCP connection to the server (as another process would),
+// with its credentials when it requires some, and closes it when the test
+// ends.
 func Conn(t testing.TB, e *embedded.Server, opts ...nats.Option) *nats.Conn {
 	t.Helper()
+	if c, ok := e.Credentials(); ok {
+		opts = append(c.Options(), opts...)
+	}
 	nc, err := nats.Connect(e.ClientURL(), opts...)
 	if err != nil {
 		t.Fatalf("connect %s: %v", e.ClientURL(), err)

@@ -35,6 +35,13 @@ type Config struct {
 	// Prometheus NATS exporter read); port 0 picks a free port. Empty, the
 	// default, serves none.
 	MonitorAddr string
+	// Auth, when set, is required of every client (Connect presents it).
+	// A Host other than loopback requires it.
+	Auth *Credentials
+	// TLSCert and TLSKey are PEM files of the server's certificate and
+	// key; with both set clients connect with TLS (in-process connections
+	// need none).
+	TLSCert, TLSKey string
 }
 
 // Validate reports every field of c that breaks a rule, joined with
@@ -56,6 +63,7 @@ func (c Config) Validate() error {
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("embedded server: ReadyTimeout: must be positive, got %s", c.ReadyTimeout))
 	}
+	errs = append(errs, c.checkSecurity()...)
 	return errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,8 @@ import (
 type Server struct {
 	srv  *server.Server
 	log  *slog.Logger
+	auth []nats.Option
+	cred *Credentials
 	once sync.Once
 }
 
@@ -60,6 +63,9 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		opts.HTTPHost, opts.HTTPPort = host, port
 	}
+	if err := cfg.secure(opts); err != nil {
+		return nil, err
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: %w", err)
@@ -71,7 +77,12 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("embedded server on %s: not ready after %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg.ReadyTimeout)
 	}
 	s := &Server{srv: srv, log: log}
-	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways, "monitor", s.MonitorURL())
+	if cfg.Auth != nil {
+		c := *cfg.Auth
+		s.auth, s.cred = c.Options(), &c
+	}
+	log.Info("embedded NATS server started", "url", s.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways,
+		"auth", cfg.Auth != nil, "tls", cfg.TLSCert != "", "monitor", s.MonitorURL())
 	return s, nil
 }
 
@@ -85,12 +96,33 @@ func (s *Server) MonitorURL() string {
 	return "http://" + addr.String()
 }
 
-// ClientURL is the URL other processes (workers, the nats CLI) connect to.
-func (s *Server) ClientURL() string { return s.srv.ClientURL() }
+// ClientURL is the URL other processes (workers, the nats CLI) connect to:
+// tls:// with TLS, and the loopback address when the server listens on
+// every interface.
+func (s *Server) ClientURL() string {
+	u, err := url.Parse(s.srv.ClientURL())
+	if err != nil {
+		return s.srv.ClientURL()
+	}
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	}
+	return u.String()
+}
 
-// Connect opens an in-process connection (no TCP) to the embedded server.
+// Credentials are the ones clients must present (Config.Auth); ok is
+// false when the server takes any client.
+func (s *Server) Credentials() (c Credentials, ok bool) {
+	if s.cred == nil {
+		return Credentials{}, false
+	}
+	return *s.cred, true
+}
+
+// Connect opens an in-process connection (no TCP) to the embedded server,
+// authenticated with Config.Auth.
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
-	opts = append([]nats.Option{nats.Name(name), nats.InProcessServer(s.srv), nats.MaxReconnects(-1)}, opts...)
+	opts = append(append([]nats.Option{nats.Name(name), nats.InProcessServer(s.srv), nats.MaxReconnects(-1)}, s.auth...), opts...)
 	nc, err := nats.Connect("", opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: in-process connection: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
@@ -21,7 +22,8 @@ type globals struct {
 	env config.Env
 	// nats is how this process and the workers it starts reach NATS (the
 	// NATS_* variables of the worker contract); conn is the same for the
-	// broker client.
+	// broker client of the other commands, with the credentials of the
+	// data directory when the environment names none.
 	nats   workerenv.NATS
 	conn   broker.ConnConfig
 	output string
@@ -64,10 +66,10 @@ func (g *globals) load(cmd *cobra.Command) error {
 	if g.nats, err = workerenv.ReadNATS(os.LookupEnv); err != nil {
 		return fmt.Errorf("environment: %w", err)
 	}
-	g.conn = meshmap.Conn(g.nats)
 	if f, _ := cmd.Flags().GetString("file"); f != "" {
 		g.env.File = f
 	}
+	g.conn = meshmap.Conn(withDataDirCredentials(g.nats, g.env.DataDir))
 	if g.output != "text" && g.output != "json" {
 		return fmt.Errorf("--output %q: must be text or json", g.output)
 	}
@@ -84,4 +86,18 @@ func (g *globals) shutdownTimeout() (time.Duration, error) {
 		return 0, fmt.Errorf("FNMESH_SHUTDOWN_TIMEOUT %q: must be a positive Go duration", g.env.ShutdownTimeout)
 	}
 	return d, nil
+}
+
+// withDataDirCredentials is n, or, when n carries no credentials and the
+// data directory holds those of an embedded server (`fnmesh up`), n with
+// them: `fnmesh dlq` and `fnmesh publish --nats` reach the owner's own
+// embedded server without NATS_USER and NATS_PASSWORD.
+func withDataDirCredentials(n workerenv.NATS, dataDir string) workerenv.NATS {
+	if n.User != "" || n.Password != "" || n.Token != "" || n.Creds != "" || n.NKey != "" {
+		return n
+	}
+	if c, err := embedded.ReadCredentials(dataDir); err == nil {
+		n.User, n.Password = c.User, c.Password
+	}
+	return n
 }

@@ -69,6 +69,7 @@ functions:
 		"FNMESH_URL=http://"+httpAddr+"/events",
 		"FNMESH_ADDR=http://"+httpAddr,
 		"FNMESH_SHUTDOWN_TIMEOUT=5s",
+		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"), // the nats context `up` writes
 	)
 	var logs bytes.Buffer
 	up := exec.Command(bin, "up", "-f", mesh)

@@ -55,6 +55,12 @@ func (r *renderer) container(i int, fn *config.Function) (corev1.Container, erro
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		},
 	}
+	if len(fn.SecretEnv) > 0 {
+		// Rendering them would write the secrets of this machine into the
+		// manifests; a pod takes its secrets from Kubernetes Secrets.
+		return c, fmt.Errorf("render: functions[%d] (%s).secretEnv: secrets of `fnmesh up`'s machine for local workers: %w; give the pods a Kubernetes Secret instead",
+			i, fn.Name, ErrUnsupported)
+	}
 	switch {
 	case fn.Run.Image != "":
 		c.Image = fn.Run.Image

@@ -33,6 +33,7 @@ type App struct {
 
 	tel     *telemetry.Telemetry
 	emb     *embedded.Server
+	embNATS workerenv.NATS // how workers reach emb
 	nc      *nats.Conn
 	client  *broker.Client
 	natsURL string
@@ -69,6 +70,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh}
+	for _, w := range a.m.Warnings() {
+		a.log.Warn("mesh file: " + w)
+	}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -186,9 +190,13 @@ func (a *App) Close() {
 	})
 }
 
-// workerNATS is how workers reach the broker: the embedded server's URL, or
-// the external server's URL with the credentials `up` itself connects with.
+// workerNATS is how workers reach the broker: the embedded server's URL
+// and the credentials of its data directory, or the external server's URL
+// with the credentials `up` itself connects with.
 func (a *App) workerNATS() workerenv.NATS {
+	if a.emb != nil {
+		return a.embNATS
+	}
 	n := a.cfg.NATS
 	n.URL = a.natsURL
 	return n

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/workers/workerenv"
 )
 
 // connect starts the embedded server, or connects to the external one at
@@ -22,21 +24,8 @@ func (a *App) connect(ctx context.Context) error {
 				a.log.Warn("stream sync: always applies to the embedded server only; on an external server set sync_interval: always in its JetStream config", "stream", s.Name)
 			}
 		}
-	} else {
-		env := a.cfg.Env
-		emb, err := embedded.Start(embedded.Config{
-			DataDir: env.DataDir, Host: env.NATSHost, Port: env.NATSPort, SyncAlways: meshmap.SyncAlways(a.m),
-			MonitorAddr: env.NATSMonitorAddr,
-		}, a.log)
-		if err != nil {
-			return err
-		}
-		a.emb = emb
-		nc, err := emb.Connect("fnmesh-up")
-		if err != nil {
-			return err
-		}
-		a.nc, a.natsURL = nc, emb.ClientURL()
+	} else if err := a.startEmbedded(); err != nil {
+		return err
 	}
 	c, err := broker.New(a.nc, meshmap.Broker(a.m), broker.WithLogger(a.log),
 		broker.WithHooks(broker.PublishHooks{Before: a.tel.BeforePublish}))
@@ -44,6 +33,42 @@ func (a *App) connect(ctx context.Context) error {
 		return err
 	}
 	a.client = c
+	return nil
+}
+
+// startEmbedded starts the embedded server with the credentials of its
+// data directory (generated the first time), connects to it in process and
+// writes the nats CLI context Env.NATSContext names.
+func (a *App) startEmbedded() error {
+	env := a.cfg.Env
+	creds, err := embedded.DataDirCredentials(env.DataDir)
+	if err != nil {
+		return err
+	}
+	emb, err := embedded.Start(embedded.Config{
+		DataDir: env.DataDir, Host: env.NATSHost, Port: env.NATSPort, SyncAlways: meshmap.SyncAlways(a.m),
+		Auth: &creds, TLSCert: env.NATSTLSCert, TLSKey: env.NATSTLSKey, MonitorAddr: env.NATSMonitorAddr,
+	}, a.log)
+	if err != nil {
+		return err
+	}
+	a.emb = emb
+	nc, err := emb.Connect("fnmesh-up")
+	if err != nil {
+		return err
+	}
+	a.nc, a.natsURL = nc, emb.ClientURL()
+	a.embNATS = workerenv.NATS{URL: a.natsURL, User: creds.User, Password: creds.Password}
+	if env.NATSTLSCert != "" {
+		a.embNATS.CA = cmp.Or(env.NATSTLSCA, env.NATSTLSCert)
+	}
+	if env.NATSContext != "" {
+		path, err := writeNATSContext(env.NATSContext, env.DataDir, a.embNATS)
+		if err != nil {
+			return err
+		}
+		a.log.Info("nats CLI context written", "path", path, "use", "nats --context "+env.NATSContext+" stream ls")
+	}
 	return nil
 }
 

@@ -41,7 +41,13 @@ func (a *App) functions() error {
 		a.scalers = append(a.scalers, sc)
 		return nil
 	}
-	if fns := meshmap.FunctionsOn(a.m, scale.RuntimeProcess); len(fns.Workloads) > 0 {
+	// on are the functions of a local runtime, with their secrets.
+	on := func(runtime string) (meshmap.Functions, error) {
+		return meshmap.FunctionsOn(a.m, runtime).WithSecrets(a.m)
+	}
+	if fns, err := on(scale.RuntimeProcess); err != nil {
+		return err
+	} else if len(fns.Workloads) > 0 {
 		self := a.cfg.Executable
 		if self == "" {
 			var err error
@@ -60,7 +66,9 @@ func (a *App) functions() error {
 			return err
 		}
 	}
-	if fns := meshmap.FunctionsOn(a.m, scale.RuntimeDocker); len(fns.Workloads) > 0 {
+	if fns, err := on(scale.RuntimeDocker); err != nil {
+		return err
+	} else if len(fns.Workloads) > 0 {
 		cli, err := dockerclient.New(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
 		if err != nil {
 			return fmt.Errorf("docker runtime: %w", err)

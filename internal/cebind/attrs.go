@@ -189,6 +189,10 @@ func (b *eventBuilder) build() (*event.Event, error) {
 		if err := CheckBounds(e, Strict); err != nil {
 			return nil, err
 		}
+		// What ingest accepts can be stored as it was given.
+		if err := checkNATSValues(&ec); err != nil {
+			return nil, err
+		}
 	}
 	// The rules above are a superset of the SDK's; this keeps it that way.
 	if err := e.Validate(); err != nil {

@@ -25,6 +25,20 @@ type Env struct {
 	// monitoring endpoint (/jsz for KEDA, /varz, ...), 0 as port = random.
 	// FNMESH_NATS_MONITOR_ADDR, default empty: no endpoint.
 	NATSMonitorAddr string `envconfig:"FNMESH_NATS_MONITOR_ADDR"`
+	// NATSTLSCert and NATSTLSKey are PEM files of the embedded server's
+	// certificate and key; with both set clients connect with TLS.
+	// NATSTLSCA is what workers and the nats context trust (default the
+	// certificate, for a self-signed one); the certificate must name the
+	// address they dial (127.0.0.1 for local workers).
+	// FNMESH_NATS_TLS_CERT, FNMESH_NATS_TLS_KEY, FNMESH_NATS_TLS_CA.
+	NATSTLSCert string `envconfig:"FNMESH_NATS_TLS_CERT"`
+	NATSTLSKey  string `envconfig:"FNMESH_NATS_TLS_KEY"`
+	NATSTLSCA   string `envconfig:"FNMESH_NATS_TLS_CA"`
+	// NATSContext names the nats CLI context `up` writes for its embedded
+	// server ($XDG_CONFIG_HOME/nats/context/<name>.json, mode 0600), so
+	// that `nats --context fnmesh ...` works for the owner. Empty writes
+	// none. FNMESH_NATS_CONTEXT, default fnmesh.
+	NATSContext string `envconfig:"FNMESH_NATS_CONTEXT" default:"fnmesh"`
 	// Function names the function a worker process serves. FNMESH_FUNCTION.
 	Function string `envconfig:"FNMESH_FUNCTION"`
 	// LogLevel is debug, info, warn or error. FNMESH_LOG_LEVEL, default info.

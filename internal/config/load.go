@@ -136,6 +136,12 @@ func (m *Mesh) resolveSecretFiles() {
 			}
 		}
 	}
+	for i := range m.Functions {
+		for name, ref := range m.Functions[i].SecretEnv {
+			fix(&ref)
+			m.Functions[i].SecretEnv[name] = ref
+		}
+	}
 }
 
 // decode fills m from the document body, strictly. The YAML decoder has

@@ -60,6 +60,16 @@ type Stream struct {
 	MaxBytes int64 `yaml:"maxBytes,omitempty" json:"maxBytes,omitempty"`
 	// MaxMsgs caps the number of messages (0 = unlimited).
 	MaxMsgs int64 `yaml:"maxMsgs,omitempty" json:"maxMsgs,omitempty"`
+	// MaxMsgsPerSubject caps the messages kept per subject, that is per
+	// event type (0 = unlimited).
+	MaxMsgsPerSubject int64 `yaml:"maxMsgsPerSubject,omitempty" json:"maxMsgsPerSubject,omitempty"`
+	// Discard is what the stream does at maxMsgs, maxBytes or
+	// maxMsgsPerSubject: "new" refuses new events (ingest answers 429 with
+	// Retry-After; acknowledging does not make room, expiry does), "old"
+	// removes the oldest event whether every function processed it or
+	// not. Default: new when a limit is set; an existing stream keeps the
+	// policy it has unless this is set.
+	Discard string `yaml:"discard,omitempty" json:"discard,omitempty" jsonschema:"enum=old,enum=new"`
 	// Replicas is the number of copies on a NATS cluster (1..5). Default 1.
 	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty" jsonschema:"minimum=1,maximum=5"`
 	// Storage is "file" (default) or "memory".
@@ -254,6 +264,12 @@ type Function struct {
 	Scaling Scaling `yaml:"scaling,omitempty" json:"scaling,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	// SecretEnv sets environment variables of the function's local workers
+	// (process and docker runtimes) from secrets: a variable of `up`'s own
+	// environment, a file or a value. A worker gets these and its env, the
+	// worker contract and OTEL_*, never the rest of `up`'s environment. A
+	// name may not also be in env.
+	SecretEnv map[string]SecretRef `yaml:"secretEnv,omitempty" json:"secretEnv,omitempty"`
 }
 
 // Filter is one Knative-style filter. Exactly one field is set.

@@ -26,6 +26,16 @@ func (m *Mesh) validateFunctions(v *problems) {
 				v.add(p.key("env").key(name), "must be an environment variable name (letters, digits and '_', not starting with a digit)")
 			}
 		}
+		for name, ref := range sortedMap(fn.SecretEnv) {
+			at := p.key("secretEnv").key(name)
+			switch _, inEnv := fn.Env[name]; {
+			case !envNamePattern.MatchString(name):
+				v.add(at, "must be an environment variable name (letters, digits and '_', not starting with a digit)")
+			case inEnv:
+				v.add(at, "also set in env: a variable comes from one of them")
+			}
+			validateSecretRef(v, at, ref)
+		}
 	}
 }
 

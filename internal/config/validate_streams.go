@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fnmesh/fnmesh/broker"
 )
@@ -53,6 +54,8 @@ func (m *Mesh) validateStreams(v *problems) {
 		}
 		check("maxBytes", broker.CheckLimit(s.MaxBytes))
 		check("maxMsgs", broker.CheckLimit(s.MaxMsgs))
+		check("maxMsgsPerSubject", broker.CheckLimit(s.MaxMsgsPerSubject))
+		check("discard", broker.CheckDiscard(broker.Discard(s.Discard)))
 		check("duplicateWindow", broker.CheckDuplicateWindow(s.DuplicateWindow.D(), s.MaxAge.D()))
 	}
 	m.validateDeadLetterSubjects(v, seen, owners)
@@ -91,4 +94,31 @@ func (m *Mesh) validateDeadLetterSubjects(v *problems, streamNames map[string]st
 	if broker.CheckSubject(m.SubjectPrefix, false) == nil && broker.SubjectsOverlap(m.SubjectPrefix+".>", dl) {
 		v.add(p.key("subjectPrefix"), "must differ from subjectPrefix %q", m.SubjectPrefix)
 	}
+}
+
+// Warnings are what the mesh allows but may not mean, one line each
+// naming the field: a discard-old stream with limits, which removes events
+// before every function processed them once a producer outruns its
+// functions (their 202 was sent already).
+func (m *Mesh) Warnings() []string {
+	var out []string
+	for i, s := range m.Streams {
+		if s.Discard != string(broker.DiscardOld) {
+			continue
+		}
+		var limits []string
+		for _, l := range []struct {
+			name string
+			v    int64
+		}{{"maxMsgs", s.MaxMsgs}, {"maxBytes", s.MaxBytes}, {"maxMsgsPerSubject", s.MaxMsgsPerSubject}} {
+			if l.v > 0 {
+				limits = append(limits, fmt.Sprintf("%s %d", l.name, l.v))
+			}
+		}
+		if len(limits) > 0 {
+			out = append(out, fmt.Sprintf("streams[%d] (%s).discard: old with %s: an event can be removed before every function processed it; discard: new refuses new events instead (429)",
+				i, s.Name, strings.Join(limits, ", ")))
+		}
+	}
+	return out
 }

@@ -274,15 +274,29 @@ func TestDockerRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := brokertest.Server(t, "")
+	// The broker requires credentials, as `fnmesh up`'s does: the workers
+	// get them through the contract and nothing else of this process's
+	// environment, whose secrets are set here to be looked for.
+	srv := brokertest.SecureServer(t, "")
+	creds, _ := srv.Credentials()
 	bc := meshmaptest.Client(t, srv, m)
+	leaks := map[string]string{
+		"FNMESH_TOKEN": "ingest-token-value", "GITHUB_WEBHOOK_SECRET": "webhook-secret-value",
+		"ORDERS_ROUTE_TOKEN": "route-token-value", "AWS_SECRET_ACCESS_KEY": "cloud-key-value",
+	}
+	for k, v := range leaks {
+		t.Setenv(k, v)
+	}
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
 
 	var workloads []scale.Workload
 	for i := range m.Functions {
 		workloads = append(workloads, meshmap.Workload(&m.Functions[i]))
 	}
+	workloads[0].SecretEnv = map[string]string{"STRIPE_KEY": "stripe-secret"}
 	rt, err := New(Config{
-		Functions: workloads, Client: cli, Mesh: meshName, Network: "host", NATS: workerenv.NATS{URL: srv.ClientURL()},
+		Functions: workloads, Client: cli, Mesh: meshName, Network: "host",
+		NATS:          workerenv.NATS{URL: srv.ClientURL(), User: creds.User, Password: creds.Password},
 		MountMeshFile: m.File, StopTimeout: 10 * time.Second,
 		Env: []string{"FNMESH_LOG_LEVEL=debug"},
 	})
@@ -338,6 +352,24 @@ func TestDockerRuntime(t *testing.T) {
 			"FNMESH_FILE=" + DefaultMeshFile, "OTEL_SERVICE_NAME=work", "WORKER_SLEEP=100ms", "FNMESH_LOG_LEVEL=debug"} {
 			if !slices.Contains(env, kv) {
 				t.Errorf("container env lacks %s: %q", kv, env)
+			}
+		}
+		// Exactly the contract, OTEL_*, the function's env and secrets.
+		wantEnv := []string{
+			"FNMESH_FILE=" + DefaultMeshFile, "FNMESH_FUNCTION=work", "FNMESH_LOG_LEVEL=debug", "FNMESH_REPLICA=" + second,
+			"FNMESH_SHUTDOWN_TIMEOUT=5s", "NATS_PASSWORD=" + creds.Password, "NATS_URL=" + srv.ClientURL(), "NATS_USER=" + creds.User,
+			"OTEL_SERVICE_NAME=work", "OTEL_TRACES_SAMPLER=always_off", "STRIPE_KEY=stripe-secret", "WORKER_SLEEP=100ms",
+		}
+		// The engine adds its default PATH to an image without one.
+		own := slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+			return strings.HasPrefix(kv, "PATH=") && kv != "PATH="+os.Getenv("PATH")
+		})
+		if got := slices.Sorted(slices.Values(own)); !slices.Equal(got, wantEnv) {
+			t.Errorf("container Config.Env:\n got %q\nwant %q", got, wantEnv)
+		}
+		for name, secret := range leaks {
+			if slices.ContainsFunc(env, func(kv string) bool { return strings.Contains(kv, secret) }) {
+				t.Errorf("%s of the runtime's environment reached the container", name)
 			}
 		}
 		if l := ins.Container.Config.Labels; l[LabelFunction] != "work" || l[LabelMesh] != meshName || l[LabelReplica] != "2" {

@@ -163,16 +163,11 @@ func (rt *Runtime) createOptions(fn scale.Workload, name string, seq int) client
 }
 
 // containerEnv is what workerenv.Compose layers: this process's OTEL_*
-// variables, Config.Env and the function's env, then the worker contract
-// (FNMESH_FUNCTION, FNMESH_FILE, FNMESH_REPLICA and the NATS variables).
+// variables, Config.Env, the function's env and secrets, then the worker
+// contract (FNMESH_FUNCTION, FNMESH_FILE, FNMESH_REPLICA and the NATS
+// variables).
 func (rt *Runtime) containerEnv(fn scale.Workload, replica string) []string {
-	var otel []string
-	for _, kv := range rt.environ() {
-		if strings.HasPrefix(kv, "OTEL_") {
-			otel = append(otel, kv)
-		}
-	}
-	return workerenv.Compose(otel, slices.Concat(rt.cfg.Env, workerenv.Sorted(fn.Env)),
+	return workerenv.Compose(workerenv.Telemetry(rt.environ()), slices.Concat(rt.cfg.Env, workerenv.Sorted(fn.Env), workerenv.Sorted(fn.SecretEnv)),
 		workerenv.Env{Function: fn.Function, File: rt.cfg.MeshFile, Replica: replica, NATS: rt.cfg.NATS})
 }
 

@@ -71,11 +71,13 @@ func (rt *Runtime) resolve(path string) string {
 	return filepath.Join(filepath.Dir(rt.meshFile), path)
 }
 
-// env is os.Environ(), Config.Env and the function's env, then the worker
-// contract (FNMESH_FUNCTION, FNMESH_FILE, the NATS variables), as
-// workerenv.Compose layers them.
+// env is the OTEL_* and system variables of this process
+// (workerenv.Local), Config.Env, the function's env and secrets, then the
+// worker contract (FNMESH_FUNCTION, FNMESH_FILE, the NATS variables), as
+// workerenv.Compose layers them. Nothing else of this process's
+// environment reaches a worker.
 func (rt *Runtime) env(w scale.Workload) []string {
-	return workerenv.Compose(os.Environ(), slices.Concat(rt.cfg.Env, workerenv.Sorted(w.Env)),
+	return workerenv.Compose(workerenv.Local(rt.environ()), slices.Concat(rt.cfg.Env, workerenv.Sorted(w.Env), workerenv.Sorted(w.SecretEnv)),
 		workerenv.Env{Function: w.Function, File: rt.meshFile, NATS: rt.cfg.NATS})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -42,8 +43,9 @@ type Config struct {
 	Self string
 	// NATS says how workers reach the broker (NATS_URL and its credentials).
 	NATS workerenv.NATS
-	// Env is added to the environment of every worker (after os.Environ()
-	// and before the function's own env).
+	// Env is added to the environment of every worker (after the OTEL_* and
+	// system variables of this process, workerenv.Local, and before the
+	// function's own env and secrets).
 	Env []string
 	// StopTimeout is how long a stopped worker may drain before its process
 	// group is killed. Default DefaultStopTimeout.
@@ -93,6 +95,7 @@ type Runtime struct {
 	meshFile string // absolute
 	fns      scale.Workloads
 	log      *slog.Logger
+	environ  func() []string // what workerenv.Local filters (os.Environ)
 
 	mu       sync.Mutex
 	closed   bool
@@ -116,7 +119,7 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 	}
 	fns, _ := scale.IndexWorkloads("process runtime", cfg.Functions) // valid
 	return &Runtime{
-		cfg: cfg, meshFile: abs, fns: fns, log: o.Log,
+		cfg: cfg, meshFile: abs, fns: fns, log: o.Log, environ: os.Environ,
 		replicas: map[string][]*replica{},
 		seq:      map[string]int{},
 	}, nil

@@ -38,6 +38,9 @@ type Workload struct {
 	Image string
 	// Env is the function's own environment.
 	Env map[string]string
+	// SecretEnv are the function's secrets, resolved: set like Env (and
+	// after it), never logged.
+	SecretEnv map[string]string
 }
 
 // Workloads are the functions a runtime runs, by name.

@@ -10,10 +10,11 @@ import (
 // name, sorted by name. Later layers win:
 //
 //  1. inherited: what the worker gets from where it runs (the process
-//     runtime passes its own environment, the Docker runtime only its
-//     OTEL_* variables);
-//  2. own: what the runtime and the function configure (their env, as
-//     NAME=VALUE), which may set OTEL_SERVICE_NAME and the log settings;
+//     runtime passes Local of its environment, the Docker runtime
+//     Telemetry of it: never the rest);
+//  2. own: what the runtime and the function configure (their env and
+//     secrets, as NAME=VALUE), which may set OTEL_SERVICE_NAME and the log
+//     settings;
 //  3. the contract e (Vars), which nothing overrides.
 //
 // OTEL_SERVICE_NAME is the function's name unless own sets it: the value

@@ -15,14 +15,16 @@ func Broker(m *config.Mesh) broker.Config {
 // Stream is the broker's declaration of one stream of the mesh file.
 func Stream(s config.Stream) broker.StreamSpec {
 	return broker.StreamSpec{
-		Name:            s.Name,
-		Subjects:        slices.Clone(s.Subjects),
-		MaxAge:          s.MaxAge.D(),
-		MaxBytes:        s.MaxBytes,
-		MaxMsgs:         s.MaxMsgs,
-		Replicas:        s.Replicas,
-		Storage:         broker.Storage(s.Storage),
-		DuplicateWindow: s.DuplicateWindow.D(),
+		Name:              s.Name,
+		Subjects:          slices.Clone(s.Subjects),
+		MaxAge:            s.MaxAge.D(),
+		MaxBytes:          s.MaxBytes,
+		MaxMsgs:           s.MaxMsgs,
+		MaxMsgsPerSubject: s.MaxMsgsPerSubject,
+		Discard:           broker.Discard(s.Discard),
+		Replicas:          s.Replicas,
+		Storage:           broker.Storage(s.Storage),
+		DuplicateWindow:   s.DuplicateWindow.D(),
 	}
 }
 

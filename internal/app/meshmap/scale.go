@@ -1,6 +1,7 @@
 package meshmap
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/fnmesh/fnmesh/internal/config"
@@ -73,4 +74,28 @@ func FunctionsOn(m *config.Mesh, runtime string) Functions {
 		out.Consumers = append(out.Consumers, Worker(m, fn))
 	}
 	return out
+}
+
+// WithSecrets returns f with the secretEnv of each of its functions in m
+// resolved (from this process's environment, a file or a value) into the
+// workload's SecretEnv. An error names the function and the variable.
+func (f Functions) WithSecrets(m *config.Mesh) (Functions, error) {
+	out := f
+	out.Workloads = slices.Clone(f.Workloads)
+	for i := range out.Workloads {
+		w := &out.Workloads[i]
+		fn, ok := m.Function(w.Function)
+		if !ok || len(fn.SecretEnv) == 0 {
+			continue
+		}
+		w.SecretEnv = make(map[string]string, len(fn.SecretEnv))
+		for name, ref := range fn.SecretEnv {
+			v, err := ref.Resolve()
+			if err != nil {
+				return f, fmt.Errorf("functions: %s: secretEnv.%s: %w", fn.Name, name, err)
+			}
+			w.SecretEnv[name] = string(v)
+		}
+	}
+	return out, nil
 }

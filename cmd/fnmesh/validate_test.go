@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestValidateWarnsOfDiscardOldWithLimits: a discard-old stream with a
+// limit is valid but warned about, naming the stream and the limit; the
+// default (discard new) is not.
+func TestValidateWarnsOfDiscardOldWithLimits(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+streams:
+  - { name: EVENTS, subjects: ["events.>"], maxMsgs: 500, discard: old }
+  - { name: AUDIT, subjects: ["audit.>"], maxBytes: 1048576 }
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		root := newRootCmd()
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(append([]string{"validate", "-f", file}, args...))
+		if err := root.ExecuteContext(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String()
+	}
+	out, stderr := run()
+	want := "streams[0] (EVENTS).discard: old with maxMsgs 500: an event can be removed before every function processed it"
+	if !strings.Contains(out, "valid (2 streams") || !strings.Contains(stderr, "warning: "+want) || strings.Contains(stderr, "AUDIT") {
+		t.Errorf("text: stdout %q stderr %q; want valid and one warning about EVENTS", out, stderr)
+	}
+	out, _ = run("-o", "json")
+	var got struct {
+		Valid    bool     `json:"valid"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || !got.Valid || len(got.Warnings) != 1 || !strings.HasPrefix(got.Warnings[0], want) {
+		t.Errorf("json: %s (%v); want valid with the one warning", out, err)
+	}
+}
