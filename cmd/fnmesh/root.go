@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		newUpCmd(g),
+		newApplyCmd(g),
 		newPublishCmd(g),
 		newValidateCmd(g),
 		newVersionCmd(g),

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/schemas"
@@ -148,7 +149,9 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err := ms.connect(ctx, g, m); err != nil {
 		return err
 	}
-	if err := ms.client.EnsureStreams(ctx, m); err != nil {
+	// Streams, buckets and every function's consumer, as `fnmesh apply`
+	// declares them, before anything reads a consumer.
+	if _, err := app.Apply(ctx, ms.client, m); err != nil {
 		return err
 	}
 
