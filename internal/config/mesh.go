@@ -238,6 +238,10 @@ type Function struct {
 	Scaling Scaling `yaml:"scaling,omitempty" json:"scaling,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	// Kubernetes says how `fnmesh deploy render` runs the function on
+	// Kubernetes: the image of a run.command or run.exec function, the
+	// container's resources, and environment from Secrets.
+	Kubernetes *KubernetesFunction `yaml:"kubernetes,omitempty" json:"kubernetes,omitempty"`
 }
 
 // Filter is one Knative-style filter. Exactly one field is set.

@@ -43,6 +43,7 @@ func (m *Mesh) validateFunctions(v *problems) {
 		}
 		validateDelivery(v, p.key("delivery"), &fn.Delivery)
 		validateScaling(v, p.key("scaling"), &fn.Scaling)
+		validateKubernetes(v, p.key("kubernetes"), fn)
 		for name := range sortedMap(fn.Env) {
 			if !envNamePattern.MatchString(name) {
 				v.add(p.key("env").key(name), "must be an environment variable name (letters, digits and '_', not starting with a digit)")
