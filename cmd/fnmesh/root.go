@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		newDLQCmd(g),
 		newStatusCmd(g),
 		newDeployCmd(g),
+		newScalerCmd(g),
 		newBenchCmd(g),
 	)
 	return root
