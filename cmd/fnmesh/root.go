@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		newUpCmd(g),
+		newApplyCmd(g),
 		newPublishCmd(g),
 		newValidateCmd(g),
 		newVersionCmd(g),
@@ -52,6 +53,7 @@ func newRootCmd() *cobra.Command {
 		newDLQCmd(g),
 		newStatusCmd(g),
 		newDeployCmd(g),
+		newScalerCmd(g),
 		newBenchCmd(g),
 	)
 	return root

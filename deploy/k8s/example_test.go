@@ -27,9 +27,8 @@ functions:
 	}
 	objs, err := k8s.Render(m, k8s.RenderOptions{
 		Namespace: "shop",
-		NATSURL:   "nats://nats.messaging.svc:4222",
 		MeshYAML:  meshYAML,
-		KEDA:      true,
+		Scaler:    k8s.ScalerKEDA,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -39,6 +38,8 @@ functions:
 	}
 	// Output:
 	// configmap-fnmesh-mesh.yaml
+	// deployment-fnmesh-triggers.yaml
+	// service-fnmesh-triggers.yaml
 	// deployment-fnmesh-fulfil-order.yaml
 	// service-fnmesh-fulfil-order.yaml
 	// scaledobject-fnmesh-fulfil-order.yaml
@@ -58,7 +59,7 @@ func ExampleMarshal() {
 		log.Fatal(err)
 	}
 	// The Service of hello, as Marshal writes it.
-	b, err := k8s.Marshal(objs[2:])
+	b, err := k8s.Marshal(objs[len(objs)-1:])
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // the function it cannot run or writes manifests that decode strictly into
 // the Kubernetes API types.
 func FuzzRender(f *testing.F) {
-	for _, name := range []string{"shop.mesh.yaml", "command.mesh.yaml"} {
+	for _, name := range []string{"shop.mesh.yaml", "local.mesh.yaml", "secrets.mesh.yaml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
@@ -28,7 +28,7 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			return
 		}
-		objs, err := Render(m, RenderOptions{MeshYAML: meshYAML, KEDA: keda})
+		objs, err := Render(m, RenderOptions{MeshYAML: meshYAML, Scaler: map[bool]string{true: ScalerKEDA, false: ScalerFnmesh}[keda]})
 		if err != nil {
 			if !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("Render: %v", err)
@@ -40,8 +40,8 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("Marshal: %v", err)
 		}
 		d := decodeStrict(t, b)
-		if len(d.deployments) != len(m.Functions) || len(d.services) != len(m.Functions) {
-			t.Fatalf("%d functions, %d Deployments, %d Services", len(m.Functions), len(d.deployments), len(d.services))
+		if len(d.deployments) < len(m.Functions)+1 || len(d.services) != len(m.Functions)+1 {
+			t.Fatalf("%d functions, %d Deployments, %d Services; want a Deployment and a Service each, and the triggers", len(m.Functions), len(d.deployments), len(d.services))
 		}
 		cm := d.configMaps[0]
 		if got, ok := cm.Data["mesh.yaml"]; ok && got != string(meshYAML) || !ok && !bytes.Equal(cm.BinaryData["mesh.yaml"], meshYAML) {

@@ -2,24 +2,28 @@ package k8s
 
 import (
 	"strconv"
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/kube"
-	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // KEDA names.
 const (
-	// KEDAAPIVersion is the API version of ScaledObject.
+	// KEDAAPIVersion is the API version of ScaledObject and
+	// TriggerAuthentication.
 	KEDAAPIVersion = "keda.sh/v1alpha1"
 	// KEDATrigger is the KEDA scaler that reads a JetStream consumer's lag.
 	KEDATrigger = "nats-jetstream"
-	// natsAccount is the account of a NATS server without accounts.
-	natsAccount = "$G"
+	// KEDATriggerAuthentication names the TriggerAuthentication rendered
+	// with RenderOptions.KEDAAuthSecret.
+	KEDATriggerAuthentication = "fnmesh-nats-monitoring"
+	// keyMonitoringEndpoint is the key of the KEDA auth Secret, and the
+	// trigger parameter it fills.
+	keyMonitoringEndpoint = "natsServerMonitoringEndpoint"
 )
 
 // scaledObject scales fn's Deployment with KEDA's nats-jetstream scaler,
@@ -27,24 +31,30 @@ const (
 // function's durable consumer, one replica per lagThreshold, scaling from
 // zero above activationLagThreshold.
 func (r *renderer) scaledObject(fn *config.Function) *unstructured.Unstructured {
-	s := fn.Scaling
+	p := meshmap.Params(fn).WithDefaults()
 	name := kube.DeploymentName(fn.Name)
 	stream := ""
 	if st := r.m.StreamFor(fn); st != nil {
 		stream = st.Name
 	}
-	polling := max(seconds(orDefault(s.PollingInterval, scale.DefaultPollingInterval)), 1)
-	cooldown := seconds(orDefault(s.CooldownPeriod, scale.DefaultCooldownPeriod))
-	lag := s.LagThreshold
-	if lag <= 0 {
-		lag = scale.DefaultLagThreshold
+	md := map[string]any{
+		"account":                r.o.KEDAAccount,
+		"stream":                 stream,
+		"consumer":               workers.ConsumerName(fn.Name),
+		"lagThreshold":           strconv.Itoa(p.LagThreshold),
+		"activationLagThreshold": strconv.Itoa(p.Activation),
 	}
-	maxReplicas := s.MaxReplicaCount
-	if maxReplicas <= 0 {
-		maxReplicas = max(scale.DefaultMaxReplicaCount, minReplicas(fn))
+	if r.o.KEDAUseHTTPS {
+		md["useHttps"] = "true"
+	}
+	trigger := map[string]any{"type": KEDATrigger, "metadata": md}
+	if r.o.KEDAAuthSecret != "" {
+		trigger["authenticationRef"] = map[string]any{"name": KEDATriggerAuthentication}
+	} else {
+		md[keyMonitoringEndpoint] = r.o.NATSMonitoringEndpoint
 	}
 	meta := r.meta(fn.Name, name)
-	u := &unstructured.Unstructured{Object: map[string]any{
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": KEDAAPIVersion,
 		"kind":       "ScaledObject",
 		"metadata": map[string]any{
@@ -54,32 +64,35 @@ func (r *renderer) scaledObject(fn *config.Function) *unstructured.Unstructured 
 			"annotations": stringMap(meta.Annotations),
 		},
 		"spec": map[string]any{
-			"scaleTargetRef":  map[string]any{"name": name},
-			"pollingInterval": polling,
-			"cooldownPeriod":  cooldown,
-			"minReplicaCount": int64(minReplicas(fn)),
-			"maxReplicaCount": int64(maxReplicas),
-			"triggers": []any{map[string]any{
-				"type": KEDATrigger,
-				"metadata": map[string]any{
-					"natsServerMonitoringEndpoint": r.o.NATSMonitoringEndpoint,
-					"account":                      natsAccount,
-					"stream":                       stream,
-					"consumer":                     workers.ConsumerName(fn.Name),
-					"lagThreshold":                 strconv.Itoa(lag),
-					"activationLagThreshold":       strconv.Itoa(s.ActivationLagThreshold),
-				},
+			"scaleTargetRef":  map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+			"pollingInterval": max(seconds(p.PollingInterval), 1),
+			"cooldownPeriod":  seconds(p.Cooldown),
+			"minReplicaCount": int64(p.Min),
+			"maxReplicaCount": int64(p.Max),
+			"triggers":        []any{trigger},
+		},
+	}}
+}
+
+// triggerAuthentication gives KEDA the monitoring endpoint from
+// RenderOptions.KEDAAuthSecret, so that an endpoint carrying credentials
+// is never written into a ScaledObject.
+func (r *renderer) triggerAuthentication() *unstructured.Unstructured {
+	meta := r.componentMeta("nats-monitoring")
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": KEDAAPIVersion,
+		"kind":       "TriggerAuthentication",
+		"metadata": map[string]any{
+			"name":      KEDATriggerAuthentication,
+			"namespace": meta.Namespace,
+			"labels":    stringMap(meta.Labels),
+		},
+		"spec": map[string]any{
+			"secretTargetRef": []any{map[string]any{
+				"parameter": keyMonitoringEndpoint, "name": r.o.KEDAAuthSecret, "key": keyMonitoringEndpoint,
 			}},
 		},
 	}}
-	return u
-}
-
-func orDefault(d config.Duration, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d.D()
 }
 
 func stringMap(m map[string]string) map[string]any {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -25,20 +24,38 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// exampleMesh is the example of the repository, rendered as a new user
+// would (its golden output is testdata/example.golden.yaml).
+const exampleMesh = "../../functions/examples/mesh.yaml"
+
+// goldenCases render testdata/<mesh> (or the example) with opts into
+// testdata/<name>.golden.yaml: input and output side by side.
 var goldenCases = []struct {
 	name, mesh string
 	opts       RenderOptions
 }{
-	{name: "shop", mesh: "shop.mesh.yaml", opts: RenderOptions{Namespace: "shop", NATSURL: "nats://nats.messaging.svc:4222"}},
+	{name: "shop", mesh: "shop.mesh.yaml", opts: RenderOptions{Namespace: "shop"}},
 	{name: "shop-keda", mesh: "shop.mesh.yaml", opts: RenderOptions{
-		Namespace: "shop", Image: "registry.example.com/fnmesh:0.3.0", NATSURL: "nats://nats-0.nats:4222,nats://nats-1.nats:4222",
-		ConfigMapName: "shop-mesh", ImagePullPolicy: corev1.PullAlways, KEDA: true,
+		Namespace: "shop", Image: "registry.example.com/fnmesh:0.3.0", ConfigMapName: "shop-mesh",
+		ImagePullPolicy: corev1.PullAlways, Scaler: ScalerKEDA, NATSMonitoringEndpoint: "nats.messaging.svc:8222",
 	}},
+	{name: "secrets", mesh: "secrets.mesh.yaml", opts: RenderOptions{
+		Namespace: "shop", NATSSecret: "shop-nats", NATSCreds: true, NATSCA: true, NATSClientCert: true,
+		TriggersSecret: "shop-triggers", TriggersReplicas: 2,
+	}},
+	{name: "secrets-keda", mesh: "secrets.mesh.yaml", opts: RenderOptions{
+		Namespace: "shop", Scaler: ScalerKEDA, KEDAAccount: "SHOP", KEDAUseHTTPS: true, KEDAAuthSecret: "nats-monitoring",
+	}},
+	{name: "example", mesh: exampleMesh, opts: RenderOptions{Namespace: "shop"}},
 }
 
 func load(t testing.TB, name string) *config.Mesh {
 	t.Helper()
-	m, err := meshmap.Load(filepath.Join("testdata", name))
+	path := name
+	if !strings.Contains(name, "/") {
+		path = filepath.Join("testdata", name)
+	}
+	m, err := meshmap.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,74 +115,52 @@ func splitDocs(t testing.TB, b []byte) [][]byte {
 	}
 }
 
-// decoded is the rendered stream decoded strictly into the API types.
-type decoded struct {
-	configMaps   []corev1.ConfigMap
-	deployments  []appsv1.Deployment
-	services     []corev1.Service
-	scaledObject []map[string]any
-}
-
-// decodeStrict decodes every document into its Kubernetes API type,
-// rejecting unknown and misspelled fields. ScaledObjects (a CRD, with no Go
-// type here) are decoded to maps.
-func decodeStrict(t testing.TB, b []byte) decoded {
-	t.Helper()
-	var out decoded
-	for i, d := range splitDocs(t, b) {
-		var head struct{ APIVersion, Kind string }
-		if err := yaml.Unmarshal(d, &head); err != nil {
-			t.Fatalf("document %d: %v", i, err)
-		}
-		var err error
-		switch head.APIVersion + " " + head.Kind {
-		case "v1 ConfigMap":
-			var o corev1.ConfigMap
-			err = yaml.UnmarshalStrict(d, &o)
-			out.configMaps = append(out.configMaps, o)
-		case "apps/v1 Deployment":
-			var o appsv1.Deployment
-			err = yaml.UnmarshalStrict(d, &o)
-			out.deployments = append(out.deployments, o)
-		case "v1 Service":
-			var o corev1.Service
-			err = yaml.UnmarshalStrict(d, &o)
-			out.services = append(out.services, o)
-		case KEDAAPIVersion + " ScaledObject":
-			var o map[string]any
-			err = yaml.UnmarshalStrict(d, &o)
-			out.scaledObject = append(out.scaledObject, o)
-		default:
-			t.Fatalf("document %d: unexpected %s %s", i, head.APIVersion, head.Kind)
-		}
-		if err != nil {
-			t.Fatalf("document %d (%s): strict decode: %v\n%s", i, head.Kind, err, d)
-		}
-	}
-	return out
-}
-
 func TestRenderDecodesStrictly(t *testing.T) {
 	for _, tt := range goldenCases {
 		t.Run(tt.name, func(t *testing.T) {
+			m := load(t, tt.mesh)
 			d := decodeStrict(t, render(t, tt.mesh, tt.opts))
-			if len(d.configMaps) != 1 || len(d.deployments) != 3 || len(d.services) != 3 {
-				t.Errorf("got %d ConfigMaps, %d Deployments, %d Services; want 1, 3, 3", len(d.configMaps), len(d.deployments), len(d.services))
+			fns := len(m.Functions)
+			keda := tt.opts.Scaler == ScalerKEDA
+			// Functions, the triggers and (without KEDA) the scaler.
+			wantDeps := fns + 1 + map[bool]int{true: 0, false: 1}[keda]
+			if len(d.configMaps) != 1 || len(d.deployments) != wantDeps || len(d.services) != fns+1 {
+				t.Errorf("got %d ConfigMaps, %d Deployments, %d Services; want 1, %d, %d", len(d.configMaps), len(d.deployments), len(d.services), wantDeps, fns+1)
 			}
-			if want := map[bool]int{true: 3, false: 0}[tt.opts.KEDA]; len(d.scaledObject) != want {
-				t.Errorf("got %d ScaledObjects, want %d", len(d.scaledObject), want)
+			if want := map[bool]int{true: fns, false: 0}[keda]; len(d.scaledObjects) != want {
+				t.Errorf("got %d ScaledObjects, want %d", len(d.scaledObjects), want)
+			}
+			if want := map[bool]int{true: 0, false: 1}[keda]; len(d.serviceAccounts) != want || len(d.roles) != want || len(d.roleBindings) != want {
+				t.Errorf("got %d ServiceAccounts, %d Roles, %d RoleBindings; want %d each", len(d.serviceAccounts), len(d.roles), len(d.roleBindings), want)
+			}
+			if want := map[bool]int{true: 1, false: 0}[keda && tt.opts.KEDAAuthSecret != ""]; len(d.triggerAuths) != want {
+				t.Errorf("got %d TriggerAuthentications, want %d", len(d.triggerAuths), want)
 			}
 		})
 	}
 	t.Run("a misspelled field fails", func(t *testing.T) {
-		doc := splitDocs(t, render(t, "shop.mesh.yaml", RenderOptions{}))[1]
-		bad := bytes.Replace(doc, []byte("revisionHistoryLimit:"), []byte("revisionHistoryLimits:"), 1)
-		if bytes.Equal(bad, doc) {
-			t.Fatal("revisionHistoryLimit not in the Deployment")
-		}
-		var o appsv1.Deployment
-		if err := yaml.UnmarshalStrict(bad, &o); err == nil {
-			t.Error("strict decoding accepted revisionHistoryLimits")
+		for _, c := range []struct{ doc, field string }{{"Deployment", "revisionHistoryLimit:"}, {"ScaledObject", "cooldownPeriod:"}} {
+			var doc []byte
+			for _, d := range splitDocs(t, render(t, "shop.mesh.yaml", RenderOptions{Scaler: ScalerKEDA})) {
+				if bytes.Contains(d, []byte("kind: "+c.doc+"\n")) {
+					doc = d
+					break
+				}
+			}
+			bad := bytes.Replace(doc, []byte(c.field), []byte(strings.TrimSuffix(c.field, ":")+"s:"), 1)
+			if bytes.Equal(bad, doc) {
+				t.Fatalf("%s not in the %s", c.field, c.doc)
+			}
+			var d decoded
+			var err error
+			if c.doc == "Deployment" {
+				err = strict(bad, &d.deployments)
+			} else {
+				err = strict(bad, &d.scaledObjects)
+			}
+			if err == nil {
+				t.Errorf("strict decoding of a %s accepted a misspelled %s", c.doc, c.field)
+			}
 		}
 	})
 }
@@ -176,14 +171,15 @@ func TestRenderDeployment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, keda := range []bool{false, true} {
-		d := decodeStrict(t, render(t, "shop.mesh.yaml", RenderOptions{Namespace: "shop", KEDA: keda}))
+	for _, scaler := range []string{ScalerFnmesh, ScalerKEDA} {
+		d := decodeStrict(t, render(t, "shop.mesh.yaml", RenderOptions{Namespace: "shop", Scaler: scaler}))
 		if got := d.configMaps[0].Data["mesh.yaml"]; got != string(raw) {
 			t.Errorf("ConfigMap holds %q, want the mesh file as written", got)
 		}
-		for i, dep := range d.deployments {
+		for i := range m.Functions {
 			fn := &m.Functions[i]
-			if dep.Name != kube.DeploymentName(fn.Name) || dep.Namespace != "shop" {
+			dep := d.deployment(t, kube.DeploymentName(fn.Name))
+			if dep.Namespace != "shop" {
 				t.Errorf("deployment %d: %s/%s, want shop/%s", i, dep.Namespace, dep.Name, kube.DeploymentName(fn.Name))
 			}
 			if dep.Annotations[kube.AnnotationFunction] != fn.Name {
@@ -199,19 +195,32 @@ func TestRenderDeployment(t *testing.T) {
 			if !sel.Matches(tmpl) || !labels.SelectorFromSet(dep.Spec.Selector.MatchLabels).Matches(tmpl) {
 				t.Errorf("%s: template labels %v not selected", dep.Name, tmpl)
 			}
-			if !labels.SelectorFromSet(d.services[i].Spec.Selector).Matches(tmpl) {
-				t.Errorf("%s: Service selector %v misses the pods", dep.Name, d.services[i].Spec.Selector)
+			svc := d.services[slices.IndexFunc(d.services, func(s corev1.Service) bool { return s.Name == dep.Name })]
+			if !labels.SelectorFromSet(svc.Spec.Selector).Matches(tmpl) {
+				t.Errorf("%s: Service selector %v misses the pods", dep.Name, svc.Spec.Selector)
 			}
-			switch {
+			switch keda := scaler == ScalerKEDA; {
 			case keda && dep.Spec.Replicas != nil:
 				t.Errorf("%s: replicas %d with KEDA, want unset", dep.Name, *dep.Spec.Replicas)
 			case !keda && (dep.Spec.Replicas == nil || int(*dep.Spec.Replicas) != *fn.Scaling.MinReplicaCount):
 				t.Errorf("%s: replicas %v, want minReplicaCount %d", dep.Name, dep.Spec.Replicas, *fn.Scaling.MinReplicaCount)
 			}
 		}
+		// No worker selector matches the pods of fnmesh's own Deployments.
+		for _, name := range []string{"fnmesh-triggers", "fnmesh-scaler"} {
+			if scaler == ScalerKEDA && name == "fnmesh-scaler" {
+				continue
+			}
+			tmpl := labels.Set(d.deployment(t, name).Spec.Template.Labels)
+			for _, fn := range m.Functions {
+				if sel, _ := labels.Parse(kube.Selector(fn.Name)); sel.Matches(tmpl) {
+					t.Errorf("%s: the pods of %s match the worker selector of %s", name, name, fn.Name)
+				}
+			}
+		}
 	}
 
-	d := decodeStrict(t, render(t, "shop.mesh.yaml", RenderOptions{NATSURL: "nats://nats:4222"}))
+	d := decodeStrict(t, render(t, "shop.mesh.yaml", RenderOptions{}))
 	tests := []struct {
 		fn          int
 		grace       int64
@@ -223,11 +232,11 @@ func TestRenderDeployment(t *testing.T) {
 	}{
 		{fn: 0, grace: 60, drain: "50s", image: "registry.example.com/shop/fulfil-order:1.4.2", otelService: "fulfilment",
 			env: map[string]string{"SHOP_REGION": "eu-west-1"}},
-		{fn: 1, grace: 45, drain: "35s", image: DefaultImage, args: []string{"worker", "--function", "notify"}, otelService: "notify"},
+		{fn: 1, grace: 45, drain: "35s", image: "registry.example.com/shop/notify:1.0.0", args: []string{"worker", "--function", "notify"}, otelService: "notify"},
 		{fn: 2, grace: 16, drain: "5.5s", image: DefaultImage, args: []string{"worker", "--function", "Audit_Trail"}, otelService: "Audit_Trail"},
 	}
 	for _, tt := range tests {
-		dep := d.deployments[tt.fn]
+		dep := d.deployment(t, kube.DeploymentName(m.Functions[tt.fn].Name))
 		t.Run(dep.Name, func(t *testing.T) {
 			ps := dep.Spec.Template.Spec
 			if got := *ps.TerminationGracePeriodSeconds; got != tt.grace {
@@ -237,15 +246,9 @@ func TestRenderDeployment(t *testing.T) {
 			if c.Image != tt.image || !slices.Equal(c.Args, tt.args) {
 				t.Errorf("container runs %s %q, want %s %q", c.Image, c.Args, tt.image, tt.args)
 			}
-			env := map[string]corev1.EnvVar{}
-			for _, e := range c.Env {
-				if _, dup := env[e.Name]; dup {
-					t.Errorf("env %s set twice", e.Name)
-				}
-				env[e.Name] = e
-			}
+			env := envOf(t, c)
 			want := map[string]string{
-				"FNMESH_FUNCTION": m.Functions[tt.fn].Name, "FNMESH_FILE": MeshFile, "NATS_URL": "nats://nats:4222",
+				"FNMESH_FUNCTION": m.Functions[tt.fn].Name, "FNMESH_FILE": MeshFile,
 				"FNMESH_HEALTH_ADDR": ":8081", "FNMESH_SHUTDOWN_TIMEOUT": tt.drain, "OTEL_SERVICE_NAME": tt.otelService,
 			}
 			for k, v := range tt.env {
@@ -259,150 +262,68 @@ func TestRenderDeployment(t *testing.T) {
 			if f := env["FNMESH_REPLICA"].ValueFrom; f == nil || f.FieldRef == nil || f.FieldRef.FieldPath != "metadata.name" {
 				t.Errorf("FNMESH_REPLICA is not the pod name: %+v", env["FNMESH_REPLICA"])
 			}
+			// NATS comes from its Secret, never inline; the mesh's own
+			// NATS_URL (fulfil-order sets one) is ignored.
+			if e := env["NATS_URL"]; e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil ||
+				e.ValueFrom.SecretKeyRef.Name != DefaultNATSSecret || e.ValueFrom.SecretKeyRef.Key != "url" {
+				t.Errorf("NATS_URL = %+v, want secretKeyRef %s/url", e, DefaultNATSSecret)
+			}
 			if c.LivenessProbe.HTTPGet.Path != "/livez" || c.ReadinessProbe.HTTPGet.Path != "/readyz" ||
 				c.LivenessProbe.HTTPGet.Port.StrVal != "health" || c.Ports[0].ContainerPort != HealthPort {
 				t.Errorf("probes do not reach the health endpoints: %+v %+v %+v", c.LivenessProbe, c.ReadinessProbe, c.Ports)
 			}
-			if c.VolumeMounts[0].MountPath != MeshDir || ps.Volumes[0].ConfigMap.Name != DefaultConfigMapName {
-				t.Errorf("mesh not mounted at %s: %+v %+v", MeshDir, c.VolumeMounts, ps.Volumes)
+			if c.VolumeMounts[0].MountPath != MeshFile || c.VolumeMounts[0].SubPath != "mesh.yaml" || ps.Volumes[0].ConfigMap.Name != DefaultConfigMapName {
+				t.Errorf("mesh not mounted at %s: %+v %+v", MeshFile, c.VolumeMounts, ps.Volumes)
 			}
+			checkRestricted(t, ps)
 		})
 	}
-	if got := d.deployments[2].Annotations["fnmesh.dev/http-target"]; got != "http://audit.shop.svc:8080/events" {
+	if got := d.deployment(t, kube.DeploymentName("Audit_Trail")).Annotations["fnmesh.dev/http-target"]; got != "http://audit.shop.svc:8080/events" {
 		t.Errorf("http target annotation = %q", got)
 	}
 }
 
-func TestRenderKEDA(t *testing.T) {
-	d := decodeStrict(t, render(t, "shop.mesh.yaml", RenderOptions{Namespace: "shop", NATSURL: "tls://nats.messaging.svc:4222", KEDA: true}))
-	tests := []struct {
-		name                              string
-		min, max, polling, cooldown       int64
-		stream, consumer, lag, activation string
-	}{
-		{name: "fnmesh-fulfil-order", min: 1, max: 20, polling: 5, cooldown: 120, stream: "EVENTS", consumer: "fulfil-order", lag: "50", activation: "1"},
-		{name: "fnmesh-notify", min: 0, max: 10, polling: 1, cooldown: 30, stream: "EVENTS", consumer: "notify", lag: "100", activation: "0"},
-		{name: kube.DeploymentName("Audit_Trail"), min: 0, max: 2, polling: 1, cooldown: 30, stream: "AUDIT", consumer: "Audit_Trail", lag: "100", activation: "0"},
+// envOf is c's environment by name; a name set twice fails t.
+func envOf(t *testing.T, c corev1.Container) map[string]corev1.EnvVar {
+	t.Helper()
+	env := map[string]corev1.EnvVar{}
+	for _, e := range c.Env {
+		if _, dup := env[e.Name]; dup {
+			t.Errorf("env %s set twice", e.Name)
+		}
+		env[e.Name] = e
 	}
-	if len(d.scaledObject) != len(tests) {
-		t.Fatalf("%d ScaledObjects, want %d", len(d.scaledObject), len(tests))
-	}
-	for i, tt := range tests {
-		so := d.scaledObject[i]
-		t.Run(tt.name, func(t *testing.T) {
-			get := func(path ...string) any {
-				var v any = so
-				for _, p := range path {
-					m, ok := v.(map[string]any)
-					if !ok {
-						t.Fatalf("%v: not an object at %s", path, p)
-					}
-					v = m[p]
-				}
-				return v
-			}
-			num := func(path ...string) int64 {
-				switch v := get(path...).(type) {
-				case float64:
-					return int64(v)
-				case int64:
-					return v
-				default:
-					t.Fatalf("%v = %#v, want a number", path, v)
-					return 0
-				}
-			}
-			checks := []struct {
-				field     string
-				got, want any
-			}{
-				{"apiVersion", get("apiVersion"), "keda.sh/v1alpha1"},
-				{"kind", get("kind"), "ScaledObject"},
-				{"metadata.name", get("metadata", "name"), tt.name},
-				{"metadata.namespace", get("metadata", "namespace"), "shop"},
-				{"spec.scaleTargetRef.name", get("spec", "scaleTargetRef", "name"), tt.name},
-				{"spec.minReplicaCount", num("spec", "minReplicaCount"), tt.min},
-				{"spec.maxReplicaCount", num("spec", "maxReplicaCount"), tt.max},
-				{"spec.pollingInterval", num("spec", "pollingInterval"), tt.polling},
-				{"spec.cooldownPeriod", num("spec", "cooldownPeriod"), tt.cooldown},
-			}
-			for _, c := range checks {
-				if c.got != c.want {
-					t.Errorf("%s = %#v, want %#v", c.field, c.got, c.want)
-				}
-			}
-			trs, _ := get("spec", "triggers").([]any)
-			if len(trs) != 1 {
-				t.Fatalf("triggers = %#v, want one", get("spec", "triggers"))
-			}
-			tr := trs[0].(map[string]any)
-			if tr["type"] != "nats-jetstream" {
-				t.Errorf("trigger type = %v", tr["type"])
-			}
-			md := tr["metadata"].(map[string]any)
-			wantMD := map[string]any{
-				"natsServerMonitoringEndpoint": "nats.messaging.svc:8222", "account": "$G",
-				"stream": tt.stream, "consumer": tt.consumer, "lagThreshold": tt.lag, "activationLagThreshold": tt.activation,
-			}
-			if len(md) != len(wantMD) {
-				t.Errorf("trigger metadata has %d keys, want %d: %v", len(md), len(wantMD), md)
-			}
-			for k, v := range wantMD {
-				if md[k] != v {
-					t.Errorf("trigger metadata %s = %#v, want %#v", k, md[k], v)
-				}
-			}
-		})
-	}
+	return env
 }
 
-func TestRenderErrors(t *testing.T) {
-	m := load(t, "command.mesh.yaml")
-	_, err := Render(m, RenderOptions{})
-	if !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("err = %v, want ErrUnsupported", err)
+// checkRestricted holds ps to the "restricted" Pod Security Standard.
+func checkRestricted(t *testing.T, ps corev1.PodSpec) {
+	t.Helper()
+	if sc := ps.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot ||
+		sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod security context %+v: want runAsNonRoot and seccomp RuntimeDefault", sc)
 	}
-	for _, want := range []string{"functions[1] (local-one).run.command", "functions[2] (local-two).run.command", "set run.image"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("err = %q, want it to mention %q", err, want)
+	for _, c := range ps.Containers {
+		sc := c.SecurityContext
+		if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+			sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+			sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0 ||
+			sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || (sc.RunAsUser != nil && *sc.RunAsUser == 0) {
+			t.Errorf("container %s security context %+v: not restricted", c.Name, sc)
+		}
+		for _, e := range c.Env {
+			if strings.Contains(strings.ToUpper(e.Name), "SECRET") && e.Value != "" {
+				t.Errorf("container %s: %s holds an inline value", c.Name, e.Name)
+			}
 		}
 	}
-
-	shop := load(t, "shop.mesh.yaml")
-	tests := []struct {
-		name string
-		opts RenderOptions
-		want string
-	}{
-		{"namespace", RenderOptions{Namespace: "Shop_NS"}, `namespace "Shop_NS"`},
-		{"config map", RenderOptions{ConfigMapName: "-x"}, `configMapName "-x"`},
-		{"pull policy", RenderOptions{ImagePullPolicy: "Sometimes"}, `imagePullPolicy "Sometimes": must be Always, IfNotPresent or Never`},
-		{"nats url", RenderOptions{NATSURL: "nats://"}, `natsURL "nats://"`},
-		{"monitoring", RenderOptions{NATSMonitoringEndpoint: "nats"}, `natsMonitoringEndpoint "nats": must be host:port`},
-		{"image", RenderOptions{Image: "fnmesh dev"}, `image "fnmesh dev": must not contain white space`},
-		{"big mesh", RenderOptions{MeshYAML: make([]byte, 2<<20)}, "a ConfigMap holds at most"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Render(shop, tt.opts)
-			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %v, want ErrInvalidOptions mentioning %q", err, tt.want)
-			}
-		})
-	}
-
-	noFile := *shop
-	noFile.File = ""
-	if _, err := Render(&noFile, RenderOptions{}); !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "MeshYAML") {
-		t.Errorf("no file, no MeshYAML: err = %v", err)
-	}
-	if _, err := Render(nil, RenderOptions{}); err == nil {
-		t.Error("nil mesh: no error")
+	if ps.HostNetwork || ps.HostPID || ps.HostIPC {
+		t.Error("pod shares a host namespace")
 	}
 }
 
-func TestWriteDir(t *testing.T) {
-	objs, err := Render(load(t, "shop.mesh.yaml"), RenderOptions{KEDA: true})
+func TestRenderWriteDir(t *testing.T) {
+	objs, err := Render(load(t, "shop.mesh.yaml"), RenderOptions{Scaler: ScalerKEDA})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,9 +342,9 @@ func TestWriteDir(t *testing.T) {
 	audit := kube.DeploymentName("Audit_Trail")
 	want := []string{
 		"configmap-fnmesh-mesh.yaml",
-		"deployment-" + audit + ".yaml", "deployment-fnmesh-fulfil-order.yaml", "deployment-fnmesh-notify.yaml",
+		"deployment-" + audit + ".yaml", "deployment-fnmesh-fulfil-order.yaml", "deployment-fnmesh-notify.yaml", "deployment-fnmesh-triggers.yaml",
 		"scaledobject-" + audit + ".yaml", "scaledobject-fnmesh-fulfil-order.yaml", "scaledobject-fnmesh-notify.yaml",
-		"service-" + audit + ".yaml", "service-fnmesh-fulfil-order.yaml", "service-fnmesh-notify.yaml",
+		"service-" + audit + ".yaml", "service-fnmesh-fulfil-order.yaml", "service-fnmesh-notify.yaml", "service-fnmesh-triggers.yaml",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("files:\n got %q\nwant %q", names, want)
@@ -442,4 +363,25 @@ func TestWriteDir(t *testing.T) {
 			t.Errorf("%s differs from document %d of Marshal", FileName(o), i)
 		}
 	}
+}
+
+// decodeOne decodes the one document of kind and name in b into out.
+func decodeOne(t *testing.T, b []byte, kind, name string, out any) {
+	t.Helper()
+	for _, d := range splitDocs(t, b) {
+		var head struct {
+			Kind     string
+			Metadata struct{ Name string }
+		}
+		if err := yaml.Unmarshal(d, &head); err != nil {
+			t.Fatal(err)
+		}
+		if head.Kind == kind && head.Metadata.Name == name {
+			if err := yaml.UnmarshalStrict(d, out); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no %s %s", kind, name)
 }

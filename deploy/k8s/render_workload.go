@@ -9,7 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -35,25 +34,44 @@ const annotationMeshHash = "fnmesh.dev/mesh-sha256"
 // where its events are POSTed.
 const annotationHTTPTarget = "fnmesh.dev/http-target"
 
+// workerContainer is what the worker container of a function runs.
+type workerContainer struct {
+	corev1.Container
+	// knownUser: the image is the fnmesh image or built FROM it.
+	knownUser bool
+}
+
 // container is the worker container of fn (functions[i] of the mesh).
-func (r *renderer) container(i int, fn *config.Function) (corev1.Container, error) {
-	c := corev1.Container{
+func (r *renderer) container(i int, fn *config.Function) (workerContainer, error) {
+	where := fmt.Sprintf("render: functions[%d] (%s)", i, fn.Name)
+	if name := kube.DeploymentName(fn.Name); name == r.componentMeta("triggers").Name || name == r.componentMeta("scaler").Name {
+		return workerContainer{}, fmt.Errorf("%s: its Deployment would be %s, the name of fnmesh's own: rename the function: %w", where, name, ErrUnsupported)
+	}
+	res, err := r.resources(i, fn)
+	if err != nil {
+		return workerContainer{}, err
+	}
+	mounts := []corev1.VolumeMount{
+		// Only the file, so that an image's own files beside it (an exec
+		// function's program at run.dir) stay visible.
+		{Name: "mesh", MountPath: MeshFile, SubPath: meshKey, ReadOnly: true},
+		{Name: "tmp", MountPath: "/tmp"},
+	}
+	_, natsMounts := r.natsVolume()
+	c := workerContainer{Container: corev1.Container{
 		Name:            "worker",
 		ImagePullPolicy: r.o.ImagePullPolicy,
 		Env:             r.env(fn),
 		Ports:           []corev1.ContainerPort{{Name: healthPortName, ContainerPort: HealthPort, Protocol: corev1.ProtocolTCP}},
-		LivenessProbe:   probe("/livez", 10, 3),
-		ReadinessProbe:  probe("/readyz", 5, 2),
-		Resources:       r.resources(),
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: "mesh", MountPath: MeshDir, ReadOnly: true},
-			{Name: "tmp", MountPath: "/tmp"},
-		},
-		SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: new(false),
-			ReadOnlyRootFilesystem:   new(true),
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		},
+		LivenessProbe:   probe(healthPortName, "/livez", 10, 3),
+		ReadinessProbe:  probe(healthPortName, "/readyz", 5, 2),
+		Resources:       res,
+		VolumeMounts:    append(mounts, natsMounts...),
+		SecurityContext: containerSecurity(),
+	}}
+	var k8sImage string
+	if fn.Kubernetes != nil {
+		k8sImage = fn.Kubernetes.Image
 	}
 	if len(fn.SecretEnv) > 0 {
 		// Rendering them would write the secrets of this machine into the
@@ -64,34 +82,42 @@ func (r *renderer) container(i int, fn *config.Function) (corev1.Container, erro
 	switch {
 	case fn.Run.Image != "":
 		c.Image = fn.Run.Image
-	case fn.Run.HTTP != nil || len(fn.Run.Exec) > 0:
-		c.Image = r.o.Image
-		c.Args = []string{"worker", "--function", fn.Name}
-		// The fnmesh image runs as an unprivileged user; a function's own
-		// image may not, so only this one is held to it.
-		c.SecurityContext.RunAsNonRoot = new(true)
+	case len(fn.Run.Command) > 0 && k8sImage != "":
+		// The worker program built into an image, with its own entrypoint.
+		c.Image = k8sImage
 	case len(fn.Run.Command) > 0:
-		return c, fmt.Errorf("render: functions[%d] (%s).run.command: a local program: %w; build it into an image and set run.image",
-			i, fn.Name, ErrUnsupported)
+		return c, fmt.Errorf("%s.run.command %q: a local program: %w; build it into an image (deploy/worker.Dockerfile) and set kubernetes.image",
+			where, fn.Run.Command, ErrUnsupported)
+	case len(fn.Run.Exec) > 0 && k8sImage != "":
+		c.Image, c.Args, c.knownUser = k8sImage, []string{"worker", "--function", fn.Name}, true
+	case len(fn.Run.Exec) > 0:
+		return c, fmt.Errorf("%s.run.exec %q: the fnmesh image holds no programs (not even a shell): %w; build an image FROM it that adds %q and what it needs (deploy/exec.Dockerfile) and set kubernetes.image",
+			where, fn.Run.Exec, ErrUnsupported, fn.Run.Exec[0])
+	case fn.Run.HTTP != nil:
+		c.Image, c.Args, c.knownUser = r.o.Image, []string{"worker", "--function", fn.Name}, k8sImage == ""
+		if k8sImage != "" {
+			c.Image = k8sImage
+		}
 	default:
-		return c, fmt.Errorf("render: functions[%d] (%s).run: one of image, http or exec is required: %w", i, fn.Name, ErrUnsupported)
+		return c, fmt.Errorf("%s.run: one of image, command, http or exec is required: %w", where, ErrUnsupported)
 	}
 	return c, nil
 }
 
-// env is the worker's environment: what fnmesh sets, then the function's
-// env in name order (which may replace OTEL_SERVICE_NAME and the log
-// settings, not the rest).
+// env is the worker's environment: what fnmesh sets, NATS from its
+// Secret, then the function's env in name order (which may replace
+// OTEL_SERVICE_NAME and the log settings, not the rest), then its
+// kubernetes.secretEnv as secretKeyRef.
 func (r *renderer) env(fn *config.Function) []corev1.EnvVar {
 	fixed := []corev1.EnvVar{
 		{Name: "FNMESH_FUNCTION", Value: fn.Name},
 		{Name: "FNMESH_FILE", Value: MeshFile},
-		{Name: "NATS_URL", Value: r.o.NATSURL},
 		{Name: "FNMESH_HEALTH_ADDR", Value: ":" + strconv.Itoa(HealthPort)},
 		{Name: "FNMESH_SHUTDOWN_TIMEOUT", Value: (fn.Timeout.D() + drainMargin).String()},
 		{Name: "FNMESH_REPLICA", ValueFrom: &corev1.EnvVarSource{
 			FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"}}},
 	}
+	fixed = append(fixed, r.natsEnv()...)
 	overridable := map[string]string{
 		"OTEL_SERVICE_NAME": fn.Name,
 		"FNMESH_LOG_FORMAT": "json",
@@ -106,61 +132,46 @@ func (r *renderer) env(fn *config.Function) []corev1.EnvVar {
 			own[k] = v
 		}
 	}
+	var secret map[string]config.SecretKeyRef
+	if fn.Kubernetes != nil {
+		secret = fn.Kubernetes.SecretEnv
+	}
 	for _, k := range slices.Sorted(maps.Keys(overridable)) {
 		if _, ok := own[k]; !ok {
-			out = append(out, corev1.EnvVar{Name: k, Value: overridable[k]})
+			if _, ok := secret[k]; !ok {
+				out = append(out, corev1.EnvVar{Name: k, Value: overridable[k]})
+			}
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(own)) {
 		out = append(out, corev1.EnvVar{Name: k, Value: own[k]})
 	}
+	for _, k := range slices.Sorted(maps.Keys(secret)) {
+		if isFixed(k) {
+			continue
+		}
+		out = append(out, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret[k].Name}, Key: secret[k].Key,
+		}}})
+	}
 	return out
-}
-
-// probe is an HTTP probe on the health port.
-func probe(path string, period, failures int32) *corev1.Probe {
-	return &corev1.Probe{
-		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-			Path: path, Port: intstr.FromString(healthPortName), Scheme: corev1.URISchemeHTTP,
-		}},
-		PeriodSeconds:    period,
-		TimeoutSeconds:   2,
-		FailureThreshold: failures,
-		SuccessThreshold: 1,
-	}
-}
-
-// resources are RenderOptions.Resources or the defaults.
-func (r *renderer) resources() corev1.ResourceRequirements {
-	if r.o.Resources != nil {
-		return *r.o.Resources.DeepCopy()
-	}
-	return corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse("50m"),
-			corev1.ResourceMemory: resource.MustParse("64Mi"),
-		},
-		Limits: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse("1"),
-			corev1.ResourceMemory: resource.MustParse("256Mi"),
-		},
-	}
 }
 
 // seconds rounds d up to whole seconds.
 func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // deployment runs the workers of fn.
-func (r *renderer) deployment(fn *config.Function, c corev1.Container) *appsv1.Deployment {
+func (r *renderer) deployment(fn *config.Function, c workerContainer) *appsv1.Deployment {
 	name := kube.DeploymentName(fn.Name)
 	meta := r.meta(fn.Name, name)
 	if fn.Run.HTTP != nil {
 		meta.Annotations[annotationHTTPTarget] = fn.Run.HTTP.URL
 	}
 	var replicas *int32
-	if !r.o.KEDA {
+	if r.o.Scaler != ScalerKEDA {
 		replicas = new(int32(minReplicas(fn)))
 	}
+	natsVols, _ := r.natsVolume()
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta,
@@ -174,20 +185,12 @@ func (r *renderer) deployment(fn *config.Function, c corev1.Container) *appsv1.D
 					Annotations: map[string]string{kube.AnnotationFunction: fn.Name, annotationMeshHash: r.meshHash},
 				},
 				Spec: corev1.PodSpec{
-					Containers:                    []corev1.Container{c},
+					Containers:                    []corev1.Container{c.Container},
 					TerminationGracePeriodSeconds: new(seconds(fn.Timeout.D() + graceMargin)),
 					AutomountServiceAccountToken:  new(false),
 					EnableServiceLinks:            new(false),
-					SecurityContext: &corev1.PodSecurityContext{
-						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
-					Volumes: []corev1.Volume{
-						{Name: "mesh", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: r.o.ConfigMapName},
-							Items:                []corev1.KeyToPath{{Key: meshKey, Path: meshKey}},
-						}}},
-						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-					},
+					SecurityContext:               podSecurity(c.knownUser),
+					Volumes:                       append([]corev1.Volume{r.meshVolume(), tmpVolume}, natsVols...),
 				},
 			},
 		},

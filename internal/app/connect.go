@@ -72,8 +72,10 @@ func (a *App) startEmbedded() error {
 	return nil
 }
 
-// declare creates or updates the streams of the mesh and its dead-letter
-// stream.
+// declare creates or updates, as `fnmesh apply` does, the streams, the
+// trigger buckets and every function's durable consumer before anything
+// reads a consumer (a scaler, KEDA, a worker).
 func (a *App) declare(ctx context.Context) error {
-	return a.client.EnsureStreams(ctx, meshmap.Streams(a.m)...)
+	_, err := Apply(ctx, a.client, a.m)
+	return err
 }

@@ -270,6 +270,10 @@ type Function struct {
 	// worker contract and OTEL_*, never the rest of `up`'s environment. A
 	// name may not also be in env.
 	SecretEnv map[string]SecretRef `yaml:"secretEnv,omitempty" json:"secretEnv,omitempty"`
+	// Kubernetes says how `fnmesh deploy render` runs the function on
+	// Kubernetes: the image of a run.command or run.exec function, the
+	// container's resources, and environment from Secrets.
+	Kubernetes *KubernetesFunction `yaml:"kubernetes,omitempty" json:"kubernetes,omitempty"`
 }
 
 // Filter is one Knative-style filter. Exactly one field is set.

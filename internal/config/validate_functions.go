@@ -21,6 +21,7 @@ func (m *Mesh) validateFunctions(v *problems) {
 		// and scaling are the components' settings: their rules are the
 		// components' own, applied through Components (see ParseWith).
 		validateRun(v, p.key("run"), &fn.Run)
+		validateKubernetes(v, p.key("kubernetes"), fn)
 		for name := range sortedMap(fn.Env) {
 			if !envNamePattern.MatchString(name) {
 				v.add(p.key("env").key(name), "must be an environment variable name (letters, digits and '_', not starting with a digit)")

@@ -61,12 +61,13 @@ type Functions struct {
 	Consumers []workers.Config
 }
 
-// FunctionsOn selects the functions of m that run on runtime.
+// FunctionsOn selects the functions of m that run on runtime ("" selects
+// every function, as the in-cluster scaler scales them all).
 func FunctionsOn(m *config.Mesh, runtime string) Functions {
 	var out Functions
 	for i := range m.Functions {
 		fn := &m.Functions[i]
-		if Runtime(fn) != runtime {
+		if runtime != "" && Runtime(fn) != runtime {
 			continue
 		}
 		out.Scaler.Functions = append(out.Scaler.Functions, scale.Function{Name: fn.Name, Params: Params(fn)})

@@ -1,0 +1,108 @@
+package k8s
+
+import (
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/fnmesh/fnmesh/workers/kube"
+)
+
+// ScalerLease is the coordination.k8s.io Lease the scaler pods elect
+// their leader with (kubescaler.DefaultLeaseName).
+const ScalerLease = "fnmesh-scaler"
+
+// scaler renders `fnmesh scaler`: a ServiceAccount, a Role holding only
+// what the scaler calls, its RoleBinding and the Deployment.
+//
+// The Role, as workers/kube and the leader election really call the API:
+// patch the functions' Deployments (by name; the runtime merge-patches
+// spec.replicas of the Deployment itself, not its /scale subresource), list
+// pods (the runtime counts the replicas from the pods its selector finds),
+// and create the Lease, then get and update it by name.
+func (r *renderer) scaler() []Object {
+	meta := r.componentMeta("scaler")
+	names := make([]string, 0, len(r.m.Functions))
+	for _, fn := range r.m.Functions {
+		names = append(names, kube.DeploymentName(fn.Name))
+	}
+	sa := &corev1.ServiceAccount{
+		TypeMeta:                     metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta:                   meta,
+		AutomountServiceAccountToken: new(false),
+	}
+	role := &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+		ObjectMeta: meta,
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, ResourceNames: names, Verbs: []string{"patch"}},
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{ScalerLease}, Verbs: []string{"get", "update"}},
+		},
+	}
+	binding := &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: meta,
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: meta.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: meta.Name, Namespace: r.o.Namespace}},
+	}
+	field := func(name, path string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
+	}
+	env := []corev1.EnvVar{
+		{Name: "FNMESH_FILE", Value: MeshFile},
+		{Name: "FNMESH_HTTP_ADDR", Value: ":" + strconv.Itoa(HTTPPort)},
+		{Name: "FNMESH_LOG_FORMAT", Value: "json"},
+		{Name: "OTEL_SERVICE_NAME", Value: "fnmesh-scaler"},
+		field("POD_NAME", "metadata.name"),
+		field("POD_NAMESPACE", "metadata.namespace"),
+	}
+	env = append(env, r.natsEnv()...)
+	natsVols, natsMounts := r.natsVolume()
+	c := corev1.Container{
+		Name:            "scaler",
+		Image:           r.o.Image,
+		ImagePullPolicy: r.o.ImagePullPolicy,
+		Args:            []string{"scaler"},
+		Env:             env,
+		Ports:           []corev1.ContainerPort{{Name: httpPortName, ContainerPort: HTTPPort, Protocol: corev1.ProtocolTCP}},
+		LivenessProbe:   probe(httpPortName, "/livez", 10, 3),
+		ReadinessProbe:  probe(httpPortName, "/readyz", 5, 2),
+		Resources:       defaultResources(),
+		VolumeMounts: append([]corev1.VolumeMount{
+			{Name: "mesh", MountPath: MeshDir, ReadOnly: true},
+			{Name: "tmp", MountPath: "/tmp"},
+		}, natsMounts...),
+		SecurityContext: containerSecurity(),
+	}
+	dep := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: meta,
+		Spec: appsv1.DeploymentSpec{
+			Replicas:             new(int32(r.o.ScalerReplicas)),
+			RevisionHistoryLimit: new(int32(3)),
+			Selector:             &metav1.LabelSelector{MatchLabels: r.componentSelector("scaler")},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      r.componentLabels("scaler"),
+					Annotations: map[string]string{annotationMeshHash: r.meshHash},
+				},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: meta.Name,
+					// The scaler is the one pod that talks to the API server.
+					AutomountServiceAccountToken:  new(true),
+					Containers:                    []corev1.Container{c},
+					TerminationGracePeriodSeconds: new(int64(15)),
+					EnableServiceLinks:            new(false),
+					SecurityContext:               podSecurity(true),
+					Volumes:                       append([]corev1.Volume{r.meshVolume(), tmpVolume}, natsVols...),
+				},
+			},
+		},
+	}
+	return []Object{sa, role, binding, dep}
+}
