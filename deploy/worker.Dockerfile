@@ -1,7 +1,7 @@
 # A worker image around one static function binary built with the Go SDK
 # (functions.Serve), e.g. the fulfil-order example:
 #
-#   CGO_ENABLED=0 go build -o deploy/bin/fulfil-order ./functions/examples/fulfil-order
+#   CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o deploy/bin/fulfil-order ./functions/examples/fulfil-order
 #   docker build -f deploy/worker.Dockerfile --build-arg BINARY=bin/fulfil-order -t fulfil-order:dev deploy
 #
 # The worker is configured by its environment: FNMESH_FUNCTION, FNMESH_FILE

@@ -7,9 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 )
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -28,19 +26,11 @@ consumer, e.g. before KEDA polls a function at zero replicas:
   NATS_URL=nats://nats.messaging.svc:4222 fnmesh apply -f mesh.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := loadMesh(g.env.File)
+			c, m, closeFn, err := connectMesh(cmd, g)
 			if err != nil {
 				return err
 			}
-			nc, err := broker.Connect(cmd.Context(), g.conn, "fnmesh-apply")
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
-			c, err := broker.New(nc, meshmap.Broker(m))
-			if err != nil {
-				return err
-			}
+			defer closeFn()
 			applied, err := app.Apply(cmd.Context(), c, m)
 			if err != nil {
 				return err

@@ -12,11 +12,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/kubescaler"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
@@ -44,7 +42,7 @@ Health and status are served on FNMESH_HTTP_ADDR: /livez, /readyz, /status
 (while leading) and /metrics.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runScaler(cmd.Context(), g, cfg, kubeconfig)
+			return runScaler(cmd, g, cfg, kubeconfig)
 		},
 	}
 	f := cmd.Flags()
@@ -58,12 +56,9 @@ Health and status are served on FNMESH_HTTP_ADDR: /livez, /readyz, /status
 	return cmd
 }
 
-func runScaler(ctx context.Context, g *globals, cfg kubescaler.Config, kubeconfig string) error {
+func runScaler(cmd *cobra.Command, g *globals, cfg kubescaler.Config, kubeconfig string) error {
+	ctx := cmd.Context()
 	log, err := g.logger()
-	if err != nil {
-		return err
-	}
-	m, err := loadMesh(g.env.File)
 	if err != nil {
 		return err
 	}
@@ -76,7 +71,7 @@ func runScaler(ctx context.Context, g *globals, cfg kubescaler.Config, kubeconfi
 	if err != nil {
 		return fmt.Errorf("scaler: kubernetes client: %w", err)
 	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := kubescaler.NewClientset(rc)
 	if err != nil {
 		return fmt.Errorf("scaler: kubernetes client: %w", err)
 	}
@@ -89,15 +84,11 @@ func runScaler(ctx context.Context, g *globals, cfg kubescaler.Config, kubeconfi
 		defer cancel()
 		_ = tel.Shutdown(sctx)
 	}()
-	nc, err := broker.Connect(ctx, g.conn, "fnmesh-scaler")
+	c, m, closeFn, err := connectMesh(cmd, g)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	c, err := broker.New(nc, meshmap.Broker(m), broker.WithLogger(log))
-	if err != nil {
-		return err
-	}
+	defer closeFn()
 	// In the cluster every function of the mesh runs as a Deployment.
 	fns := meshmap.FunctionsOn(m, "")
 	for i := range fns.Workloads {

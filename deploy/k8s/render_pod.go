@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 
@@ -172,12 +173,7 @@ func quantities(field string, in map[string]string) (corev1.ResourceList, error)
 		return nil, nil
 	}
 	out := corev1.ResourceList{}
-	names := make([]string, 0, len(in))
-	for k := range in {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		q, err := resource.ParseQuantity(in[k])
 		if err != nil || q.Sign() < 0 {
 			return nil, fmt.Errorf("render: %s.%s %q: must be a non-negative Kubernetes quantity such as 250m or 128Mi: %w", field, k, in[k], ErrUnsupported)

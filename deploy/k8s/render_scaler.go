@@ -1,9 +1,6 @@
 package k8s
 
 import (
-	"strconv"
-
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,56 +50,12 @@ func (r *renderer) scaler() []Object {
 	field := func(name, path string) corev1.EnvVar {
 		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
 	}
-	env := []corev1.EnvVar{
-		{Name: "FNMESH_FILE", Value: MeshFile},
-		{Name: "FNMESH_HTTP_ADDR", Value: ":" + strconv.Itoa(HTTPPort)},
-		{Name: "FNMESH_LOG_FORMAT", Value: "json"},
-		{Name: "OTEL_SERVICE_NAME", Value: "fnmesh-scaler"},
-		field("POD_NAME", "metadata.name"),
-		field("POD_NAMESPACE", "metadata.namespace"),
-	}
-	env = append(env, r.natsEnv()...)
-	natsVols, natsMounts := r.natsVolume()
-	c := corev1.Container{
-		Name:            "scaler",
-		Image:           r.o.Image,
-		ImagePullPolicy: r.o.ImagePullPolicy,
-		Args:            []string{"scaler"},
-		Env:             env,
-		Ports:           []corev1.ContainerPort{{Name: httpPortName, ContainerPort: HTTPPort, Protocol: corev1.ProtocolTCP}},
-		LivenessProbe:   probe(httpPortName, "/livez", 10, 3),
-		ReadinessProbe:  probe(httpPortName, "/readyz", 5, 2),
-		Resources:       defaultResources(),
-		VolumeMounts: append([]corev1.VolumeMount{
-			{Name: "mesh", MountPath: MeshDir, ReadOnly: true},
-			{Name: "tmp", MountPath: "/tmp"},
-		}, natsMounts...),
-		SecurityContext: containerSecurity(),
-	}
-	dep := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: meta,
-		Spec: appsv1.DeploymentSpec{
-			Replicas:             new(int32(r.o.ScalerReplicas)),
-			RevisionHistoryLimit: new(int32(3)),
-			Selector:             &metav1.LabelSelector{MatchLabels: r.componentSelector("scaler")},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      r.componentLabels("scaler"),
-					Annotations: map[string]string{annotationMeshHash: r.meshHash},
-				},
-				Spec: corev1.PodSpec{
-					ServiceAccountName: meta.Name,
-					// The scaler is the one pod that talks to the API server.
-					AutomountServiceAccountToken:  new(true),
-					Containers:                    []corev1.Container{c},
-					TerminationGracePeriodSeconds: new(int64(15)),
-					EnableServiceLinks:            new(false),
-					SecurityContext:               podSecurity(true),
-					Volumes:                       append([]corev1.Volume{r.meshVolume(), tmpVolume}, natsVols...),
-				},
-			},
-		},
-	}
+	dep := r.componentDeployment(component{
+		name: "scaler", args: []string{"scaler"},
+		env:      []corev1.EnvVar{field("POD_NAME", "metadata.name"), field("POD_NAMESPACE", "metadata.namespace")},
+		replicas: r.o.ScalerReplicas, grace: 15,
+		// The scaler is the one pod that talks to the API server.
+		serviceAccount: meta.Name,
+	})
 	return []Object{sa, role, binding, dep}
 }

@@ -6,10 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -116,14 +114,7 @@ func (r *renderer) triggers() ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := r.componentMeta("triggers")
-	env := []corev1.EnvVar{
-		{Name: "FNMESH_FILE", Value: MeshFile},
-		{Name: "FNMESH_HTTP_ADDR", Value: ":" + strconv.Itoa(HTTPPort)},
-		{Name: "FNMESH_LOG_FORMAT", Value: "json"},
-		{Name: "OTEL_SERVICE_NAME", Value: "fnmesh-triggers"},
-	}
-	env = append(env, r.natsEnv()...)
+	var env []corev1.EnvVar
 	for _, name := range secrets.env {
 		env = append(env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: r.o.TriggersSecret}, Key: name,
@@ -139,52 +130,14 @@ func (r *renderer) triggers() ([]Object, error) {
 			LocalObjectReference: corev1.LocalObjectReference{Name: r.o.TriggersSecret}, Items: secrets.files,
 		}})
 	}
-	natsVols, natsMounts := r.natsVolume()
-	c := corev1.Container{
-		Name:            "triggers",
-		Image:           r.o.Image,
-		ImagePullPolicy: r.o.ImagePullPolicy,
-		Args:            []string{"up", "--no-functions"},
-		Env:             env,
-		Ports:           []corev1.ContainerPort{{Name: httpPortName, ContainerPort: HTTPPort, Protocol: corev1.ProtocolTCP}},
-		LivenessProbe:   probe(httpPortName, "/livez", 10, 3),
-		ReadinessProbe:  probe(httpPortName, "/readyz", 5, 2),
-		Resources:       defaultResources(),
-		VolumeMounts: append([]corev1.VolumeMount{
-			{Name: "mesh", MountPath: MeshDir, ReadOnly: true},
-			{Name: "tmp", MountPath: "/tmp"},
-		}, natsMounts...),
-		SecurityContext: containerSecurity(),
-	}
-	dep := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: meta,
-		Spec: appsv1.DeploymentSpec{
-			Replicas:             new(int32(r.o.TriggersReplicas)),
-			RevisionHistoryLimit: new(int32(3)),
-			Selector:             &metav1.LabelSelector{MatchLabels: r.componentSelector("triggers")},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      r.componentLabels("triggers"),
-					Annotations: map[string]string{annotationMeshHash: r.meshHash},
-				},
-				Spec: corev1.PodSpec{
-					Containers:                    []corev1.Container{c},
-					TerminationGracePeriodSeconds: new(int64(triggersGrace)),
-					AutomountServiceAccountToken:  new(false),
-					EnableServiceLinks:            new(false),
-					SecurityContext:               podSecurity(true),
-					Volumes: append([]corev1.Volume{
-						{Name: "mesh", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources}}},
-						tmpVolume,
-					}, natsVols...),
-				},
-			},
-		},
-	}
+	dep := r.componentDeployment(component{
+		name: "triggers", args: []string{"up", "--no-functions"}, env: env,
+		replicas: r.o.TriggersReplicas, grace: triggersGrace,
+		meshVolume: &corev1.Volume{Name: "mesh", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources}}},
+	})
 	svc := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: meta,
+		ObjectMeta: r.componentMeta("triggers"),
 		Spec: corev1.ServiceSpec{
 			Type:     corev1.ServiceTypeClusterIP,
 			Selector: r.componentSelector("triggers"),
@@ -194,10 +147,4 @@ func (r *renderer) triggers() ([]Object, error) {
 		},
 	}
 	return []Object{dep, svc}, nil
-}
-
-// componentSelector selects the pods of a component.
-func (r *renderer) componentSelector(component string) map[string]string {
-	l := r.componentLabels(component)
-	return map[string]string{"app.kubernetes.io/name": l["app.kubernetes.io/name"], "app.kubernetes.io/part-of": l["app.kubernetes.io/part-of"]}
 }
