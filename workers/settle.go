@@ -100,7 +100,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 
 	hb := startHeartbeat(msg, w.cfg.AckWait/2)
 	defer hb.stop()
-	outs, err, aborted := w.call(ctx, e, sl)
+	outs, err, aborted := w.call(withDelivery(ctx, DeliveryAttempt{Attempt: attempt, Last: last}), e, sl)
 	if aborted {
 		hb.stop()
 		_ = msg.Nak()
