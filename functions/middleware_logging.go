@@ -6,13 +6,16 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/workers"
 )
 
 // Logging logs one line per handled event: the event's id, type and source,
 // how long the handler took and how many events it returned. Records are
 // logged with the handler's ctx, so a trace-aware slog.Handler (such as the
 // one Serve builds) adds the trace and span ids. Success is logged at Info, a
-// retryable error at Warn, a permanent one at Error. A nil logger returns the
+// retryable error at Warn, a permanent one or one on the last delivery
+// attempt (workers.DeliveryFrom) at Error. A nil logger returns the
 // handler unchanged.
 func Logging(log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
@@ -40,6 +43,10 @@ func Logging(log *slog.Logger) Middleware {
 				attrs = append(attrs, slog.Any("error", err))
 				if d, ok := retryDelay(err); ok {
 					attrs = append(attrs, slog.Duration("retry_after", d))
+				}
+				if d, ok := workers.DeliveryFrom(ctx); ok && d.IsLast() {
+					log.LogAttrs(ctx, slog.LevelError, "event failed on its last attempt", attrs...)
+					break
 				}
 				log.LogAttrs(ctx, slog.LevelWarn, "event failed, will be retried", attrs...)
 			}

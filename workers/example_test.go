@@ -132,3 +132,15 @@ func ExampleConsumerConfig() {
 	// Output:
 	// fulfil-order [events.com.example.order.created] 30s -1 1080
 }
+
+func ExampleDeliveryFrom() {
+	h := handlerFunc(func(ctx context.Context, e event.Event) ([]event.Event, error) {
+		if d, ok := workers.DeliveryFrom(ctx); ok && d.IsLast() {
+			fmt.Println("last attempt for", e.ID())
+		}
+		return nil, nil
+	})
+	_ = h
+	fmt.Println(workers.DeliveryAttempt{Attempt: 4, Last: 4}.IsLast())
+	// Output: true
+}

@@ -336,3 +336,37 @@ func TestConsumerRecreatedAfterDeletion(t *testing.T) {
 		t.Error("not ready after the consumer was re-created")
 	}
 }
+
+// A handler that returns nil after the shutdown timeout cancelled it did its
+// work: its event is acked and its outputs stored, not released.
+func TestDrainTimeoutKeepsSucceededHandlers(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	fn := fnDecl("finisher", func(f *Config) { f.Concurrency = 2; f.AckWait = time.Minute })
+	var o outcomes
+	finisher := &recorder{fn: func(ctx context.Context, e event.Event, _ int) ([]event.Event, error) {
+		<-ctx.Done()
+		out := event.New()
+		out.SetType("com.example.done")
+		out.SetSource("/finisher")
+		out.SetID("out-" + e.ID())
+		return []event.Event{out}, nil
+	}}
+	r1 := env.start(t, fn, finisher, opts{ShutdownTimeout: 200 * time.Millisecond, Hooks: o.hooks()})
+	env.publish(t, testEvent("f-1", "com.example.x", "/test"), testEvent("f-2", "com.example.x", "/test"))
+	poll.Until(t, 10*time.Second, "both in hand", func() bool { return finisher.count() == 2 })
+	if err := r1.stop(t); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	for _, id := range []string{"f-1", "f-2"} {
+		if got := o.of(id); !slices.Equal(got, []string{OutcomeOK}) {
+			t.Errorf("%s: outcomes %q, want ok", id, got)
+		}
+	}
+	// The consumer takes every type: the two stored outputs are what is
+	// left pending once both inputs are acked.
+	poll.Until(t, 10*time.Second, "inputs acked, outputs stored", func() bool {
+		pending, ackPending := env.consumerState(t, "finisher")
+		return pending == 2 && ackPending == 0
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,5 +302,37 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 	}
 	if n := len(env.deadLetters(t, fn.Function)); n != 1 {
 		t.Errorf("%d dead letters after redrive, want the undecodable one kept", n)
+	}
+}
+
+// The handler's context tells the attempt and whether it is the last, so
+// its logging does not promise a retry that will not happen.
+func TestHandlerContextTellsTheLastAttempt(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	var mu sync.Mutex
+	var got []DeliveryAttempt
+	rec := &recorder{fn: func(ctx context.Context, _ event.Event, _ int) ([]event.Event, error) {
+		d, ok := DeliveryFrom(ctx)
+		if !ok {
+			t.Error("handler context without a delivery attempt")
+		}
+		mu.Lock()
+		got = append(got, d)
+		mu.Unlock()
+		return nil, errBoom
+	}}
+	fn := fnDecl("last", func(f *Config) { f.Delivery.Retry = new(1) })
+	env.start(t, fn, rec, opts{})
+	env.publish(t, testEvent("l-1", "com.example.x", "/test"))
+	poll.Until(t, 10*time.Second, "a dead letter", func() bool { return len(env.deadLetters(t, fn.Function)) == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	want := []DeliveryAttempt{{Attempt: 1, Last: 2}, {Attempt: 2, Last: 2}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("attempts = %+v, want %+v", got, want)
+	}
+	if got[0].IsLast() || !got[1].IsLast() {
+		t.Errorf("IsLast = %v, %v; want false, true", got[0].IsLast(), got[1].IsLast())
 	}
 }

@@ -100,7 +100,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 
 	hb := startHeartbeat(msg, w.cfg.AckWait/2)
 	defer hb.stop()
-	outs, err, aborted := w.call(ctx, e, sl)
+	outs, err, aborted := w.call(withDelivery(ctx, DeliveryAttempt{Attempt: attempt, Last: last}), e, sl)
 	if aborted {
 		hb.stop()
 		_ = msg.Nak()
@@ -165,15 +165,18 @@ func (w *Worker) call(ctx context.Context, e *event.Event, sl *slot) (outs []eve
 	}()
 	select {
 	case r := <-res:
-		return r.outs, r.err, ctx.Err() != nil
+		// A handler that returned nil did its work: it is settled as such
+		// even when the shutdown timeout cancelled it meanwhile.
+		return r.outs, r.err, r.err != nil && ctx.Err() != nil
 	case <-hctx.Done():
 	}
 	grace := time.NewTimer(handlerGrace)
 	defer grace.Stop()
 	select {
 	case r := <-res:
-		if r.err == nil && hctx.Err() != nil && ctx.Err() == nil {
-			// Finished after its deadline: the work is done, keep it.
+		if r.err == nil {
+			// Finished after its deadline or the shutdown timeout: the
+			// work is done, keep it.
 			return r.outs, nil, false
 		}
 		return r.outs, r.err, ctx.Err() != nil
@@ -193,6 +196,9 @@ func (w *Worker) publishOutputs(ctx context.Context, in *event.Event, outs []eve
 	if err := prepareOutputs(w.cfg.Function, in, outs, time.Now()); err != nil {
 		return err
 	}
+	// The handler succeeded: its outputs are stored even when the shutdown
+	// timeout ended ctx meanwhile, each within opTimeout.
+	ctx = context.WithoutCancel(ctx)
 	for i := range outs {
 		pctx, cancel := context.WithTimeout(ctx, opTimeout)
 		_, err := w.b.Publisher.Publish(pctx, &outs[i])
