@@ -3,9 +3,12 @@ package broker
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/internal/natsguard"
 )
 
 // ConnConfig says how to reach an external NATS server or cluster. The
@@ -30,7 +33,10 @@ type ConnConfig struct {
 	TLSFirst bool `envconfig:"NATS_TLS_FIRST"`
 }
 
-// Options turns the configuration into nats.go options.
+// Options turns the configuration into nats.go options: reconnecting
+// forever (also when the first connect fails), and, without TLS, through
+// a guard that turns the protocol errors after which nats.go would close
+// the connection for good into a reconnect (see internal/natsguard).
 func (c ConnConfig) Options(name string) ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name(name),
@@ -66,7 +72,20 @@ func (c ConnConfig) Options(name string) ([]nats.Option, error) {
 	if c.TLSFirst {
 		opts = append(opts, nats.TLSHandshakeFirst())
 	}
+	if plainNATS(c) {
+		// Plain NATS: a protocol error the server answers (and nats.go
+		// would close the connection on for good) becomes a reconnect.
+		opts = append(opts, nats.SetCustomDialer(natsguard.Dialer{}))
+	}
 	return opts, nil
+}
+
+// plainNATS reports whether c connects without TLS or websockets, as far
+// as the client decides (a server asking for TLS is seen by the guard).
+func plainNATS(c ConnConfig) bool {
+	u := strings.ToLower(c.URL)
+	return c.CA == "" && c.Cert == "" && !c.TLSFirst &&
+		!strings.Contains(u, "tls://") && !strings.Contains(u, "ws://") && !strings.Contains(u, "wss://")
 }
 
 // Connect dials the configured servers. With RetryOnFailedConnect the

@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/fnmesh/fnmesh/internal/natsguard"
 )
 
 // Server is a NATS server with JetStream running inside this process.
@@ -110,6 +113,16 @@ func (s *Server) ClientURL() string {
 	return u.String()
 }
 
+// reconnectWait is the pause between two reconnects of an in-process
+// connection, as broker.ConnConfig's for TCP.
+const reconnectWait = 250 * time.Millisecond
+
+// dropped logs a protocol error the guard of an in-process connection
+// turned into a reconnect.
+func (s *Server) dropped(line string) {
+	s.log.Warn("embedded server: in-process connection: the server refused what a client sent; reconnecting", "error", line)
+}
+
 // Credentials are the ones clients must present (Config.Auth); ok is
 // false when the server takes any client.
 func (s *Server) Credentials() (c Credentials, ok bool) {
@@ -120,9 +133,13 @@ func (s *Server) Credentials() (c Credentials, ok bool) {
 }
 
 // Connect opens an in-process connection (no TCP) to the embedded server,
-// authenticated with Config.Auth.
+// authenticated with Config.Auth. It reconnects forever, also after a
+// protocol error that nats.go alone would close it on (see
+// internal/natsguard).
 func (s *Server) Connect(name string, opts ...nats.Option) (*nats.Conn, error) {
-	opts = append(append([]nats.Option{nats.Name(name), nats.InProcessServer(s.srv), nats.MaxReconnects(-1)}, s.auth...), opts...)
+	base := []nats.Option{nats.Name(name), nats.InProcessServer(natsguard.InProcess(s.srv, s.dropped)),
+		nats.MaxReconnects(-1), nats.ReconnectWait(reconnectWait)}
+	opts = append(append(base, s.auth...), opts...)
 	nc, err := nats.Connect("", opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded server: in-process connection: %w", err)

@@ -38,6 +38,9 @@ type App struct {
 	client  *broker.Client
 	natsURL string
 
+	streams   *broker.StreamCheck
+	evictions *broker.EvictionWatch
+
 	mux      *triggers.Mux
 	replies  *triggers.ReplyWaiter
 	runtimes []closer
@@ -85,6 +88,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	if err := a.declare(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.watchStreams(); err != nil {
 		return nil, err
 	}
 	if a.mux, err = a.triggers(ctx); err != nil {
@@ -135,6 +141,9 @@ func (a *App) Serve(ctx context.Context) error {
 			}
 		})
 	}
+	if a.cfg.WatchInterval > 0 {
+		wg.Go(func() { a.watch(runCtx) })
+	}
 	for _, sc := range a.scalers {
 		wg.Go(func() {
 			if err := sc.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
@@ -171,6 +180,9 @@ func (a *App) Close() {
 		}
 		if a.replies != nil {
 			a.replies.Close()
+		}
+		if a.evictions != nil {
+			_ = a.evictions.Close()
 		}
 		if a.tel != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -30,6 +30,11 @@ type Config struct {
 	// Executable is the fnmesh binary local workers run ("" = this
 	// process's own executable).
 	Executable string
+	// WatchInterval is how often the streams are checked (a vanished one
+	// is re-created) and sampled for events removed unprocessed. Default
+	// DefaultWatchInterval; negative turns the background watch off
+	// (/readyz still checks).
+	WatchInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -38,6 +43,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.WatchInterval == 0 {
+		c.WatchInterval = DefaultWatchInterval
 	}
 	if c.Env.DockerNetwork == "" {
 		c.Env.DockerNetwork = "host"

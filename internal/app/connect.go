@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
@@ -14,7 +16,7 @@ import (
 // cfg.NATS.URL, and builds the broker client on that connection.
 func (a *App) connect(ctx context.Context) error {
 	if a.cfg.NATS.URL != "" {
-		nc, err := broker.Connect(ctx, meshmap.Conn(a.cfg.NATS), "fnmesh-up")
+		nc, err := broker.Connect(ctx, meshmap.Conn(a.cfg.NATS), "fnmesh-up", a.connEvents()...)
 		if err != nil {
 			return err
 		}
@@ -53,7 +55,7 @@ func (a *App) startEmbedded() error {
 		return err
 	}
 	a.emb = emb
-	nc, err := emb.Connect("fnmesh-up")
+	nc, err := emb.Connect("fnmesh-up", a.connEvents()...)
 	if err != nil {
 		return err
 	}
@@ -70,6 +72,26 @@ func (a *App) startEmbedded() error {
 		a.log.Info("nats CLI context written", "path", path, "use", "nats --context "+env.NATSContext+" stream ls")
 	}
 	return nil
+}
+
+// connEvents log what happens to up's connection (instead of nats.go
+// printing asynchronous errors on stderr).
+func (a *App) connEvents() []nats.Option {
+	return []nats.Option{
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			a.log.Warn("nats connection", "err", err, "subscription", subject)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				a.log.Warn("nats connection lost; reconnecting", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { a.log.Info("nats connection back", "url", nc.ConnectedUrlRedacted()) }),
+	}
 }
 
 // declare creates or updates, as `fnmesh apply` does, the streams, the

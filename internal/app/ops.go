@@ -35,15 +35,20 @@ func (a *App) handler() (http.Handler, error) {
 	return a.tel.HTTP(a.mux, untraced...), nil
 }
 
-// readyz answers 200 while the broker is reachable and `up` is not
-// draining.
-func (a *App) readyz(w http.ResponseWriter, _ *http.Request) {
+// readyz answers 200 while `up` is not draining, the broker is reachable
+// and every stream the mesh declares can take writes (broker.StreamCheck,
+// answered at most once a second; a vanished stream is re-created).
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.draining.Load():
 		http.Error(w, "draining", http.StatusServiceUnavailable)
 	case !a.client.Connected():
 		http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
 	default:
+		if err := a.streams.Check(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	}
 }

@@ -28,6 +28,9 @@ type Metrics struct {
 	HandlerDuration metric.Float64Histogram
 	// IngestDuration is the HTTP request duration of triggers by route and status.
 	IngestDuration metric.Float64Histogram
+	// Evicted counts events a stream removed before one of its consumers
+	// processed them, by stream and consumer (broker.EvictionWatch).
+	Evicted metric.Int64Counter
 
 	mu       sync.Mutex
 	backlog  map[string]int64
@@ -48,6 +51,9 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	if m.Processed, err = meter.Int64Counter("fnmesh.events.processed", metric.WithDescription("Deliveries finished by functions, by outcome"), metric.WithUnit("{event}")); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if m.Evicted, err = meter.Int64Counter("fnmesh.events.evicted", metric.WithDescription("Events a stream removed before every consumer processed them"), metric.WithUnit("{event}")); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	buckets := metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
