@@ -13,6 +13,12 @@ import (
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
+// localRuntime is a runtime `up` runs and closes.
+type localRuntime interface {
+	scale.Runtime
+	closer
+}
+
 // stopMargin is how much longer than the shutdown timeout a runtime waits
 // for a replica to drain before it kills it.
 const stopMargin = 5 * time.Second
@@ -41,49 +47,47 @@ func (a *App) functions() error {
 		a.scalers = append(a.scalers, sc)
 		return nil
 	}
-	// on are the functions of a local runtime, with their secrets.
-	on := func(runtime string) (meshmap.Functions, error) {
-		return meshmap.FunctionsOn(a.m, runtime).WithSecrets(a.m)
+	// local runs the functions of runtime, with their secrets, on the
+	// runtime newRuntime builds for them, sized by a scaler.
+	local := func(runtime string, newRuntime func(meshmap.Functions) (localRuntime, error)) error {
+		fns, err := meshmap.FunctionsOn(a.m, runtime).WithSecrets(a.m)
+		if err != nil || len(fns.Workloads) == 0 {
+			return err
+		}
+		rt, err := newRuntime(fns)
+		if err != nil {
+			return err
+		}
+		a.runtimes = append(a.runtimes, rt)
+		return scaler(fns, rt)
 	}
-	if fns, err := on(scale.RuntimeProcess); err != nil {
-		return err
-	} else if len(fns.Workloads) > 0 {
+	err := local(scale.RuntimeProcess, func(fns meshmap.Functions) (localRuntime, error) {
 		self := a.cfg.Executable
 		if self == "" {
 			var err error
 			if self, err = os.Executable(); err != nil {
-				return fmt.Errorf("locate the fnmesh binary: %w", err)
+				return nil, fmt.Errorf("locate the fnmesh binary: %w", err)
 			}
 		}
-		rt, err := process.New(process.Config{
+		return process.New(process.Config{
 			Functions: fns.Workloads, MeshFile: a.m.File, Self: self, NATS: a.workerNATS(), StopTimeout: stop,
 		}, scale.WithLogger(a.log))
-		if err != nil {
-			return err
-		}
-		a.runtimes = append(a.runtimes, rt)
-		if err := scaler(fns, rt); err != nil {
-			return err
-		}
-	}
-	if fns, err := on(scale.RuntimeDocker); err != nil {
+	})
+	if err != nil {
 		return err
-	} else if len(fns.Workloads) > 0 {
+	}
+	err = local(scale.RuntimeDocker, func(fns meshmap.Functions) (localRuntime, error) {
 		cli, err := dockerclient.New(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
 		if err != nil {
-			return fmt.Errorf("docker runtime: %w", err)
+			return nil, fmt.Errorf("docker runtime: %w", err)
 		}
-		rt, err := docker.New(docker.Config{
+		return docker.New(docker.Config{
 			Functions: fns.Workloads, Client: cli, Mesh: a.m.Metadata.Name, Network: a.cfg.Env.DockerNetwork,
 			NATS: a.workerNATS(), MountMeshFile: a.m.File, StopTimeout: stop,
 		}, scale.WithLogger(a.log))
-		if err != nil {
-			return err
-		}
-		a.runtimes = append(a.runtimes, rt)
-		if err := scaler(fns, rt); err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if fns := meshmap.FunctionsOn(a.m, scale.RuntimeKubernetes); len(fns.Workloads) > 0 {
 		a.log.Info("kubernetes functions are not run by `fnmesh up`; deploy them with `fnmesh deploy render`", "functions", len(fns.Workloads))
