@@ -35,6 +35,12 @@ type Config struct {
 	// Prometheus NATS exporter read); port 0 picks a free port. Empty, the
 	// default, serves none.
 	MonitorAddr string
+	// ServerName names the server; the nodes of a cluster need distinct
+	// names. Default DefaultServerName, or the host name on a cluster node.
+	ServerName string
+	// Cluster makes the server a node of a NATS cluster (see
+	// ClusterConfig); the zero value runs a single server.
+	Cluster ClusterConfig
 }
 
 // Validate reports every field of c that breaks a rule, joined with
@@ -56,6 +62,7 @@ func (c Config) Validate() error {
 	if c.ReadyTimeout < 0 {
 		errs = append(errs, fmt.Errorf("embedded server: ReadyTimeout: must be positive, got %s", c.ReadyTimeout))
 	}
+	errs = append(errs, c.clusterErrors()...)
 	return errors.Join(errs...)
 }
 

@@ -43,7 +43,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("embedded server: %w", err)
 	}
 	opts := &server.Options{
-		ServerName:             "fnmesh",
+		ServerName:             serverName(cfg),
 		Host:                   cfg.Host,
 		Port:                   port,
 		JetStream:              true,
@@ -53,6 +53,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
 	}
+	applyCluster(opts, cfg.Cluster)
 	if cfg.MonitorAddr != "" {
 		host, port, _ := splitAddr(cfg.MonitorAddr) // checked by Validate
 		if port == 0 {
@@ -71,7 +72,8 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("embedded server on %s: not ready after %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), cfg.ReadyTimeout)
 	}
 	s := &Server{srv: srv, log: log}
-	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways, "monitor", s.MonitorURL())
+	log.Info("embedded NATS server started", "url", srv.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways, "monitor", s.MonitorURL(),
+		"server", opts.ServerName, "cluster", cfg.Cluster.Name, "routes", len(opts.Routes))
 	return s, nil
 }
 
