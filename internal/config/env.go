@@ -40,6 +40,8 @@ type Env struct {
 	// FNMESH_DOCKER_NETWORK, default host (containers reach the embedded
 	// server on loopback).
 	DockerNetwork string `envconfig:"FNMESH_DOCKER_NETWORK" default:"host"`
+	// ClusterEnv holds the cluster settings of the embedded server.
+	ClusterEnv
 }
 
 // LoadEnv reads the FNMESH_* variables.
