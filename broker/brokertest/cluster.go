@@ -4,16 +4,21 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
 // TestCluster is a NATS cluster of embedded servers in the test process,
-// on loopback with fixed ports (so a node restarts where its peers look
-// for it) and a store per node under the test's temporary directory.
+// on loopback, each with a store under the test's temporary directory. A
+// node keeps its route and client ports when it restarts, so that its
+// peers and clients find it again.
 type TestCluster struct {
 	t    testing.TB
 	cfgs []embedded.Config
@@ -38,7 +43,6 @@ func Cluster(t testing.TB, n int) *TestCluster {
 	for i := range n {
 		c.cfgs = append(c.cfgs, embedded.Config{
 			DataDir:    filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
-			Port:       FreePort(t),
 			ServerName: fmt.Sprintf("n%d", i+1),
 			Cluster:    embedded.ClusterConfig{Name: "test", Addr: addrs[i], Routes: routes},
 		})
@@ -71,7 +75,11 @@ func (c *TestCluster) Node(i int) *embedded.Server {
 }
 
 // Config is the configuration node i runs with.
-func (c *TestCluster) Config(i int) embedded.Config { return c.cfgs[i] }
+func (c *TestCluster) Config(i int) embedded.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfgs[i]
+}
 
 // Size is the number of nodes.
 func (c *TestCluster) Size() int { return len(c.cfgs) }
@@ -79,6 +87,8 @@ func (c *TestCluster) Size() int { return len(c.cfgs) }
 // URLs are the client URLs of every node, comma-separated, as NATS_URL
 // takes them.
 func (c *TestCluster) URLs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	s := ""
 	for i, cfg := range c.cfgs {
 		if i > 0 {
@@ -115,29 +125,45 @@ func (c *TestCluster) Restart(i int) *embedded.Server {
 }
 
 func (c *TestCluster) start(i int) error {
-	s, err := embedded.Start(c.cfgs[i], nil)
+	s, err := embedded.Start(c.Config(i), nil)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	c.nodes[i] = s
+	if c.cfgs[i].Port == 0 {
+		u, err := url.Parse(s.ClientURL())
+		if err == nil {
+			c.cfgs[i].Port, _ = strconv.Atoi(u.Port())
+		}
+	}
 	c.mu.Unlock()
 	return nil
 }
 
-// WaitJetStream waits until every running node sees a JetStream meta
-// leader.
+// WaitJetStream waits until every running node has caught up with a
+// JetStream meta leader that knows every node of the cluster.
 func (c *TestCluster) WaitJetStream() {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*setupTimeout)
 	defer cancel()
 	for i := range c.cfgs {
-		if s := c.Node(i); s != nil {
-			if err := s.WaitJetStream(ctx); err != nil {
-				c.t.Fatalf("cluster node %d: %v", i+1, err)
-			}
+		s := c.Node(i)
+		if s == nil {
+			continue
+		}
+		if err := s.WaitJetStream(ctx); err != nil {
+			c.t.Fatalf("cluster node %d: %v", i+1, err)
+		}
+		if !poll.Wait(time.Until(deadline(ctx)), func() bool { return len(s.Cluster().Peers) == len(c.cfgs) }) {
+			c.t.Fatalf("cluster node %d: meta group %+v, want %d peers", i+1, s.Cluster(), len(c.cfgs))
 		}
 	}
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.

@@ -264,13 +264,14 @@ func (s *Server) ClusterAddr() net.Addr {
 }
 
 // WaitJetStream waits until JetStream can take requests: at once for a
-// single server, once a meta leader is elected on a cluster (which needs
-// a majority of the nodes). It returns ctx's error if ctx ends first.
+// single server; on a cluster once a meta leader is elected (which needs
+// a majority of the nodes) and this node has caught up with it. It
+// returns ctx's error if ctx ends first.
 func (s *Server) WaitJetStream(ctx context.Context) error {
 	t := time.NewTicker(metaPoll)
 	defer t.Stop()
 	for {
-		if !s.srv.JetStreamIsClustered() || s.Cluster().MetaLeader != "" {
+		if !s.srv.JetStreamIsClustered() || (s.Cluster().MetaLeader != "" && s.srv.JetStreamIsCurrent()) {
 			return nil
 		}
 		select {
