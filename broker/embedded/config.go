@@ -42,6 +42,12 @@ type Config struct {
 	// key; with both set clients connect with TLS (in-process connections
 	// need none).
 	TLSCert, TLSKey string
+	// ServerName names the server; the nodes of a cluster need distinct
+	// names. Default DefaultServerName, or the host name on a cluster node.
+	ServerName string
+	// Cluster makes the server a node of a NATS cluster (see
+	// ClusterConfig); the zero value runs a single server.
+	Cluster ClusterConfig
 }
 
 // Validate reports every field of c that breaks a rule, joined with
@@ -64,6 +70,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("embedded server: ReadyTimeout: must be positive, got %s", c.ReadyTimeout))
 	}
 	errs = append(errs, c.checkSecurity()...)
+	errs = append(errs, c.clusterErrors()...)
 	return errors.Join(errs...)
 }
 

@@ -38,3 +38,19 @@ func ExampleStart() {
 	fmt.Println(strings.HasPrefix(srv.ClientURL(), "nats://127.0.0.1:"), nc.IsConnected())
 	// Output: true true
 }
+
+// The same route list can be given to every node: the node's own route is
+// not counted.
+func ExampleClusterConfig_Nodes() {
+	c := embedded.ClusterConfig{
+		Name: "shop",
+		Addr: "10.0.0.1:6222",
+		Routes: []string{
+			"nats-route://10.0.0.1:6222",
+			"nats-route://10.0.0.2:6222",
+			"nats-route://10.0.0.3:6222",
+		},
+	}
+	fmt.Println(c.Nodes(), c.Clustered())
+	// Output: 3 true
+}

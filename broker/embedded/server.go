@@ -49,7 +49,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("embedded server: %w", err)
 	}
 	opts := &server.Options{
-		ServerName:             "fnmesh",
+		ServerName:             serverName(cfg),
 		Host:                   cfg.Host,
 		Port:                   port,
 		JetStream:              true,
@@ -59,6 +59,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		DisableJetStreamBanner: true,
 		MaxPayload:             8 << 20,
 	}
+	applyCluster(opts, cfg.Cluster)
 	if cfg.MonitorAddr != "" {
 		host, port, _ := splitAddr(cfg.MonitorAddr) // checked by Validate
 		if port == 0 {
@@ -85,7 +86,8 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		s.auth, s.cred = c.Options(), &c
 	}
 	log.Info("embedded NATS server started", "url", s.ClientURL(), "store", storeDir, "sync_always", cfg.SyncAlways,
-		"auth", cfg.Auth != nil, "tls", cfg.TLSCert != "", "monitor", s.MonitorURL())
+		"auth", cfg.Auth != nil, "tls", cfg.TLSCert != "", "monitor", s.MonitorURL(),
+		"server", opts.ServerName, "cluster", cfg.Cluster.Name, "routes", len(opts.Routes))
 	return s, nil
 }
 

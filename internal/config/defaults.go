@@ -44,7 +44,9 @@ func (m *Mesh) SetDefaults() {
 	setString(&m.DeadLetter.Stream, DefaultDeadLetterStream)
 	setString(&m.DeadLetter.SubjectPrefix, DefaultDeadLetterPrefix)
 	setDuration(&m.DeadLetter.MaxAge, DefaultDeadLetterMaxAge)
-	setInt(&m.DeadLetter.Replicas, m.StreamReplicas())
+	if m.DeadLetter.Replicas == 0 {
+		m.DeadLetter.Replicas, m.DeadLetter.replicasDefaulted = m.StreamReplicas(), true
+	}
 	setString(&m.Ingest.Path, DefaultIngestPath)
 	setInt64(&m.Ingest.MaxBodyBytes, DefaultMaxBodyBytes)
 	setInt(&m.Ingest.MaxInFlight, DefaultMaxInFlight)
@@ -74,7 +76,9 @@ func (m *Mesh) StreamReplicas() int {
 }
 
 func (s *Stream) setDefaults() {
-	setInt(&s.Replicas, 1)
+	if s.Replicas == 0 {
+		s.Replicas, s.replicasDefaulted = 1, true
+	}
 	setString(&s.Storage, "file")
 	setString(&s.Sync, "default")
 	if s.DuplicateWindow == 0 {

@@ -63,6 +63,8 @@ type Env struct {
 	// FNMESH_TLS_CERT, FNMESH_TLS_KEY.
 	TLSCert string `envconfig:"FNMESH_TLS_CERT"`
 	TLSKey  string `envconfig:"FNMESH_TLS_KEY"`
+	// ClusterEnv holds the cluster settings of the embedded server.
+	ClusterEnv
 }
 
 // OperationsToken is the token of the operational endpoints: OpsToken, or

@@ -82,6 +82,10 @@ type Stream struct {
 	// durable choice: an acknowledged event survives a power cut) or
 	// "default" to let the server flush on its own interval.
 	Sync string `yaml:"sync,omitempty" json:"sync,omitempty" jsonschema:"enum=default,enum=always"`
+
+	// replicasDefaulted records that Replicas was not given (see
+	// Mesh.WithClusterReplicas).
+	replicasDefaulted bool
 }
 
 // DeadLetterStream configures where dead letters are kept.
@@ -96,6 +100,9 @@ type DeadLetterStream struct {
 	// cluster (1..5). Default: the most replicas among the streams, so dead
 	// letters survive what the events survive.
 	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty" jsonschema:"minimum=1,maximum=5"`
+
+	// replicasDefaulted records that Replicas was not given.
+	replicasDefaulted bool
 }
 
 // Ingest configures POST /events.

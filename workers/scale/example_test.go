@@ -60,3 +60,12 @@ func ExampleScaler() {
 	// Output:
 	// resize: backlog 128 (ack pending 8), replicas 3: activate: backlog 128 > activation 0, needs 3
 }
+
+// Five replicas over the three nodes of a cluster.
+func ExampleShare() {
+	for node := range 3 {
+		fmt.Print(scale.Share(5, node, 3), " ")
+	}
+	fmt.Println()
+	// Output: 2 2 1
+}

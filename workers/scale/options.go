@@ -10,6 +10,9 @@ type Option func(*Options)
 type Options struct {
 	// Log receives the component's events. Default: discard.
 	Log *slog.Logger
+	// Peers, for a Scaler, are the other scalers of the same functions
+	// (WithPeers); nil runs alone.
+	Peers Peers
 }
 
 // WithLogger sends the component's events to l (nil discards, the

@@ -40,10 +40,17 @@ type FunctionStatus struct {
 	Pending uint64 `json:"pending"`
 	// AckPending is the number of events delivered and not yet acknowledged.
 	AckPending uint64 `json:"ackPending"`
-	// Desired is the replica count the last decision asked for.
+	// Desired is the replica count the last decision asked for (on a
+	// cluster, of all nodes together).
 	Desired int `json:"desired"`
-	// Actual is the number of replicas the runtime runs (not stopping).
+	// Actual is the number of replicas that run, not stopping (on a
+	// cluster, on all nodes together as last reported).
 	Actual int `json:"actual"`
+	// NodeDesired is this node's share of Desired (see Share); Desired
+	// without a cluster.
+	NodeDesired int `json:"nodeDesired"`
+	// NodeActual is the number of replicas this node's runtime runs.
+	NodeActual int `json:"nodeActual"`
 	// Error says why the count is held or could not be applied (missing
 	// consumer, broker unreachable, runtime failure); empty when all is well.
 	Error string `json:"error,omitempty"`
@@ -62,6 +69,7 @@ type Scaler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics func(Decision)
+	peers   Peers
 	fns     []*scaledFunction
 
 	running sync.Mutex // held by Run
@@ -99,7 +107,7 @@ func New(src BacklogSource, rt Runtime, cfg Config, opts ...Option) (*Scaler, er
 	if rt == nil {
 		errs = append(errs, errors.New("scaler: runtime is nil"))
 	}
-	s := &Scaler{src: src, rt: rt, log: o.Log, now: cfg.Now, metrics: cfg.Metrics}
+	s := &Scaler{src: src, rt: rt, log: o.Log, now: cfg.Now, metrics: cfg.Metrics, peers: o.Peers}
 	seen := map[string]bool{}
 	for i, fn := range cfg.Functions {
 		p := fn.Params.WithDefaults()
@@ -181,42 +189,54 @@ func (s *Scaler) poll(ctx context.Context, f *scaledFunction) {
 		return // a read cut short by shutdown says nothing about the broker
 	}
 
+	// The decision is about the total of every node; this node runs its
+	// share of it (all of it without peers).
+	local := activeReplicas(reps)
+	index, nodes := s.place()
+	current := local + s.others(f.name)
+
 	s.mu.Lock()
 	prevErr := f.status.LastDecision.Err
 	d := Decide(f.params, DecideInput{
-		Function: f.name, Now: s.now(), Current: activeReplicas(reps),
+		Function: f.name, Now: s.now(), Current: current,
 		Backlog: bl, Err: berr, BelowSince: f.belowSince,
 	})
 	f.belowSince = d.BelowSince
 	s.mu.Unlock()
 
-	applyErr := s.apply(ctx, d)
+	want := Share(d.To, index, nodes)
+	applyErr := s.apply(ctx, f.name, local, want)
 
 	s.mu.Lock()
 	st := &f.status
 	st.Desired, st.Actual, st.LastDecision = d.To, d.From, d
+	st.NodeDesired, st.NodeActual = want, local
 	st.Backlog, st.Pending, st.AckPending = d.Backlog, d.Pending, d.AckPending
 	st.Error = d.Err
 	if d.Changed() {
 		st.LastScale = d
-		if applyErr == nil {
-			st.Actual = d.To
-		}
+	}
+	if want != local && applyErr == nil {
+		st.Actual, st.NodeActual = current-local+want, want
 	}
 	if applyErr != nil {
-		st.Error = fmt.Sprintf("runtime: scale to %d: %v", d.To, applyErr)
+		st.Error = fmt.Sprintf("runtime: scale to %d: %v", want, applyErr)
 	}
 	s.mu.Unlock()
 
-	s.logDecision(d, prevErr, applyErr)
+	s.logDecision(d, prevErr, applyErr, want)
+	if want != local && !d.Changed() && applyErr == nil {
+		s.log.Info("scaler: node share", "function", f.name, "from", local, "to", want, "total", d.To, "node", index, "nodes", nodes)
+	}
 	if s.metrics != nil {
 		s.metrics(d)
 	}
 }
 
-// apply asks the runtime for the decided count unless StopAll ran.
-func (s *Scaler) apply(ctx context.Context, d Decision) error {
-	if !d.Changed() {
+// apply asks the runtime to run want replicas of fn instead of have,
+// unless StopAll ran.
+func (s *Scaler) apply(ctx context.Context, fn string, have, want int) error {
+	if want == have {
 		return nil
 	}
 	s.applyMu.Lock()
@@ -224,10 +244,10 @@ func (s *Scaler) apply(ctx context.Context, d Decision) error {
 	if s.stopped {
 		return nil
 	}
-	return s.rt.Scale(ctx, d.Function, d.To)
+	return s.rt.Scale(ctx, fn, want)
 }
 
-func (s *Scaler) logDecision(d Decision, prevErr string, applyErr error) {
+func (s *Scaler) logDecision(d Decision, prevErr string, applyErr error, want int) {
 	switch {
 	case d.Err != "" && prevErr == "":
 		s.log.Warn("scaler: backlog unreadable, holding replica count", "decision", d)
@@ -239,7 +259,7 @@ func (s *Scaler) logDecision(d Decision, prevErr string, applyErr error) {
 		s.log.Debug("scaler: decision", "decision", d)
 	}
 	if applyErr != nil {
-		s.log.Error("scaler: runtime could not apply the count", "function", d.Function, "to", d.To, "err", applyErr)
+		s.log.Error("scaler: runtime could not apply the count", "function", d.Function, "to", want, "err", applyErr)
 	}
 }
 
