@@ -4,10 +4,13 @@ import (
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/triggers"
+	"github.com/fnmesh/fnmesh/triggers/webhook"
 )
 
 // Default values, as documented on the fields they apply to. The subject
-// prefix and the dead-letter names are the broker's own defaults; the
+// prefix and the dead-letter names are the broker's own defaults, the
+// ingest, route, cron and webhook defaults the triggers' own; the
 // stream fields (replicas, storage, duplicateWindow) are written here only:
 // the broker passes a zero field to the server as it is.
 const (
@@ -16,15 +19,15 @@ const (
 	DefaultDeadLetterStream    = broker.DefaultDeadLetterStream
 	DefaultDeadLetterPrefix    = broker.DefaultDeadLetterPrefix
 	DefaultDeadLetterMaxAge    = 720 * time.Hour
-	DefaultIngestPath          = "/events"
-	DefaultMaxBodyBytes        = 1 << 20
-	DefaultMaxInFlight         = 1024
+	DefaultIngestPath          = triggers.DefaultIngestPath
+	DefaultMaxBodyBytes        = triggers.DefaultMaxBodyBytes
+	DefaultMaxInFlight         = triggers.DefaultMaxInFlight
 	DefaultDuplicateWindow     = 2 * time.Minute
-	DefaultMaxCatchUp          = 10
-	DefaultCronContentType     = "application/json"
-	DefaultReplyTimeout        = 30 * time.Second
-	DefaultWebhookTolerance    = 5 * time.Minute
-	DefaultTriggerSourcePrefix = "/fnmesh/triggers/"
+	DefaultMaxCatchUp          = triggers.DefaultMaxCatchUp
+	DefaultCronContentType     = triggers.DefaultCronContentType
+	DefaultReplyTimeout        = triggers.DefaultReplyTimeout
+	DefaultWebhookTolerance    = webhook.DefaultTolerance
+	DefaultTriggerSourcePrefix = triggers.DefaultSourcePrefix
 )
 
 // SetDefaults fills every field the mesh file format itself defaults (not
@@ -98,7 +101,7 @@ func (t *Trigger) setDefaults() {
 		}
 	}
 	if c := t.Cron; c != nil {
-		setString(&c.Timezone, "UTC")
+		setString(&c.Timezone, triggers.DefaultCronTimezone)
 		setString(&c.MissedRuns, "skip")
 		setInt(&c.MaxCatchUp, DefaultMaxCatchUp)
 		setString(&c.ContentType, DefaultCronContentType)
