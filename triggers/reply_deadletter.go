@@ -27,7 +27,7 @@ type ReplyConfig struct {
 // withDefaults returns c with every unset field at its default.
 func (c ReplyConfig) withDefaults() ReplyConfig {
 	if c.SubjectPrefix == "" {
-		c.SubjectPrefix = "events"
+		c.SubjectPrefix = broker.DefaultSubjectPrefix
 	}
 	return c
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fnmesh/fnmesh/broker"
 )
 
 // ErrInvalidFunction means a Config cannot be run by a worker; the error
@@ -13,7 +15,7 @@ var ErrInvalidFunction = errors.New("invalid function")
 // Defaults of Config, applied to settings left at their zero value.
 const (
 	// DefaultSubjectPrefix is the first token of event subjects.
-	DefaultSubjectPrefix = "events"
+	DefaultSubjectPrefix = broker.DefaultSubjectPrefix
 	// DefaultConcurrency is the number of events one replica holds at once.
 	DefaultConcurrency = 1
 	// DefaultTimeout is the handler deadline per event.
