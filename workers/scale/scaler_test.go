@@ -188,7 +188,12 @@ func TestScalerHoldsWhileConsumerMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	publishN(t, c, "test.f", "/test", 350)
-	poll.Until(t, 5*time.Second, "scale to 4", func() bool { return statusOf(s, "f").Actual == 4 })
+	// The scaler may scale up while the events are still being published:
+	// wait for a poll that has seen all of them.
+	poll.Until(t, 5*time.Second, "scale to 4 with the whole backlog seen", func() bool {
+		st := statusOf(s, "f")
+		return st.Actual == 4 && st.Backlog == 350
+	})
 	st = statusOf(s, "f")
 	if st.Error != "" || st.Backlog != 350 || st.Pending != 350 || st.LastScale.To != 4 {
 		t.Fatalf("status after recovery: %+v", st)
