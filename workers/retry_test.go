@@ -293,6 +293,8 @@ func TestUndecodableMessageIsDeadLettered(t *testing.T) {
 	if n := rec.count(); n != 0 {
 		t.Errorf("handler called %d times for an undecodable message", n)
 	}
+	// The outcome hook runs after the dead letter is stored: wait for it.
+	poll.Wait(10*time.Second, func() bool { return len(o.of("<undecodable>")) > 0 })
 	if got := o.of("<undecodable>"); !slices.Equal(got, []string{OutcomeDeadLetter}) {
 		t.Errorf("outcomes = %q", got)
 	}
