@@ -144,7 +144,12 @@ func checkEvent(e *event.Event) (*event.EventContextV1, error) {
 			return nil, err
 		}
 		if !ok {
+			// An older spec version can hold what 1.0 forbids (0.3 allows a
+			// relative schemaurl): the converted context is checked too.
 			ec = e.Context.AsV1()
+			if err := validationError(ec.Validate()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if ec.Time != nil {
