@@ -140,7 +140,10 @@ type stop struct {
 	err  error // set before done is closed
 }
 
-var _ scale.Runtime = (*Runtime)(nil)
+var (
+	_ scale.Runtime = (*Runtime)(nil)
+	_ scale.Checker = (*Runtime)(nil)
+)
 
 // New applies cfg's defaults, then the options, checks cfg and returns a
 // runtime. It does not contact the engine.
@@ -264,6 +267,19 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 		seq = next
 	}
 	return errors.Join(errs...)
+}
+
+// Check reports why the containers of fn cannot start (no run.image, or
+// the image is not on the engine), nil when they can.
+func (rt *Runtime) Check(ctx context.Context, fn string) error {
+	f, err := rt.fns.Lookup("check", fn)
+	if err != nil {
+		return err
+	}
+	if err := dockerRunnable(f); err != nil {
+		return err
+	}
+	return rt.checkImage(ctx, f)
 }
 
 // Stop stops and removes one container of fn (named by its replica id or
