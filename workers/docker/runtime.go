@@ -128,6 +128,10 @@ type Runtime struct {
 
 	fnMu sync.Map // function name -> *sync.Mutex, orders Scale and Stop per function
 
+	// logCtx ends the forwarding of container output (forwardLogs) at Close.
+	logCtx    context.Context
+	logCancel context.CancelFunc
+
 	mu       sync.Mutex
 	closed   bool
 	stopping map[string]*stop // by container ID
@@ -161,6 +165,7 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 		stopping: map[string]*stop{},
 	}
 	rt.stopGrace = time.Duration(rt.stopSecs)*time.Second + time.Minute
+	rt.logCtx, rt.logCancel = context.WithCancel(context.Background())
 	if cfg.MountMeshFile != "" {
 		abs, err := filepath.Abs(cfg.MountMeshFile)
 		if err != nil {
@@ -332,6 +337,7 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("docker runtime: close: containers still stopping: %w", ctx.Err()))
 	}
+	rt.logCancel()
 	return errors.Join(errs...)
 }
 
