@@ -2,6 +2,7 @@ package scale
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -56,7 +57,8 @@ func startBackoff(n int) time.Duration {
 }
 
 // fail records a failed attempt to start f and logs it once per attempt
-// (attempts are spaced by the backoff).
+// (attempts are spaced by the backoff): an ERROR for the first, then
+// warnings.
 func (s *Scaler) fail(f *scaledFunction, err error) {
 	now := s.now()
 	s.mu.Lock()
@@ -70,7 +72,13 @@ func (s *Scaler) fail(f *scaledFunction, err error) {
 	fl.NextAttempt = now.Add(startBackoff(fl.Attempts))
 	cp := *fl
 	s.mu.Unlock()
-	s.log.Error("scaler: function cannot start; its events wait in the stream", "function", f.name,
+	// One ERROR when the spell begins; the retries, spaced by the backoff,
+	// are warnings.
+	level := slog.LevelWarn
+	if cp.Attempts == 1 {
+		level = slog.LevelError
+	}
+	s.log.Log(context.Background(), level, "scaler: function cannot start; its events wait in the stream", "function", f.name,
 		"err", err, "attempt", cp.Attempts, "next_attempt_in", cp.NextAttempt.Sub(now))
 }
 

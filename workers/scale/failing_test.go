@@ -3,12 +3,14 @@ package scale_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -62,7 +64,13 @@ func TestScalerBacksOffFailingRuntime(t *testing.T) {
 	srv := brokertest.Server(t, "")
 	c := brokertest.Client(t, srv)
 	rt := &brokenRuntime{countRuntime: newCountRuntime(nil), broken: true}
-	s, polls := newScaler(t, backlogF(t, c), rt)
+	logs := &logtest.Buffer{}
+	polls := &decisions{}
+	s, err := scale.New(backlogF(t, c), rt, scale.Config{Functions: []scale.Function{{Name: "f", Params: paramsF}}, Metrics: polls.record},
+		scale.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
 	runScaler(t, s)
 
 	poll.Until(t, 5*time.Second, "the start check to mark the function failing", func() bool {
@@ -87,6 +95,15 @@ func TestScalerBacksOffFailingRuntime(t *testing.T) {
 	// Check at start, then attempts at about 1s and 3s.
 	if n := rt.tries(); n < 2 || n > 4 {
 		t.Errorf("%d attempts to start in 3s, want 2 to 4 (backoff from %s)", n, scale.StartBackoffMin)
+	}
+	errorsLogged := 0
+	for _, r := range logs.Records(t) {
+		if r["level"] == "ERROR" {
+			errorsLogged++
+		}
+	}
+	if errorsLogged != 1 {
+		t.Errorf("%d ERROR records, want one for the spell (the retries are warnings):\n%s", errorsLogged, logs.String())
 	}
 	if st.Actual != 0 {
 		t.Errorf("actual %d, want 0: nothing started", st.Actual)
