@@ -12,6 +12,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/nodes"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/triggers"
@@ -33,11 +34,14 @@ type App struct {
 
 	tel     *telemetry.Telemetry
 	emb     *embedded.Server
+	cluster embedded.ClusterConfig // of emb; zero on a single server
 	embNATS workerenv.NATS // how workers reach emb
 	nc      *nats.Conn
 	client  *broker.Client
 	natsURL string
 
+	applied   Applied         // what declare declared
+	nodes     *nodes.Registry // the live nodes of an embedded cluster; nil without
 	streams   *broker.StreamCheck
 	evictions *broker.EvictionWatch
 
@@ -96,6 +100,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.mux, err = a.triggers(ctx); err != nil {
 		return nil, err
 	}
+	if a.cluster.Clustered() {
+		if err := a.startNodes(ctx, a.emb.Cluster().Server); err != nil {
+			return nil, err
+		}
+	}
 	if !cfg.NoFunctions && len(a.m.Functions) > 0 {
 		// Nothing starts yet: replicas come when the scalers run.
 		if err := a.functions(); err != nil {
@@ -143,6 +152,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	if a.cfg.WatchInterval > 0 {
 		wg.Go(func() { a.watch(runCtx) })
+	}
+	if a.nodes != nil {
+		wg.Go(func() { _ = a.nodes.Run(runCtx) })
 	}
 	for _, sc := range a.scalers {
 		wg.Go(func() {
