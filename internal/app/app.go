@@ -35,7 +35,7 @@ type App struct {
 	tel     *telemetry.Telemetry
 	emb     *embedded.Server
 	cluster embedded.ClusterConfig // of emb; zero on a single server
-	embNATS workerenv.NATS // how workers reach emb
+	embNATS workerenv.NATS         // how workers reach emb
 	nc      *nats.Conn
 	client  *broker.Client
 	natsURL string
