@@ -100,11 +100,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.mux, err = a.triggers(ctx); err != nil {
 		return nil, err
 	}
-	if a.cluster.Clustered() {
-		if err := a.startNodes(ctx, a.emb.Cluster().Server); err != nil {
-			return nil, err
-		}
-	}
 	if !cfg.NoFunctions && len(a.m.Functions) > 0 {
 		// Nothing starts yet: replicas come when the scalers run.
 		if err := a.functions(); err != nil {

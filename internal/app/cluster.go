@@ -25,6 +25,9 @@ const DefaultClusterWait = 2 * time.Minute
 // while a young cluster cannot place them yet.
 const declareRetry = 500 * time.Millisecond
 
+// declareAttempt bounds one attempt at declaring the mesh on a cluster.
+const declareAttempt = 10 * time.Second
+
 // clusterConfig is the embedded server's cluster settings from the
 // environment and flags; the secret comes from FNMESH_CLUSTER_SECRET or
 // the file FNMESH_CLUSTER_SECRET_FILE names, never from a flag.
@@ -97,15 +100,23 @@ func (a *App) waitCluster(ctx context.Context, c embedded.ClusterConfig) error {
 	}
 }
 
-// declareOnCluster declares the mesh, trying again within ClusterWait
-// while a young cluster answers that it cannot place the streams yet.
+// declareOnCluster declares the mesh and the node registry, trying again
+// within ClusterWait while a young cluster cannot place them yet (three
+// nodes creating the same R3 streams at once can take seconds).
 func (a *App) declareOnCluster(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.ClusterWait)
 	defer cancel()
 	for {
-		applied, err := Apply(ctx, a.client, a.m)
+		// Each attempt has its own bound: a request made while the routes'
+		// interest is still spreading may go unanswered.
+		actx, acancel := context.WithTimeout(ctx, declareAttempt)
+		applied, err := Apply(actx, a.client, a.m)
 		if err == nil {
 			a.applied = applied
+			err = a.startNodes(actx, a.emb.Cluster().Server)
+		}
+		acancel()
+		if err == nil {
 			return nil
 		}
 		a.log.Warn("cluster: streams not declared yet; trying again", "err", err)

@@ -236,12 +236,13 @@ func TestChaos(t *testing.T) {
 	}
 
 	// Cron: once per tick across the nodes (the stream holds each tick once).
-	nodes[1].stop()
-	nodes[2].stop() // no more ticks; n1 alone cannot store any
 	var stored uint64
 	var ticks int
 	if !poll.Wait(30*time.Second, func() bool {
-		stored = subjectCount(t, ctx, nodes[0], "EVENTS", "events.com.example.tick")
+		var err error
+		if stored, err = subjectCount(t, ctx, nodes[0], "EVENTS", "events.com.example.tick"); err != nil {
+			return false
+		}
 		ticks = len(tt.ids())
 		return stored > 0 && int(stored) == ticks
 	}) {
@@ -337,19 +338,19 @@ func deadLetters(t *testing.T, ctx context.Context, nd *node) uint64 {
 	return s.CachedInfo().State.Msgs
 }
 
-func subjectCount(t *testing.T, ctx context.Context, nd *node, stream, subject string) uint64 {
+func subjectCount(t *testing.T, ctx context.Context, nd *node, stream, subject string) (uint64, error) {
 	t.Helper()
 	j, done := js(t, nd)
 	defer done()
 	s, err := j.Stream(ctx, stream)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	return info.State.Subjects[subject]
+	return info.State.Subjects[subject], nil
 }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
