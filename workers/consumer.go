@@ -1,8 +1,10 @@
 package workers
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,8 +26,11 @@ func ConsumerName(fn string) string { return fn }
 // ConsumerConfig derives the durable pull consumer of the function of c
 // (its defaults applied):
 //
-//   - Durable = ConsumerName(c.Function); DeliverPolicy all, so a new
-//     function sees the events already stored;
+//   - Durable = ConsumerName(c.Function); DeliverPolicy from c.StartFrom:
+//     new (the default) sees the events stored from the consumer's
+//     creation on, all every event the stream holds, a time those stored
+//     from then on (DeliverByStartTime). JetStream keeps an existing
+//     consumer's position: see broker.KeepPosition;
 //   - AckPolicy explicit with AckWait = c.AckWait (progress heartbeats keep
 //     longer work alive);
 //   - MaxDeliver -1: the worker counts the attempts from the delivery
@@ -36,10 +41,12 @@ func ConsumerName(fn string) string { return fn }
 //     the function may want.
 func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 	c.setDefaults()
+	policy, start, _ := startPolicy(c.StartFrom) // Validate checked it
 	return jetstream.ConsumerConfig{
 		Durable:        ConsumerName(c.Function),
 		Description:    "fnmesh function " + c.Function,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  policy,
+		OptStartTime:   start,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.AckWait,
 		MaxDeliver:     -1,
@@ -47,6 +54,23 @@ func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
 		FilterSubjects: FilterSubjects(c.SubjectPrefix, c.Filters),
 	}
+}
+
+// startPolicy maps a StartFrom value onto a deliver policy and, for a
+// time, its start time.
+func startPolicy(s string) (jetstream.DeliverPolicy, *time.Time, error) {
+	switch s {
+	case "", StartNew:
+		return jetstream.DeliverNewPolicy, nil, nil
+	case StartAll:
+		return jetstream.DeliverAllPolicy, nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return jetstream.DeliverNewPolicy, nil, fmt.Errorf("must be new, all or an RFC 3339 time (2026-01-02T15:04:05Z), not %q", s)
+	}
+	t = t.UTC()
+	return jetstream.DeliverByStartTimePolicy, &t, nil
 }
 
 // FilterSubjects derives the server-side subject filter of a function from

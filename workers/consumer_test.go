@@ -86,7 +86,7 @@ func TestConsumerConfig(t *testing.T) {
 	want := jetstream.ConsumerConfig{
 		Durable:        "fulfil",
 		Description:    "fnmesh function fulfil",
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        10 * time.Second,
 		MaxDeliver:     -1,

@@ -98,6 +98,9 @@ func (a *App) connEvents() []nats.Option {
 // trigger buckets and every function's durable consumer before anything
 // reads a consumer (a scaler, KEDA, a worker).
 func (a *App) declare(ctx context.Context) error {
-	_, err := Apply(ctx, a.client, a.m)
+	applied, err := Apply(ctx, a.client, a.m)
+	for _, w := range applied.Warnings {
+		a.log.Warn(w)
+	}
 	return err
 }

@@ -34,6 +34,7 @@ func Worker(m *config.Mesh, fn *config.Function) workers.Config {
 			BackoffMax:    d.BackoffMax.D(),
 			DeadLetter:    d.DeadLetter,
 		},
+		StartFrom:   fn.StartFrom,
 		MaxReplicas: Params(fn).WithDefaults().Max,
 	}
 }
