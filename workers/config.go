@@ -78,6 +78,12 @@ type Config struct {
 	// SubjectPrefix is the first token of event subjects (the broker
 	// client's prefix). Default DefaultSubjectPrefix.
 	SubjectPrefix string
+	// StreamSubjects are the subjects Stream captures, when known. A
+	// stream that captures subjects outside "<SubjectPrefix>.>" does not
+	// store events on "<SubjectPrefix>.<type>", so no server-side filter
+	// is derived from the type filters there: the consumer reads the whole
+	// stream and the filters are evaluated on each event.
+	StreamSubjects []string
 	// Filters select the events the handler sees (all must match); see
 	// CompileFilters.
 	Filters []FilterSpec

@@ -38,7 +38,8 @@ func ConsumerName(fn string) string { return fn }
 //     ended in a crash), so the server never drops an event silently;
 //   - MaxAckPending = Concurrency x MaxReplicas + backoffRoom;
 //   - FilterSubjects from FilterSubjects, so the server only delivers events
-//     the function may want.
+//     the function may want; none when the stream captures subjects outside
+//     the subject prefix (see StreamSubjects).
 func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 	c.setDefaults()
 	policy, start, _ := startPolicy(c.StartFrom) // Validate checked it
@@ -52,8 +53,35 @@ func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 		MaxDeliver:     -1,
 		MaxAckPending:  c.Concurrency*c.MaxReplicas + backoffRoom,
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
-		FilterSubjects: FilterSubjects(c.SubjectPrefix, c.Filters),
+		FilterSubjects: consumerSubjects(c),
 	}
+}
+
+// consumerSubjects are the server-side filter of c's consumer:
+// FilterSubjects when the stream only holds events under the subject prefix
+// (or its subjects are not known), none (the whole stream) when it
+// captures other subjects, whose events are not stored by type.
+func consumerSubjects(c Config) []string {
+	if !UnderPrefix(c.SubjectPrefix, c.StreamSubjects) {
+		return nil
+	}
+	return FilterSubjects(c.SubjectPrefix, c.Filters)
+}
+
+// UnderPrefix reports whether every subject of a stream lies under
+// "<prefix>.>" (prefix DefaultSubjectPrefix when empty), where fnmesh
+// stores an event of type T on "<prefix>.<T>". An empty list counts as
+// under it.
+func UnderPrefix(prefix string, streamSubjects []string) bool {
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
+	}
+	for _, s := range streamSubjects {
+		if s != prefix+".>" && !strings.HasPrefix(s, prefix+".") {
+			return false
+		}
+	}
+	return true
 }
 
 // startPolicy maps a StartFrom value onto a deliver policy and, for a
