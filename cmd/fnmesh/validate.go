@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
@@ -19,6 +21,9 @@ processed them). Warnings go to standard error; the exit status is 0.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := loadMesh(g.env.File)
 			if err != nil {
+				if g.output == "json" {
+					return printInvalid(cmd, g.env.File, err)
+				}
 				return err
 			}
 			warnings := m.Warnings()
@@ -36,4 +41,30 @@ processed them). Warnings go to standard error; the exit status is 0.`,
 			return err
 		},
 	}
+}
+
+// fieldErrorJSON is one problem of `validate -o json`.
+type fieldErrorJSON struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// printInvalid writes the problems of an invalid mesh file as JSON and
+// returns the error that makes the exit status 1.
+func printInvalid(cmd *cobra.Command, file string, err error) error {
+	fes := config.FieldErrors(err)
+	out := make([]fieldErrorJSON, 0, len(fes)+1)
+	for _, fe := range fes {
+		out = append(out, fieldErrorJSON{File: fe.File, Line: fe.Line, Column: fe.Column, Field: fe.Path, Message: fe.Rule})
+	}
+	if len(out) == 0 { // not about the content: the file is missing, unreadable
+		out = append(out, fieldErrorJSON{File: file, Message: err.Error()})
+	}
+	if jerr := json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"file": file, "valid": false, "errors": out}); jerr != nil {
+		return jerr
+	}
+	return fmt.Errorf("%s: invalid (%d problems)", file, len(out))
 }

@@ -48,3 +48,52 @@ streams:
 		t.Errorf("json: %s (%v); want valid with the one warning", out, err)
 	}
 }
+
+// `validate -o json` prints every problem as {file,line,column,field,
+// message}, and a CESQL filter calling an unknown function is one, at its
+// line and column.
+func TestValidateJSONErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: a
+    run: { image: "a:1" }
+    filters:
+      - cesql: "NOSUCHFN(type) = 1"
+  - name: b
+    run: { image: "b:1" }
+    startFrom: yesterday
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"validate", "-f", file, "-o", "json"})
+	if err := root.ExecuteContext(t.Context()); err == nil {
+		t.Fatal("validate of an invalid file succeeded")
+	}
+	var got struct {
+		Valid  bool             `json:"valid"`
+		Errors []fieldErrorJSON `json:"errors"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout %q: %v", out.String(), err)
+	}
+	want := []fieldErrorJSON{
+		{File: file, Line: 7, Column: 16, Field: "functions[0].filters[0].cesql",
+			Message: "not a valid CloudEvents SQL expression: column 1: unknown function NOSUCHFN with 1 argument(s)"},
+		{File: file, Line: 10, Column: 16, Field: "functions[1].startFrom",
+			Message: `must be new, all or an RFC 3339 time (2026-01-02T15:04:05Z), not "yesterday"`},
+	}
+	if got.Valid || len(got.Errors) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got.Errors[i] != want[i] {
+			t.Errorf("error %d = %+v, want %+v", i, got.Errors[i], want[i])
+		}
+	}
+}
