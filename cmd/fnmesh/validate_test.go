@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 )
 
 // TestValidateWarnsOfDiscardOldWithLimits: a discard-old stream with a
@@ -95,5 +97,45 @@ functions:
 		if got.Errors[i] != want[i] {
 			t.Errorf("error %d = %+v, want %+v", i, got.Errors[i], want[i])
 		}
+	}
+}
+
+// With the broker in sight, validate notes a changed startFrom of a
+// function that exists already, and apply warns of it.
+func TestValidateNotesStartFromChanged(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	t.Setenv("NATS_URL", srv.ClientURL())
+	t.Setenv("FNMESH_DATA_DIR", t.TempDir())
+	file := filepath.Join(t.TempDir(), "mesh.yaml")
+	write := func(startFrom string) {
+		if err := os.WriteFile(file, []byte("apiVersion: fnmesh.dev/v1alpha1\nkind: Mesh\nfunctions:\n  - name: mailer\n    startFrom: "+
+			startFrom+"\n    run: { image: mailer:1 }\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		root := newRootCmd()
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(append(args, "-f", file))
+		if err := root.ExecuteContext(t.Context()); err != nil {
+			t.Fatalf("%s: %v", args, err)
+		}
+		return errOut.String()
+	}
+	write("all")
+	if stderr := run("validate"); strings.Contains(stderr, "startFrom") {
+		t.Errorf("before the function exists: %q", stderr)
+	}
+	run("apply")
+	write("new")
+	const want = "startFrom changed on existing function mailer: no effect without a replay"
+	if stderr := run("validate"); !strings.Contains(stderr, "note: "+want) {
+		t.Errorf("validate stderr %q, want a note %q", stderr, want)
+	}
+	if stderr := run("apply"); !strings.Contains(stderr, "warning: "+want) {
+		t.Errorf("apply stderr %q, want a warning %q", stderr, want)
 	}
 }
