@@ -84,13 +84,9 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		_ = msg.Ack()
 		return OutcomeFiltered, nil
 	}
-	matched, ferr := w.filter.Match(e)
-	if ferr != nil {
-		log.Info("filter expression failed to evaluate; counted as no match", "error", ferr)
-	}
-	if !matched {
+	if matched, outcome, ferr := w.filterEvent(e, log); !matched {
 		_ = msg.Ack()
-		return OutcomeFiltered, nil
+		return outcome, ferr
 	}
 	attempt, last := md.NumDelivered, uint64(*w.cfg.Delivery.Retry)+1
 	if attempt > last+crashMargin {

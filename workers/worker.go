@@ -56,6 +56,8 @@ type Worker struct {
 	log    *slog.Logger
 	hooks  Hooks
 
+	filterWarn filterWarner // rate-limits the WARN about failing filters
+
 	slots   chan struct{} // one token per event in flight
 	started atomic.Bool
 	ready   atomic.Bool

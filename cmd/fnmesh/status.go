@@ -24,6 +24,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
+			if base == "" {
+				base = g.httpBase(cmd.ErrOrStderr())
+			}
 			url := strings.TrimSuffix(base, "/") + "/status"
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			if err != nil {
@@ -53,7 +56,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 			return printCluster(cmd.OutOrStdout(), st.Cluster)
 		},
 	}
-	cmd.Flags().StringVar(&base, "addr", envOr("FNMESH_ADDR", "http://127.0.0.1:8080"), "base URL of the running mesh (env FNMESH_ADDR)")
+	cmd.Flags().StringVar(&base, "addr", "", "base URL of the running mesh (default: env FNMESH_URL, else the `fnmesh up` of the data directory, else "+defaultHTTP+")")
 	return cmd
 }
 

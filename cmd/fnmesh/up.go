@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/internal/app"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/meshaddr"
 )
 
 type upFlags struct {
@@ -98,8 +100,20 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	return app.Run(ctx, app.Config{
+	a, err := app.New(ctx, app.Config{
 		Mesh: m, Env: g.env, NATS: g.nats, NoFunctions: f.noFunctions,
 		ShutdownTimeout: stopTimeout, Log: log,
 	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	// Where this mesh listens, for publish, status, dlq and apply.
+	addr := meshaddr.Addr{HTTP: a.URL(), NATS: meshaddr.RedactURL(a.NATSURL()), Ops: a.URL(), PID: os.Getpid()}
+	if err := meshaddr.Write(g.env.DataDir, addr); err != nil {
+		log.Warn("cannot record where the mesh listens; other commands need FNMESH_URL and NATS_URL", "error", err)
+	} else {
+		defer func() { _ = meshaddr.Remove(g.env.DataDir, addr.PID) }()
+	}
+	return a.Serve(ctx)
 }

@@ -112,8 +112,12 @@ func (a *App) connEvents() []nats.Option {
 // reads a consumer (a scaler, KEDA, a worker).
 func (a *App) declare(ctx context.Context) (err error) {
 	if a.cluster.Clustered() {
-		return a.declareOnCluster(ctx)
+		err = a.declareOnCluster(ctx)
+	} else {
+		a.applied, err = Apply(ctx, a.client, a.m)
 	}
-	a.applied, err = Apply(ctx, a.client, a.m)
+	for _, w := range a.applied.Warnings {
+		a.log.Warn(w)
+	}
 	return err
 }

@@ -225,10 +225,13 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 }
 
 // benchFunction declares the function the workers run: the benchmark's
-// event type, Concurrency events in flight, up to Replicas replicas.
+// event type, Concurrency events in flight, up to Replicas replicas,
+// from the first stored event (the pipeline publishes before the workers
+// start).
 func benchFunction(name string, cfg Config) config.Function {
 	return config.Function{
 		Name:        name,
+		StartFrom:   workers.StartAll,
 		Filters:     []config.Filter{{Exact: map[string]string{"type": benchType}}},
 		Concurrency: cfg.Concurrency,
 		Scaling:     config.Scaling{MaxReplicaCount: cfg.Replicas},
