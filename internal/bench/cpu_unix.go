@@ -22,4 +22,3 @@ func cpuClock() time.Duration {
 	}
 	return total
 }
-
