@@ -1,7 +1,6 @@
 package workers
 
 import (
-	"log/slog"
 	"sync"
 	"time"
 
@@ -29,7 +28,7 @@ type filterWarner struct {
 // evaluate is logged at WARN (at most once per filterWarnEvery, with the
 // number of failures not logged since) and, when the event is filtered out
 // because of it, reported as OutcomeFilterError with the error.
-func (w *Worker) filterEvent(e *event.Event, log *slog.Logger) (matched bool, outcome string, err error) {
+func (w *Worker) filterEvent(e *event.Event, log eventLog) (matched bool, outcome string, err error) {
 	matched, ferr := w.filter.Match(e)
 	if ferr == nil {
 		return matched, OutcomeFiltered, nil
@@ -39,7 +38,7 @@ func (w *Worker) filterEvent(e *event.Event, log *slog.Logger) (matched bool, ou
 		if matched {
 			what = "another filter matched; the event is handled"
 		}
-		log.Warn("filter failed to evaluate; "+what, "error", ferr, "not_logged_since_last", n)
+		log.get().Warn("filter failed to evaluate; "+what, "error", ferr, "not_logged_since_last", n)
 	}
 	if matched {
 		return true, "", nil

@@ -61,19 +61,23 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 	}
 	body, _ := payload(cfg.Size)
 	var lat samples
+	var pubCPU cpuMeter
 	prog := startProgress(cfg.Progress, "pipeline baseline: publish", int64(cfg.Count), 0)
+	pubCPU.start()
 	took, err := countLoop(ctx, cfg.Concurrency, cfg.Count, func(ctx context.Context, _ int) error {
 		_, err := js.Publish(ctx, subject, body)
 		return err
 	}, &lat, prog)
+	pubCPU.stop()
 	prog.finish()
 	if err != nil {
 		return err
 	}
 	m.PublishRate = round1(perSecond(int64(cfg.Count), took))
+	m.PublishCPUUsPerEvent = pubCPU.perEvent(int64(cfg.Count))
 	m.setLatency(&lat)
 
-	took, err = rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", func(msg jetstream.Msg, done func()) {
+	took, cpu, err := rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", func(msg jetstream.Msg, done func()) {
 		_ = msg.Ack()
 		done()
 	})
@@ -81,6 +85,7 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		return err
 	}
 	m.setRate(int64(cfg.Count), took)
+	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 
 	// One slot per ack in flight on each connection, as a worker's concurrency.
 	slots := make([]chan struct{}, cfg.Replicas)
@@ -88,7 +93,7 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		slots[i] = make(chan struct{}, cfg.Concurrency)
 	}
 	var next atomic.Int64
-	took, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", func(msg jetstream.Msg, done func()) {
+	took, cpu, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", func(msg jetstream.Msg, done func()) {
 		sem := slots[int(next.Add(1))%len(slots)]
 		sem <- struct{}{}
 		go func() {
@@ -102,26 +107,32 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		return err
 	}
 	confirmed.setRate(int64(cfg.Count), took)
+	confirmed.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 	return nil
 }
 
 // rawConsume consumes the Count events of stream with a new durable
 // consumer from Replicas connections; handle calls done once per event
-// settled. It returns the time from creating the consumer to the last done.
-func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, handle func(msg jetstream.Msg, done func())) (time.Duration, error) {
+// settled. It returns the time from creating the consumer to the last done
+// and the CPU time spent meanwhile.
+func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, handle func(msg jetstream.Msg, done func())) (time.Duration, cpuMeter, error) {
 	prog := startProgress(cfg.Progress, label, int64(cfg.Count), 0)
 	defer prog.finish()
 	handled := newCounter(int64(cfg.Count))
+	var cpu cpuMeter
+	cpu.start()
 	start := time.Now()
 	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, name, func(msg jetstream.Msg) { handle(msg, handled.add) })
 	if err != nil {
-		return 0, err
+		return 0, cpu, err
 	}
 	defer stop()
 	if err := handled.wait(ctx, label, stallTimeout, prog); err != nil {
-		return 0, err
+		return 0, cpu, err
 	}
-	return time.Since(start), nil
+	took := time.Since(start)
+	cpu.stop()
+	return took, cpu, nil
 }
 
 // rawConsumers creates a durable pull consumer on stream and consumes it
@@ -187,22 +198,28 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	}
 	body, ctype := payload(cfg.Size)
 	var lat samples
+	var pubCPU cpuMeter
 	prog := startProgress(cfg.Progress, "pipeline fnmesh: publish", int64(cfg.Count), 0)
+	pubCPU.start()
 	took, err := countLoop(ctx, cfg.Concurrency, cfg.Count, func(ctx context.Context, i int) error {
 		ev := newEvent(i, ctype, body)
 		_, err := client.Publish(ctx, &ev)
 		return err
 	}, &lat, prog)
+	pubCPU.stop()
 	prog.finish()
 	if err != nil {
 		return err
 	}
 	m.PublishRate = round1(perSecond(int64(cfg.Count), took))
+	m.PublishCPUUsPerEvent = pubCPU.perEvent(int64(cfg.Count))
 	m.setLatency(&lat)
 
 	prog = startProgress(cfg.Progress, "pipeline fnmesh: consume", int64(cfg.Count), 0)
 	defer prog.finish()
 	handled := newCounter(int64(cfg.Count))
+	var cpu cpuMeter
+	cpu.start()
 	start := time.Now()
 	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, workers.Hooks{
 		Deliver: func(ctx context.Context, _ string, _ nats.Header, _ *event.Event, _ uint64) (context.Context, func(string, error)) {
@@ -221,6 +238,8 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 		return err
 	}
 	m.setRate(int64(cfg.Count), time.Since(start))
+	cpu.stop()
+	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 	return nil
 }
 
