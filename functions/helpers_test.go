@@ -32,7 +32,9 @@ func testMesh(t testing.TB, fn, ackWait string, concurrency int) *config.Mesh {
 }
 
 // meshYAML is a mesh with one stream and one function consuming the
-// com.example.test.* events.
+// com.example.test.* events. The function reads the whole stream
+// (startFrom: all): the suites store their events before any replica has
+// created the consumer.
 func meshYAML(fn, ackWait string, concurrency int) string {
 	return fmt.Sprintf(`apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
@@ -46,6 +48,7 @@ functions:
     filters:
       - prefix: { type: com.example.test. }
     run: { command: ["worker"] }
+    startFrom: all
     concurrency: %d
     ackWait: %s
     timeout: 10s
