@@ -19,7 +19,9 @@ import (
 // handlerFunc adapts a function to workers.Handler.
 type handlerFunc func(context.Context, event.Event) ([]event.Event, error)
 
-func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return f(ctx, e) }
+func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, error) {
+	return f(ctx, e)
+}
 
 type permanent struct{ error }
 
