@@ -37,9 +37,9 @@ type Selection struct {
 	Match func(*event.Event) bool
 }
 
-// selects reports whether d is in s. A dead letter that holds no valid
+// Selects reports whether d is in s. A dead letter that holds no valid
 // CloudEvent is selected only by Function and Since.
-func (s Selection) selects(d DeadLetter) bool {
+func (s Selection) Selects(d DeadLetter) bool {
 	if d.Event == nil {
 		return len(s.IDs) == 0 && s.Type == "" && s.Match == nil
 	}
@@ -74,7 +74,7 @@ func (q *DeadLetterQueue) RedriveSelected(ctx context.Context, sel Selection, dr
 	c, stream := q.c, q.cfg.Stream
 	n := 0
 	err := q.read(ctx, sel.Function, sel.Since, func(d DeadLetter) (bool, error) {
-		if !sel.selects(d) {
+		if !sel.Selects(d) {
 			return true, nil
 		}
 		if d.Event == nil {
@@ -109,7 +109,7 @@ func (q *DeadLetterQueue) RedriveSelected(ctx context.Context, sel Selection, dr
 func (q *DeadLetterQueue) Purge(ctx context.Context, sel Selection, dryRun bool) (int, error) {
 	n := 0
 	err := q.read(ctx, sel.Function, sel.Since, func(d DeadLetter) (bool, error) {
-		if !sel.selects(d) {
+		if !sel.Selects(d) {
 			return true, nil
 		}
 		if !dryRun {

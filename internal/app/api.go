@@ -1,0 +1,43 @@
+package app
+
+import (
+	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/api"
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/history"
+	"github.com/fnmesh/fnmesh/workers/scale"
+)
+
+// api builds the JSON API of `up` (/api/v1/) over its connection.
+func (a *App) api() (*api.API, error) {
+	runs, err := history.NewReader(a.nc, meshmap.History(a.m))
+	if err != nil {
+		return nil, err
+	}
+	dlq, err := broker.NewDeadLetterQueue(a.client, meshmap.DeadLetter(a.m))
+	if err != nil {
+		return nil, err
+	}
+	cfg := api.Config{Runs: runs, Events: a.client, DeadLetters: dlq, Log: a.log, Status: a.scaleStatus}
+	for _, s := range a.m.Streams {
+		cfg.Streams = append(cfg.Streams, s.Name)
+	}
+	for i := range a.m.Functions {
+		fn := &a.m.Functions[i]
+		w, p := meshmap.Worker(a.m, fn).WithDefaults(), meshmap.Params(fn).WithDefaults()
+		cfg.Functions = append(cfg.Functions, api.Function{
+			Name: fn.Name, Stream: w.Stream, Runtime: fn.Run.Runtime, Concurrency: w.Concurrency,
+			Timeout: history.Duration(w.Timeout), Retry: *w.Delivery.Retry, MinReplicas: p.Min, MaxReplicas: p.Max,
+		})
+	}
+	return api.New(cfg)
+}
+
+// scaleStatus is every scaler's view of its functions.
+func (a *App) scaleStatus() []scale.FunctionStatus {
+	var out []scale.FunctionStatus
+	for _, sc := range a.scalers {
+		out = append(out, sc.Status()...)
+	}
+	return out
+}
