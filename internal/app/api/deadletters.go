@@ -90,8 +90,10 @@ type Actioned struct {
 	DryRun bool `json:"dryRun"`
 }
 
-func (a *API) redrive(w http.ResponseWriter, r *http.Request) { a.act(w, r, a.cfg.DeadLetters.RedriveSelected) }
-func (a *API) purge(w http.ResponseWriter, r *http.Request)   { a.act(w, r, a.cfg.DeadLetters.Purge) }
+func (a *API) redrive(w http.ResponseWriter, r *http.Request) {
+	a.act(w, r, a.cfg.DeadLetters.RedriveSelected)
+}
+func (a *API) purge(w http.ResponseWriter, r *http.Request) { a.act(w, r, a.cfg.DeadLetters.Purge) }
 
 func (a *API) act(w http.ResponseWriter, r *http.Request, do func(context.Context, broker.Selection, bool) (int, error)) {
 	s, err := readSelector(r)
