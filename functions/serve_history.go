@@ -14,12 +14,13 @@ import (
 // when a replica stops.
 const historyFlushTimeout = 2 * time.Second
 
-// flushHistory waits briefly for the records still unacknowledged and
+// flushHistory sends the records still buffered, waits briefly for their
+// PubAcks and
 // logs what the recorder dropped or lost.
 func flushHistory(rec *history.Recorder, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), historyFlushTimeout)
 	defer cancel()
-	if err := rec.Flush(ctx); err != nil {
+	if err := rec.Close(ctx); err != nil {
 		log.Warn("run history not flushed", "error", err)
 	}
 	if st := rec.Stats(); st.Dropped > 0 || st.Failed > 0 {

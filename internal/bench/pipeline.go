@@ -14,6 +14,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -35,10 +36,19 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 		return res, fmt.Errorf("pipeline baseline: %w", err)
 	}
 	err = doLabelled(ctx, "fnmesh", func(ctx context.Context) error {
-		return pipelineFnmesh(ctx, e, cfg, &res.FnMesh)
+		return pipelineFnmesh(ctx, e, cfg, false, &res.FnMesh)
 	})
 	if err != nil {
 		return res, fmt.Errorf("pipeline fnmesh: %w", err)
+	}
+	if cfg.History {
+		res.FnMeshHistory = &Measure{Name: "fnmesh, run history on"}
+		err = doLabelled(ctx, "fnmesh-history", func(ctx context.Context) error {
+			return pipelineFnmesh(ctx, e, cfg, true, res.FnMeshHistory)
+		})
+		if err != nil {
+			return res, fmt.Errorf("pipeline fnmesh with history: %w", err)
+		}
 	}
 	return res, nil
 }
@@ -175,9 +185,13 @@ func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handl
 
 // pipelineFnmesh publishes through broker.Client and consumes with
 // Replicas in-process workers, each on its own connection.
-func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
-	fn := benchFunction("bench-pipeline", cfg)
-	mesh := e.mesh(fn)
+func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, m *Measure) error {
+	var mesh *config.Mesh
+	if withHistory {
+		mesh = e.historyMesh(benchFunction("bench-pipeline-history", cfg))
+	} else {
+		mesh = e.mesh(benchFunction("bench-pipeline", cfg))
+	}
 	client, err := e.client(ctx, "fnmesh-bench-publisher", mesh)
 	if err != nil {
 		return err
@@ -204,7 +218,7 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	defer prog.finish()
 	handled := newCounter(int64(cfg.Count))
 	start := time.Now()
-	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, workers.Hooks{
+	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, withHistory, workers.Hooks{
 		Deliver: func(ctx context.Context, _ string, _ nats.Header, _ *event.Event, _ uint64) (context.Context, func(string, error)) {
 			return ctx, func(outcome string, _ error) {
 				if outcome == workers.OutcomeOK {
@@ -259,7 +273,7 @@ func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, 
 // runWorkers starts n workers of fn, each with its own connection, and
 // returns once all of them are ready. stop cancels them and waits for
 // their drain.
-func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Function, n int, h workers.Handler, hooks workers.Hooks) (stop func(), err error) {
+func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Function, n int, h workers.Handler, record bool, hooks workers.Hooks) (stop func(), err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
@@ -277,7 +291,17 @@ func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Funct
 			stop()
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		w, err := workers.New(cfg, wb, h, workers.WithLogger(e.log), workers.WithHooks(hooks))
+		rhooks := hooks
+		if record {
+			// As functions.Serve does: one recorder on the replica's connection.
+			rec, err := history.NewRecorder(client.Conn(), meshmap.History(mesh))
+			if err != nil {
+				stop()
+				return nil, fmt.Errorf("bench: %w", err)
+			}
+			rhooks = history.Hooks(rec, cfg.Replica, hooks)
+		}
+		w, err := workers.New(cfg, wb, h, workers.WithLogger(e.log), workers.WithHooks(rhooks))
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("bench: %w", err)

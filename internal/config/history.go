@@ -15,8 +15,8 @@ type History struct {
 	Enabled *bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
 	// Stream is the stream name. Default "FNMESH_RUNS".
 	Stream string `yaml:"stream,omitempty" json:"stream,omitempty"`
-	// SubjectPrefix: a record of function F with outcome O is stored on
-	// "<subjectPrefix>.F.O". Default "fnmesh.runs".
+	// SubjectPrefix: the records of function F are stored on
+	// "<subjectPrefix>.F". Default "fnmesh.runs".
 	SubjectPrefix string `yaml:"subjectPrefix,omitempty" json:"subjectPrefix,omitempty"`
 	// MaxAge is how long records are kept. Default 24h.
 	MaxAge Duration `yaml:"maxAge,omitempty" json:"maxAge,omitempty"`

@@ -1,10 +1,12 @@
 // Package history keeps the run history of a mesh: one Record per delivery
 // attempt of an event to a function, in a bounded JetStream stream
-// (FNMESH_RUNS by default, on "<subjectPrefix>.<function>.<outcome>").
+// (FNMESH_RUNS by default, on "<subjectPrefix>.<function>").
 //
-// A Recorder publishes records asynchronously with a bounded window of
-// unacknowledged publishes: when the window is full the record is dropped
-// and counted (Recorder.Dropped) rather than slowing the handler down. The
+// A Recorder keeps records in a bounded buffer and publishes them in
+// batches (JSON lines, one message per function every 100ms or 256
+// records) asynchronously, with a bounded window of unacknowledged
+// publishes: when the buffer or the window is full, records are dropped
+// and counted (Recorder.Stats) rather than slowing the handler down. The
 // history is a view of what happened, not a guarantee: the events
 // themselves are in their streams and their dead letters in the
 // dead-letter stream whatever the history holds. Hook installs a Recorder

@@ -145,9 +145,9 @@ func TestQueryLimitTimeRangeAndAfterSeq(t *testing.T) {
 	if len(last3) != 3 || last3[0].HistorySeq != all[7].HistorySeq || last3[2].HistorySeq != all[9].HistorySeq {
 		t.Errorf("limit 3 = %+v, want the newest three of %+v", last3, all)
 	}
-	after := e.runs(t, history.Query{AfterSeq: all[5].HistorySeq})
-	if len(after) != 4 || after[0].HistorySeq != all[6].HistorySeq {
-		t.Errorf("after seq %d = %d records", all[5].HistorySeq, len(after))
+	after := e.runs(t, history.Query{AfterSeq: all[9].HistorySeq})
+	if len(after) != 0 {
+		t.Errorf("after the last seq %d = %d records", all[9].HistorySeq, len(after))
 	}
 	if got := e.runs(t, history.Query{Until: all[0].Time}); len(got) != 0 {
 		t.Errorf("until the first start = %d records, want 0", len(got))
@@ -157,21 +157,50 @@ func TestQueryLimitTimeRangeAndAfterSeq(t *testing.T) {
 	}
 }
 
-func TestFullWindowDropsInsteadOfBlocking(t *testing.T) {
+func TestFullBufferDropsInsteadOfBlocking(t *testing.T) {
 	srv := brokertest.Server(t, "")
 	nc := brokertest.Conn(t, srv)
-	// No history stream: every publish waits for an answer that is "no
-	// responders", so the window of one fills at once.
-	rec, err := history.NewRecorder(nc, history.Config{}, history.WithMaxPending(1))
+	rec, err := history.NewRecorder(nc, history.Config{}, history.WithMaxBuffered(10), history.WithFlushInterval(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc.Close() // nothing is answered now: the window stays full
 	for range 1000 {
 		rec.Record(history.Record{Function: "f", Outcome: "ok"})
 	}
-	if st := rec.Stats(); st.Recorded+st.Dropped != 1000 || st.Dropped < 999 {
-		// A record that went to PublishAsync past the window would stall it.
-		t.Errorf("stats = %+v, want at least 999 dropped", st)
+	if st := rec.Stats(); st.Dropped != 990 {
+		t.Errorf("stats = %+v, want 990 dropped past a buffer of 10", st)
+	}
+}
+
+func TestCloseSendsWhatIsBuffered(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	pub := brokertest.Client(t, srv)
+	cfg := history.Config{}
+	brokertest.Ensure(t, pub, cfg.StreamSpec())
+	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 600 { // three batches: 256, 256, 88
+		rec.Record(history.Record{Function: "f", Outcome: "ok", EventID: fmt.Sprint(i)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := rec.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	rd, err := history.NewReader(brokertest.Conn(t, srv), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rd.Runs(ctx, history.Query{Limit: 1000})
+	if err != nil || len(res.Records) != 600 || res.Records[599].EventID != "599" || res.LastSeq != 3 {
+		t.Errorf("read back %d records, last seq %d, %v; want 600 in 3 messages", len(res.Records), res.LastSeq, err)
+	}
+	if st := rec.Stats(); st.Recorded != 600 || st.Dropped != 0 || st.Failed != 0 {
+		t.Errorf("stats = %+v", st)
 	}
 }

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,14 +18,15 @@ const (
 	DefaultLimit = 100
 	// MaxLimit is the most records a query returns.
 	MaxLimit = 10000
-	// DefaultMaxScan is how many records a query reads at most before it
-	// answers with what it found (Result.Truncated).
-	DefaultMaxScan = 200000
+	// DefaultMaxScan is how many history messages (batches of records) a
+	// query reads at most before it answers with what it found
+	// (Result.Truncated).
+	DefaultMaxScan = 20000
 )
 
 // Query selects records. Zero fields select everything.
 type Query struct {
-	// Function and Outcome select by subject (server-side).
+	// Function selects by subject (server-side), Outcome by the record.
 	Function, Outcome string
 	// EventID selects the records of one event.
 	EventID string
@@ -85,7 +87,7 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 		return res, nil
 	}
 	last := st.LastSeq
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{r.cfg.Subject(q.Function, q.Outcome)}}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{r.cfg.Subject(q.Function)}}
 	switch {
 	case q.AfterSeq > 0:
 		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, q.AfterSeq+1
@@ -127,10 +129,12 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 			}
 			res.LastSeq = seq
 			scanned++
-			var rec Record
-			if json.Unmarshal(msg.Data(), &rec) == nil && q.matches(rec) {
-				rec.HistorySeq = seq
-				keep(rec)
+			for line := range bytes.Lines(msg.Data()) {
+				var rec Record
+				if json.Unmarshal(line, &rec) == nil && q.matches(rec) {
+					rec.HistorySeq = seq
+					keep(rec)
+				}
 			}
 			if seq == last || md.NumPending == 0 {
 				done = true
@@ -161,6 +165,8 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 
 func (q Query) matches(rec Record) bool {
 	switch {
+	case q.Outcome != "" && rec.Outcome != q.Outcome:
+		return false
 	case q.EventID != "" && rec.EventID != q.EventID:
 		return false
 	case !q.Since.IsZero() && rec.Time.Before(q.Since):

@@ -18,8 +18,6 @@ const (
 	// DefaultMaxBytes bounds the stream (256 MiB); the oldest records go
 	// first.
 	DefaultMaxBytes = 256 << 20
-	// DefaultMaxPending is the window of publishes awaiting their PubAck.
-	DefaultMaxPending = 4096
 )
 
 // MaxError bounds the length in bytes of the error kept with a record.
@@ -31,9 +29,9 @@ type Config struct {
 	Disabled bool
 	// Stream holds the records. Default "FNMESH_RUNS".
 	Stream string
-	// SubjectPrefix: a record of function F with outcome O is stored on
-	// "<SubjectPrefix>.F.O" (F escaped like an event type). Default
-	// "fnmesh.runs".
+	// SubjectPrefix: the records of function F are stored on
+	// "<SubjectPrefix>.F" (F escaped like an event type), a batch of JSON
+	// lines per message. Default "fnmesh.runs".
 	SubjectPrefix string
 	// MaxAge is how long records are kept. Default 24h.
 	MaxAge time.Duration
@@ -67,18 +65,14 @@ func (c Config) StreamSpec() broker.StreamSpec {
 	}
 }
 
-// Subject is where records of function fn ("" = every function) with
-// outcome ("" = every outcome) are stored.
-func (c Config) Subject(fn, outcome string) string {
+// Subject is where the records of function fn ("" = every function) are
+// stored.
+func (c Config) Subject(fn string) string {
 	c = c.WithDefaults()
-	f, o := "*", "*"
-	if fn != "" {
-		f = broker.EscapeType(fn)
+	if fn == "" {
+		return c.SubjectPrefix + ".>"
 	}
-	if outcome != "" {
-		o = broker.EscapeType(outcome)
-	}
-	return c.SubjectPrefix + "." + f + "." + o
+	return broker.Subject(c.SubjectPrefix, fn)
 }
 
 // Record is one delivery attempt of an event to a function. Its JSON form
@@ -109,7 +103,7 @@ type Record struct {
 	Replica string `json:"replica,omitempty"`
 	// Time is when the attempt started.
 	Time time.Time `json:"time"`
-	// HistorySeq is the record's own sequence in the history stream (set
-	// when read back, not stored).
+	// HistorySeq is the sequence of the message holding the record in the
+	// history stream (set when read back, not stored).
 	HistorySeq uint64 `json:"historySeq,omitempty"`
 }
