@@ -1,10 +1,13 @@
 package app
 
 import (
+	"github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/api"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/history"
+	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -18,16 +21,22 @@ func (a *App) api() (*api.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := api.Config{Runs: runs, Events: a.client, DeadLetters: dlq, Log: a.log, Status: a.scaleStatus}
+	cfg := api.Config{Runs: runs, Events: a.client, Replayer: a.client, DeadLetters: dlq, Log: a.log, Status: a.scaleStatus}
 	for _, s := range a.m.Streams {
 		cfg.Streams = append(cfg.Streams, s.Name)
 	}
 	for i := range a.m.Functions {
 		fn := &a.m.Functions[i]
 		w, p := meshmap.Worker(a.m, fn).WithDefaults(), meshmap.Params(fn).WithDefaults()
+		filter, err := workers.CompileFilters(w.Filters)
+		if err != nil {
+			return nil, err // the mesh was validated: cannot happen
+		}
 		cfg.Functions = append(cfg.Functions, api.Function{
 			Name: fn.Name, Stream: w.Stream, Runtime: fn.Run.Runtime, Concurrency: w.Concurrency,
 			Timeout: history.Duration(w.Timeout), Retry: *w.Delivery.Retry, MinReplicas: p.Min, MaxReplicas: p.Max,
+			Subjects: workers.FilterSubjects(w.SubjectPrefix, w.Filters),
+			Match:    func(e *event.Event) bool { ok, err := filter.Match(e); return err == nil && ok },
 		})
 	}
 	return api.New(cfg)

@@ -131,6 +131,35 @@ func TestAPIRunsEventsAndDeadLetters(t *testing.T) {
 	}
 	apiGet(t, base+"/api/v1/events/no-such-id", http.StatusNotFound, &apiErr)
 
+	// Replay ok-1 to f: dry run first, then for real; f handles it again.
+	var rp struct {
+		Count  int
+		DryRun bool
+	}
+	apiPost(t, base+"/api/v1/replay", `{"function": "nope", "since": "1h"}`, http.StatusBadRequest, &apiErr)
+	if apiErr.Field != "function" {
+		t.Errorf("replay to an unknown function: %+v", apiErr)
+	}
+	apiPost(t, base+"/api/v1/replay", `{"function": "f"}`, http.StatusBadRequest, &apiErr)
+	if apiErr.Field != "since" {
+		t.Errorf("replay without since: %+v", apiErr)
+	}
+	apiPost(t, base+"/api/v1/replay", `{"function": "f", "since": "1h", "cesql": "type = 'com.example.ok'", "dryRun": true}`, http.StatusOK, &rp)
+	if rp.Count != 1 || !rp.DryRun {
+		t.Errorf("dry-run replay = %+v, want 1", rp)
+	}
+	apiPost(t, base+"/api/v1/replay", `{"function": "f", "since": "1h", "cesql": "type = 'com.example.ok'"}`, http.StatusOK, &rp)
+	if rp.Count != 1 {
+		t.Errorf("replay = %+v, want 1", rp)
+	}
+	poll.Until(t, 15*time.Second, "ok-1 run twice", func() bool {
+		apiGet(t, base+"/api/v1/events/ok-1", http.StatusOK, &ev)
+		return len(ev.Runs) == 2
+	})
+	if len(ev.Stored) != 2 || ev.Runs[1].Outcome != "ok" {
+		t.Errorf("ok-1 after replay = %+v", ev)
+	}
+
 	var dls struct {
 		DeadLetters []struct {
 			Function, Reason string
@@ -186,7 +215,7 @@ func TestAPIRunsEventsAndDeadLetters(t *testing.T) {
 		}
 	}
 	apiGet(t, base+"/api/v1/functions", http.StatusOK, &fns)
-	if len(fns.Functions) != 1 || fns.Functions[0].Recent.Attempts != 3 || fns.Functions[0].Recent.DeadLetters != 2 || fns.Functions[0].Recent.ErrorRate < 0.6 {
+	if len(fns.Functions) != 1 || fns.Functions[0].Recent.Attempts != 4 || fns.Functions[0].Recent.DeadLetters != 2 || fns.Functions[0].Recent.ErrorRate != 0.5 {
 		t.Errorf("functions = %+v", fns)
 	}
 

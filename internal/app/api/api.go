@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -50,13 +52,25 @@ type Function struct {
 	// MinReplicas and MaxReplicas bound the scaling.
 	MinReplicas int `json:"minReplicas"`
 	MaxReplicas int `json:"maxReplicas"`
+	// Subjects are its consumer's filter subjects.
+	Subjects []string `json:"subjects"`
+	// Match applies the function's finer filters (source, CESQL, ...) to
+	// the events a replay sends it; nil matches every event.
+	Match func(*event.Event) bool `json:"-"`
+}
+
+// Replayer sends stored events again to one function (broker.Client).
+type Replayer interface {
+	Replay(ctx context.Context, spec broker.ReplaySpec) (int, error)
 }
 
 // Config is what the API serves from. Runs, Events and DeadLetters are
 // required; Status may be nil (no scaler runs).
 type Config struct {
-	Runs        Runs
-	Events      Events
+	Runs   Runs
+	Events Events
+	// Replayer sends events again (nil: POST /api/v1/replay answers 404).
+	Replayer    Replayer
 	DeadLetters DeadLetters
 	// Functions are the mesh's functions, in file order.
 	Functions []Function
@@ -95,6 +109,9 @@ func New(cfg Config) (*API, error) {
 	a.mux.HandleFunc("GET /api/v1/deadletters", a.deadLetters)
 	a.mux.HandleFunc("POST /api/v1/deadletters/redrive", a.redrive)
 	a.mux.HandleFunc("POST /api/v1/deadletters/purge", a.purge)
+	if cfg.Replayer != nil {
+		a.mux.HandleFunc("POST /api/v1/replay", a.replay)
+	}
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
