@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fnmesh/fnmesh/internal/app"
 	"github.com/fnmesh/fnmesh/internal/app/api"
 	"github.com/fnmesh/fnmesh/internal/history"
 )
@@ -101,7 +102,60 @@ func newEventsCmd(g *globals) *cobra.Command {
 	tail.Flags().StringVar(&fn, "function", "", "only this function's runs")
 	tail.Flags().StringVar(&outcome, "outcome", "", "only runs with this outcome: ok, retry or deadletter")
 	tail.Flags().StringVar(&typ, "type", "", "only runs of events of this type")
-	cmd.AddCommand(get, tail)
+	cmd.AddCommand(get, tail, newReplayCmd(g))
+	return cmd
+}
+
+func newReplayCmd(g *globals) *cobra.Command {
+	var fn, since, until, cesql string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Send stored events of a time range again to one function (the others do not handle them again)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, m, closeFn, err := connectMesh(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			body, _ := json.Marshal(map[string]any{"function": fn, "since": since, "until": until, "cesql": cesql, "dryRun": dryRun})
+			fns, err := app.APIFunctions(m)
+			if err != nil {
+				return err
+			}
+			spec, err := api.ParseReplay(bytes.NewReader(body), fns, time.Now())
+			if err != nil {
+				return fmt.Errorf("--%w", err)
+			}
+			errOut := cmd.ErrOrStderr()
+			last := time.Now()
+			spec.Progress = func(n int) {
+				if time.Since(last) >= time.Second {
+					fmt.Fprintf(errOut, "\r%d events", n)
+					last = time.Now()
+				}
+			}
+			n, err := c.Replay(cmd.Context(), spec)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(api.Replayed{Count: n, DryRun: dryRun, Function: fn})
+			}
+			verb := "replayed"
+			if dryRun {
+				verb = "dry run: would replay"
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "\r%s %d events to %s\n", verb, n, fn)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&fn, "function", "", "the one function that handles the events again (required)")
+	cmd.Flags().StringVar(&since, "since", "", "events stored since: a duration back from now (1h) or an RFC 3339 time (required)")
+	cmd.Flags().StringVar(&until, "until", "", "events stored before: a duration back from now or an RFC 3339 time")
+	cmd.Flags().StringVar(&cesql, "cesql", "", "only events this CloudEvents SQL expression selects")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count the events, send nothing")
 	return cmd
 }
 

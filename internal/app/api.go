@@ -6,6 +6,7 @@ import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/api"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -25,21 +26,32 @@ func (a *App) api() (*api.API, error) {
 	for _, s := range a.m.Streams {
 		cfg.Streams = append(cfg.Streams, s.Name)
 	}
-	for i := range a.m.Functions {
-		fn := &a.m.Functions[i]
-		w, p := meshmap.Worker(a.m, fn).WithDefaults(), meshmap.Params(fn).WithDefaults()
+	if cfg.Functions, err = APIFunctions(a.m); err != nil {
+		return nil, err
+	}
+	return api.New(cfg)
+}
+
+// APIFunctions are the functions of m as the API describes them, with
+// their consumers' subjects and filters (what a replay to one of them
+// reads and applies).
+func APIFunctions(m *config.Mesh) ([]api.Function, error) {
+	var out []api.Function
+	for i := range m.Functions {
+		fn := &m.Functions[i]
+		w, p := meshmap.Worker(m, fn).WithDefaults(), meshmap.Params(fn).WithDefaults()
 		filter, err := workers.CompileFilters(w.Filters)
 		if err != nil {
-			return nil, err // the mesh was validated: cannot happen
+			return nil, err // a validated mesh compiles
 		}
-		cfg.Functions = append(cfg.Functions, api.Function{
+		out = append(out, api.Function{
 			Name: fn.Name, Stream: w.Stream, Runtime: fn.Run.Runtime, Concurrency: w.Concurrency,
 			Timeout: history.Duration(w.Timeout), Retry: *w.Delivery.Retry, MinReplicas: p.Min, MaxReplicas: p.Max,
 			Subjects: workers.FilterSubjects(w.SubjectPrefix, w.Filters),
 			Match:    func(e *event.Event) bool { ok, err := filter.Match(e); return err == nil && ok },
 		})
 	}
-	return api.New(cfg)
+	return out, nil
 }
 
 // scaleStatus is every scaler's view of its functions.
