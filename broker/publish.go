@@ -153,6 +153,9 @@ func (c *Client) publishMsg(ctx context.Context, msg *nats.Msg) (Ack, error) {
 			return Ack{}, c.classify(msg.Subject, err)
 		}
 	}
+	if inProcess(err) {
+		return Ack{}, fmt.Errorf("broker: publish %s: %w: %w", msg.Subject, ErrInProcess, err)
+	}
 	c.log.Warn("publish: no stream answered", "subject", msg.Subject, "window", PublishRetryWindow, "error", err)
 	return Ack{}, fmt.Errorf("broker: publish %s: %w: no stream answered within %s: %w", msg.Subject, ErrUnavailable, PublishRetryWindow, err)
 }
@@ -168,12 +171,31 @@ func retryable(err error) bool {
 		errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, context.DeadlineExceeded):
 		return true
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgIDInProcess:
+		// Another publish of the same event is being replicated: once it
+		// is stored the next attempt gets the duplicate answer.
+		return true
 	case errors.As(err, &apiErr):
 		// A full discard-new stream answers 503 too, but waiting does not
 		// empty it: that is ErrStreamFull at once.
 		return apiErr.Code == 503 && !isStreamFull(apiErr)
 	}
 	return false
+}
+
+// errCodeMsgIDInProcess is JetStream's error code for "duplicate message
+// id is in process" (409): a publish with the same Nats-Msg-Id is being
+// replicated and its outcome is not known yet.
+const errCodeMsgIDInProcess jetstream.ErrorCode = 10158
+
+// ErrInProcess means another publish of the same event (source and id) was
+// still being stored when the retry window ended (answer 409: the client
+// may ask again and get the duplicate answer).
+var ErrInProcess = errors.New("the same event is being stored by another publish")
+
+func inProcess(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgIDInProcess
 }
 
 // noStreamCaptures asks the JetStream API whether a stream captures

@@ -9,15 +9,41 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// EnsureConsumer creates or updates a durable consumer on a stream.
+// EnsureConsumer creates or updates a durable consumer on a stream. An
+// existing consumer keeps its position (see KeepPosition): cc's deliver
+// policy and start only apply to a consumer it creates.
 func (c *Client) EnsureConsumer(ctx context.Context, stream string, cc jetstream.ConsumerConfig) (jetstream.Consumer, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
+	if cc.Durable != "" {
+		if existing, err := c.js.Consumer(ctx, stream, cc.Durable); err == nil {
+			cc, _ = KeepPosition(existing.CachedInfo().Config, cc)
+		}
+	}
 	cons, err := c.js.CreateOrUpdateConsumer(ctx, stream, cc)
 	if err != nil {
 		return nil, fmt.Errorf("broker: consumer %s on %s: %w", cc.Durable, stream, err)
 	}
 	return cons, nil
+}
+
+// KeepPosition returns want with the start of existing, the consumer the
+// server already has: JetStream does not move an existing consumer (it
+// refuses to change a deliver policy or a start time), so the position it
+// has is kept. changed reports whether want asked for another start, which
+// then has no effect.
+func KeepPosition(existing, want jetstream.ConsumerConfig) (kept jetstream.ConsumerConfig, changed bool) {
+	changed = existing.DeliverPolicy != want.DeliverPolicy || existing.OptStartSeq != want.OptStartSeq ||
+		!sameTime(existing.OptStartTime, want.OptStartTime)
+	want.DeliverPolicy, want.OptStartSeq, want.OptStartTime = existing.DeliverPolicy, existing.OptStartSeq, existing.OptStartTime
+	return want, changed
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // ConsumerInfo reads a consumer's state from the JetStream API (the

@@ -123,6 +123,7 @@ kind: Mesh
 functions:
   - name: greet
     filters: [{ exact: { type: com.example.greeting } }]
+    startFrom: all # the event below is stored before the function exists
     run: { command: ["greet"] }
 `), 0o600); err != nil {
 		fmt.Println(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -69,6 +70,7 @@ type ExecAdapter struct {
 	argv []string
 	dir  string
 	env  []string
+	log  *slog.Logger // program output, when set (WithExecLogger)
 }
 
 var _ Handler = (*ExecAdapter)(nil)
@@ -91,9 +93,16 @@ var _ Handler = (*ExecAdapter)(nil)
 //
 // When ctx ends (the function's timeout) the program's whole process group
 // is killed, so children it started die with it; after the program exits,
-// whatever it left running in its group is killed too.
-func NewExecAdapter(argv []string, dir string, env []string) Handler {
-	return &ExecAdapter{argv: append([]string(nil), argv...), dir: dir, env: append([]string(nil), env...)}
+// whatever it left running in its group is killed too. On Linux the
+// program also dies when the worker does (a parent-death signal).
+func NewExecAdapter(argv []string, dir string, env []string, opts ...ExecOption) Handler {
+	a := &ExecAdapter{argv: append([]string(nil), argv...), dir: dir, env: append([]string(nil), env...)}
+	for _, o := range opts {
+		if o != nil {
+			o(a)
+		}
+	}
+	return a
 }
 
 // Handle runs the program for e.
@@ -117,7 +126,11 @@ func (a *ExecAdapter) Handle(ctx context.Context, e event.Event) ([]event.Event,
 		"FNMESH_EVENT_SOURCE="+e.Source(),
 		"FNMESH_EVENT_SUBJECT="+e.Subject(),
 	)
-	stdout, stderr, err := runGroup(cmd, input)
+	var errLog *execLines
+	if a.log != nil {
+		errLog = newExecLines(a.log, e.ID(), "stderr")
+	}
+	stdout, stderr, err := runGroup(cmd, input, errLog)
 	if err != nil {
 		var xe *exec.ExitError
 		switch {
@@ -137,6 +150,11 @@ func (a *ExecAdapter) Handle(ctx context.Context, e event.Event) ([]event.Event,
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("exec %s: exit status 0 but %w on stdout: %w", a.argv[0], ErrInvalidReply, err))
 	}
+	if len(out) == 0 && a.log != nil && len(stdout) <= maxReplyBytes {
+		w := newExecLines(a.log, e.ID(), "stdout")
+		_, _ = w.Write(stdout)
+		w.Flush()
+	}
 	return out, nil
 }
 
@@ -155,10 +173,10 @@ func parseExecOutput(stdout []byte) ([]event.Event, error) {
 
 // runGroup runs cmd in its own process group with input on stdin and
 // returns what it wrote to stdout (up to maxReplyBytes+1 bytes) and the end
-// of stderr. The pipes are plain files, so waiting for the program does not
+// of stderr, which also goes to errLog line by line when it is not nil. The pipes are plain files, so waiting for the program does not
 // wait for children that inherited them; those are killed with the group
 // once the program exits.
-func runGroup(cmd *exec.Cmd, input []byte) (stdout []byte, stderr string, err error) {
+func runGroup(cmd *exec.Cmd, input []byte, errLog *execLines) (stdout []byte, stderr string, err error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, "", err
@@ -199,7 +217,12 @@ func runGroup(cmd *exec.Cmd, input []byte) (stdout []byte, stderr string, err er
 	}()
 	go func() {
 		defer wg.Done()
-		_, _ = io.Copy(tail, errR)
+		var w io.Writer = tail
+		if errLog != nil {
+			w = io.MultiWriter(tail, errLog)
+			defer errLog.Flush()
+		}
+		_, _ = io.Copy(w, errR)
 		_ = errR.Close()
 	}()
 	err = cmd.Wait()

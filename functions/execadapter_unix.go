@@ -9,10 +9,11 @@ import (
 	"syscall"
 )
 
-// setProcessGroup starts cmd in a new process group and makes the context's
+// setProcessGroup starts cmd in a new process group, tied to this process
+// where the system can (execProcAttr), and makes the context's
 // cancellation kill the whole group.
 func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = execProcAttr()
 	cmd.Cancel = func() error { return killGroup(cmd) }
 }
 

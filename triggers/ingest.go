@@ -147,6 +147,7 @@ var (
 	errStreamFull  = errors.New("the stream is full, retry later")
 	errMethod      = errors.New("method not allowed: use POST")
 	errClientGone  = errors.New("request cancelled")
+	errInProcess   = errors.New("an event with this source and id is already in process, retry for its answer")
 	allowedMethods = "POST, OPTIONS"
 )
 
@@ -233,6 +234,8 @@ func (in *Ingest) publishStatus(r *http.Request, e *event.Event, err error) (int
 	case errors.Is(err, broker.ErrStreamFull):
 		in.log.Warn("ingest: event not stored: stream full", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
 		return http.StatusTooManyRequests, errStreamFull
+	case errors.Is(err, broker.ErrInProcess):
+		return http.StatusConflict, errInProcess
 	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected), errors.Is(err, broker.ErrNoStream):
 		in.log.Warn("ingest: event not stored", append(eventAttrs(e.ID(), e.Source(), e.Type()), "err", logValue(err.Error()))...)
 		return http.StatusServiceUnavailable, errUnavailable

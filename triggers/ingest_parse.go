@@ -108,7 +108,7 @@ func parseRequest(r *http.Request, maxBody int64) ([]*event.Event, requestMode, 
 
 // detectMode decides between structured, batched and binary mode.
 func detectMode(h http.Header, ct string) (requestMode, error) {
-	if ct != "" {
+	if ct != "" && !plainNonCloudEvents(ct) {
 		mt, params, err := mime.ParseMediaType(ct)
 		if err == nil && strings.HasPrefix(mt, "application/cloudevents") {
 			var mode requestMode
@@ -140,4 +140,16 @@ func detectMode(h http.Header, ct string) (requestMode, error) {
 // readLimitedBody reads at most maxBody bytes of the body (see readBody).
 func readLimitedBody(r *http.Request, maxBody int64) ([]byte, error) {
 	return readBody(nil, r, maxBody)
+}
+
+// plainNonCloudEvents reports, without parsing, that ct (which starts with
+// a letter, so parsing would not trim it) is no application/cloudevents
+// media type: the common binary-mode request skips the media type parse.
+func plainNonCloudEvents(ct string) bool {
+	const prefix = "application/cloudevents"
+	c := ct[0] | 0x20
+	if c < 'a' || c > 'z' {
+		return false
+	}
+	return len(ct) < len(prefix) || !strings.EqualFold(ct[:len(prefix)], prefix)
 }

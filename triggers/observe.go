@@ -73,7 +73,7 @@ func publishOutcome(ack broker.Ack, err error) string {
 		return ReceivedAccepted
 	case errors.Is(err, broker.ErrMalformedEvent), errors.Is(err, broker.ErrInvalidSubject):
 		return ReceivedRejected
-	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected),
+	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected), errors.Is(err, broker.ErrInProcess),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ReceivedUnavailable
 	default:

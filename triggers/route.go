@@ -257,6 +257,8 @@ func publishFailure(ctx context.Context, err error) (int, error) {
 	switch {
 	case errors.Is(err, broker.ErrStreamFull):
 		return http.StatusTooManyRequests, errStreamFull
+	case errors.Is(err, broker.ErrInProcess):
+		return http.StatusConflict, errInProcess
 	case errors.Is(err, broker.ErrUnavailable), errors.Is(err, broker.ErrRejected), errors.Is(err, broker.ErrNoStream):
 		return http.StatusServiceUnavailable, errUnavailable
 	case errors.Is(err, broker.ErrMalformedEvent):

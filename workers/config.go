@@ -34,6 +34,19 @@ const (
 	DefaultMaxReplicas = 1
 	// DefaultShutdownTimeout bounds the drain when Run's context ends.
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultStartFrom is where a new function's consumer starts: the
+	// events stored from its creation on.
+	DefaultStartFrom = StartNew
+)
+
+// Values of Config.StartFrom besides an RFC 3339 time.
+const (
+	// StartNew starts a new consumer at the events stored after it is
+	// created (JetStream's deliver-new policy).
+	StartNew = "new"
+	// StartAll starts a new consumer at the first event the stream holds
+	// (deliver-all).
+	StartAll = "all"
 )
 
 // Bounds of Config.
@@ -65,6 +78,12 @@ type Config struct {
 	// SubjectPrefix is the first token of event subjects (the broker
 	// client's prefix). Default DefaultSubjectPrefix.
 	SubjectPrefix string
+	// StreamSubjects are the subjects Stream captures, when known. A
+	// stream that captures subjects outside "<SubjectPrefix>.>" does not
+	// store events on "<SubjectPrefix>.<type>", so no server-side filter
+	// is derived from the type filters there: the consumer reads the whole
+	// stream and the filters are evaluated on each event.
+	StreamSubjects []string
 	// Filters select the events the handler sees (all must match); see
 	// CompileFilters.
 	Filters []FilterSpec
@@ -77,6 +96,11 @@ type Config struct {
 	AckWait time.Duration
 	// Delivery says how failures are retried and dead-lettered.
 	Delivery Delivery
+	// StartFrom is where the function's consumer starts when it is
+	// created: StartNew (default), StartAll, or an RFC 3339 time (the
+	// first event stored at or after it). An existing consumer keeps its
+	// position whatever StartFrom says.
+	StartFrom string
 	// MaxReplicas is the most replicas that consume at once; the consumer
 	// lets concurrency x MaxReplicas events be in flight.
 	MaxReplicas int
@@ -120,6 +144,7 @@ func (c *Config) setDefaults() {
 	setZero(&c.AckWait, DefaultAckWait)
 	setZero(&c.MaxReplicas, DefaultMaxReplicas)
 	setZero(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	setZero(&c.StartFrom, DefaultStartFrom)
 	d := &c.Delivery
 	if d.Retry == nil {
 		d.Retry = new(DefaultRetry)
@@ -168,6 +193,9 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Delivery.check(p)
+	if _, _, err := startPolicy(c.StartFrom); err != nil {
+		p.add([]PathStep{Key("startFrom")}, err.Error())
+	}
 	if c.MaxReplicas < 1 {
 		p.add([]PathStep{Key("maxReplicas")}, "must be at least 1")
 	}

@@ -1,8 +1,10 @@
 package workers
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,8 +26,11 @@ func ConsumerName(fn string) string { return fn }
 // ConsumerConfig derives the durable pull consumer of the function of c
 // (its defaults applied):
 //
-//   - Durable = ConsumerName(c.Function); DeliverPolicy all, so a new
-//     function sees the events already stored;
+//   - Durable = ConsumerName(c.Function); DeliverPolicy from c.StartFrom:
+//     new (the default) sees the events stored from the consumer's
+//     creation on, all every event the stream holds, a time those stored
+//     from then on (DeliverByStartTime). JetStream keeps an existing
+//     consumer's position: see broker.KeepPosition;
 //   - AckPolicy explicit with AckWait = c.AckWait (progress heartbeats keep
 //     longer work alive);
 //   - MaxDeliver -1: the worker counts the attempts from the delivery
@@ -33,20 +38,67 @@ func ConsumerName(fn string) string { return fn }
 //     ended in a crash), so the server never drops an event silently;
 //   - MaxAckPending = Concurrency x MaxReplicas + backoffRoom;
 //   - FilterSubjects from FilterSubjects, so the server only delivers events
-//     the function may want.
+//     the function may want; none when the stream captures subjects outside
+//     the subject prefix (see StreamSubjects).
 func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 	c.setDefaults()
+	policy, start, _ := startPolicy(c.StartFrom) // Validate checked it
 	return jetstream.ConsumerConfig{
 		Durable:        ConsumerName(c.Function),
 		Description:    "fnmesh function " + c.Function,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  policy,
+		OptStartTime:   start,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.AckWait,
 		MaxDeliver:     -1,
 		MaxAckPending:  c.Concurrency*c.MaxReplicas + backoffRoom,
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
-		FilterSubjects: FilterSubjects(c.SubjectPrefix, c.Filters),
+		FilterSubjects: consumerSubjects(c),
 	}
+}
+
+// consumerSubjects are the server-side filter of c's consumer:
+// FilterSubjects when the stream only holds events under the subject prefix
+// (or its subjects are not known), none (the whole stream) when it
+// captures other subjects, whose events are not stored by type.
+func consumerSubjects(c Config) []string {
+	if !UnderPrefix(c.SubjectPrefix, c.StreamSubjects) {
+		return nil
+	}
+	return FilterSubjects(c.SubjectPrefix, c.Filters)
+}
+
+// UnderPrefix reports whether every subject of a stream lies under
+// "<prefix>.>" (prefix DefaultSubjectPrefix when empty), where fnmesh
+// stores an event of type T on "<prefix>.<T>". An empty list counts as
+// under it.
+func UnderPrefix(prefix string, streamSubjects []string) bool {
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
+	}
+	for _, s := range streamSubjects {
+		if s != prefix+".>" && !strings.HasPrefix(s, prefix+".") {
+			return false
+		}
+	}
+	return true
+}
+
+// startPolicy maps a StartFrom value onto a deliver policy and, for a
+// time, its start time.
+func startPolicy(s string) (jetstream.DeliverPolicy, *time.Time, error) {
+	switch s {
+	case "", StartNew:
+		return jetstream.DeliverNewPolicy, nil, nil
+	case StartAll:
+		return jetstream.DeliverAllPolicy, nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return jetstream.DeliverNewPolicy, nil, fmt.Errorf("must be new, all or an RFC 3339 time (2026-01-02T15:04:05Z), not %q", s)
+	}
+	t = t.UTC()
+	return jetstream.DeliverByStartTimePolicy, &t, nil
 }
 
 // FilterSubjects derives the server-side subject filter of a function from

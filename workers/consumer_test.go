@@ -86,7 +86,7 @@ func TestConsumerConfig(t *testing.T) {
 	want := jetstream.ConsumerConfig{
 		Durable:        "fulfil",
 		Description:    "fnmesh function fulfil",
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        10 * time.Second,
 		MaxDeliver:     -1,
@@ -117,4 +117,29 @@ func equalConsumerConfig(a, b jetstream.ConsumerConfig) bool {
 		a.DeliverPolicy == b.DeliverPolicy && a.AckPolicy == b.AckPolicy && a.AckWait == b.AckWait &&
 		a.MaxDeliver == b.MaxDeliver && a.MaxAckPending == b.MaxAckPending && a.ReplayPolicy == b.ReplayPolicy &&
 		a.FilterSubject == b.FilterSubject && a.MaxWaiting == b.MaxWaiting
+}
+
+// A stream outside the subject prefix gets no server-side filter: the
+// type-derived subjects ("events.<type>") would match nothing there.
+func TestConsumerConfigStreamOutsidePrefix(t *testing.T) {
+	exact := []FilterSpec{{Exact: map[string]string{"type": "com.example.login"}}}
+	for _, tt := range []struct {
+		name     string
+		subjects []string
+		want     []string
+	}{
+		{"unknown subjects", nil, []string{"events.com.example.login"}},
+		{"under the prefix", []string{"events.>"}, []string{"events.com.example.login"}},
+		{"part of the prefix", []string{"events.com.>"}, []string{"events.com.example.login"}},
+		{"outside", []string{"audit.>"}, nil},
+		{"mixed", []string{"events.>", "audit.>"}, nil},
+		{"prefix as a token prefix only", []string{"eventsx.>"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ConsumerConfig(Config{Function: "f", Stream: "S", StreamSubjects: tt.subjects, Filters: exact}).FilterSubjects
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("FilterSubjects = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -3,7 +3,6 @@ package workers
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,12 +14,12 @@ import (
 // subject and, once the broker confirmed it, terminates the delivery. When
 // the publish fails the event is retried later instead (never terminated
 // without a copy). With dead letters turned off it is terminated and logged.
-func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, cause error, log *slog.Logger) (string, error) {
+func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, cause error, log eventLog) (string, error) {
 	if !*w.cfg.Delivery.DeadLetter {
 		if err := msg.Term(); err != nil {
-			log.Warn("term failed; the event will be redelivered after the ack wait", "error", err)
+			log.get().Warn("term failed; the event will be redelivered after the ack wait", "error", err)
 		}
-		log.Warn("event dropped after its last attempt (delivery.deadLetter is false)", "reason", cause)
+		log.get().Warn("event dropped after its last attempt (delivery.deadLetter is false)", "reason", cause)
 		return OutcomeDeadLetter, cause
 	}
 	info := broker.DeadLetterInfo{
@@ -40,14 +39,14 @@ func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, md *jetstrea
 	if _, err := w.b.DeadLetterer.DeadLetter(pctx, msg.Headers(), msg.Data(), info, msgID); err != nil {
 		delay := w.cfg.Delivery.backoff(md.NumDelivered, nil)
 		if nerr := msg.NakWithDelay(delay); nerr != nil {
-			log.Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
+			log.get().Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
 		}
-		log.Error("dead letter not stored; retrying later", "error", err, "reason", cause, "retry_in", delay)
+		log.get().Error("dead letter not stored; retrying later", "error", err, "reason", cause, "retry_in", delay)
 		return OutcomeRetry, fmt.Errorf("dead letter: %w (reason: %w)", err, cause)
 	}
 	if terr := msg.Term(); terr != nil {
-		log.Warn("term failed; the event will be redelivered and dead-lettered again (stored once)", "error", terr)
+		log.get().Warn("term failed; the event will be redelivered and dead-lettered again (stored once)", "error", terr)
 	}
-	log.Warn("event dead-lettered", "reason", cause)
+	log.get().Warn("event dead-lettered", "reason", cause)
 	return OutcomeDeadLetter, cause
 }

@@ -21,11 +21,13 @@
 // subject (FilterSubjects, from the type filters) and the worker evaluates
 // the full filters (CompileFilters) on each event.
 //
-// A replica never holds more than the function's concurrency events: it
-// asks the server for at most as many messages as it has free handler
-// slots, with pull requests that expire after a second. While pulls are
-// outstanding it waits up to 2 ms for half of its slots to be free, so a
-// busy replica pulls in batches; an idle one pulls at once.
+// A replica handles at most the function's concurrency events at once. It
+// holds one long-lived pull (jetstream Messages) that asks the server for
+// at most concurrency messages ahead, renews its request every 5 s and
+// expects the server's idle heartbeat every 2 s (two missed ones open a
+// new pull); a handler slot is taken before each message is read from
+// the pull, so at most concurrency messages wait in the client besides
+// those being handled.
 //
 // # Ack contract
 //
@@ -91,8 +93,9 @@
 //
 // # Drain
 //
-// When Run's context ends the worker stops pulling; messages of pulls
-// already sent are still handled (their slots were reserved). Events in hand
+// When Run's context ends the worker drains its pull: it asks for no more,
+// and the messages already requested are still handled, each as a slot
+// frees. Events in hand
 // get up to Config.ShutdownTimeout to finish; after that their handlers'
 // contexts are cancelled and the events are NAKed for immediate redelivery
 // to another replica. Run then returns nil; the exit code is the caller's.

@@ -50,6 +50,7 @@ func ExampleNew() {
 		Stream:          "EVENTS",
 		Filters:         []workers.FilterSpec{{Exact: map[string]string{"type": "com.example.hello"}}},
 		Delivery:        workers.Delivery{DeadLetter: new(false)}, // no dead-letter stream here
+		StartFrom:       workers.StartAll,                         // also the events stored before the consumer exists
 		ShutdownTimeout: 5 * time.Second,
 	}
 	handled := make(chan string)

@@ -81,6 +81,7 @@ func TestFilterMatch(t *testing.T) {
 		{"cesql missing attribute is no match", []FilterSpec{{CESQL: "priority > 2"}}, bare, false},
 		{"cesql exists", []FilterSpec{{CESQL: "EXISTS tenant"}}, bare, false},
 		{"cesql integer result cast", []FilterSpec{{CESQL: "1"}}, bare, true},
+		{"cesql known functions in any case", []FilterSpec{{CESQL: "length(lower(type)) > 0 AND CONCAT_WS('-', 'a', 'b') = 'a-b'"}}, bare, true},
 		{"not of failing cesql passes (Knative)", []FilterSpec{{Not: &FilterSpec{CESQL: "priority > 2"}}}, bare, true},
 		{"nested mix", []FilterSpec{
 			{Exact: map[string]string{"type": "com.example.order.created"}},
@@ -129,6 +130,8 @@ func TestCompileFiltersErrors(t *testing.T) {
 		{"empty any", []FilterSpec{{Any: []FilterSpec{}}}, "filters[0].any: must list at least one filter"},
 		{"nested", []FilterSpec{{Exact: map[string]string{"type": "a"}}, {All: []FilterSpec{{Not: &FilterSpec{}}}}}, "filters[1].all[0].not: exactly one of"},
 		{"bad cesql", []FilterSpec{{CESQL: "source LIKE"}}, "filters[0].cesql: not a valid CloudEvents SQL expression"},
+		{"unknown function", []FilterSpec{{CESQL: "type = 'a' OR NOSUCHFN(type) = 1"}}, "filters[0].cesql: not a valid CloudEvents SQL expression: column 15: unknown function NOSUCHFN with 1 argument(s)"},
+		{"known function, wrong arity", []FilterSpec{{Any: []FilterSpec{{CESQL: "LENGTH(type, source) = 1"}}}}, "filters[0].any[0].cesql: not a valid CloudEvents SQL expression: column 1: unknown function LENGTH with 2 argument(s)"},
 		{"too deep", []FilterSpec{deepNot(maxFilterDepth + 2)}, "must not nest deeper than"},
 	}
 	for _, tt := range tests {

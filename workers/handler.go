@@ -26,6 +26,10 @@ import (
 // A panic is recovered and counts as a retryable error. ctx carries the
 // function's timeout and is cancelled when the worker gives up on the event
 // (shutdown timeout); a handler should return promptly then.
+//
+// e is the decoded event itself, not a copy: the handler owns it and may
+// change it or return it; the worker reads what it needs of the input
+// (id, source, correlation id) before the call.
 type Handler interface {
 	Handle(ctx context.Context, e event.Event) ([]event.Event, error)
 }

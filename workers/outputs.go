@@ -37,13 +37,8 @@ const SourcePrefix = "/fnmesh/functions/"
 // same ids and the broker's de-duplication stores them once. The
 // redrivefunction extension is removed. An output that
 // is not a valid event is a permanent error: retrying would return it again.
-func prepareOutputs(fn string, in *event.Event, outs []event.Event, now time.Time) error {
-	correlation := in.ID()
-	if v, ok := in.Extensions()[ExtCorrelationID]; ok {
-		if s, err := types.Format(v); err == nil && s != "" {
-			correlation = s
-		}
-	}
+func prepareOutputs(fn string, in inputRef, outs []event.Event, now time.Time) error {
+	correlation := in.correlation
 	for i := range outs {
 		o := &outs[i]
 		if o.Context == nil {
@@ -53,7 +48,7 @@ func prepareOutputs(fn string, in *event.Event, outs []event.Event, now time.Tim
 			o.SetSpecVersion(event.CloudEventsVersionV1)
 		}
 		if o.ID() == "" {
-			name := fn + "\x00" + in.Source() + "\x00" + in.ID() + "\x00" + strconv.Itoa(i)
+			name := fn + "\x00" + in.source + "\x00" + in.id + "\x00" + strconv.Itoa(i)
 			o.SetID(uuid.NewSHA1(outputNamespace, []byte(name)).String())
 		}
 		if o.Source() == "" {
@@ -65,7 +60,7 @@ func prepareOutputs(fn string, in *event.Event, outs []event.Event, now time.Tim
 		// A handler that re-emits a copy of a redriven input must not pass on
 		// the redrive target: the copy is a new event for every function.
 		_ = o.Context.SetExtension(broker.ExtRedriveFunction, nil)
-		if err := o.Context.SetExtension(ExtCausationID, in.ID()); err != nil {
+		if err := o.Context.SetExtension(ExtCausationID, in.id); err != nil {
 			return permanentError{fmt.Errorf("output event %d: %s: %w", i, ExtCausationID, err)}
 		}
 		if err := o.Context.SetExtension(ExtCorrelationID, correlation); err != nil {
@@ -76,4 +71,24 @@ func prepareOutputs(fn string, in *event.Event, outs []event.Event, now time.Tim
 		}
 	}
 	return nil
+}
+
+// inputRef is what the outputs of a handler take from its input: read
+// before the handler runs, since the handler owns the input event and may
+// change it.
+type inputRef struct {
+	id, source, correlation string
+}
+
+// inputOf reads e's id, source and correlation id (its correlationid
+// extension, else its id).
+func inputOf(e *event.Event) inputRef {
+	ref := inputRef{id: e.ID(), source: e.Source()}
+	ref.correlation = ref.id
+	if v, ok := extension(e, ExtCorrelationID); ok {
+		if s, err := types.Format(v); err == nil && s != "" {
+			ref.correlation = s
+		}
+	}
+	return ref
 }

@@ -65,18 +65,29 @@ func (w *Worker) settleMsg(hard context.Context, msg jetstream.Msg) {
 			finish = f
 		}
 	}
-	var log *slog.Logger
-	if e != nil {
-		log = w.log.With("seq", md.Sequence.Stream, "attempt", md.NumDelivered, "event_id", e.ID(), "event_type", e.Type())
-	} else {
-		log = w.log.With("seq", md.Sequence.Stream, "attempt", md.NumDelivered)
-	}
+	log := eventLog{base: w.log, md: md, e: e}
 	outcome, err := w.settle(ctx, msg, md, e, decodeErr, sl, log)
 	finish(outcome, err)
 }
 
+// eventLog adds the delivery's attributes to a log line only when one is
+// written, so a delivery that logs nothing allocates nothing for logging.
+type eventLog struct {
+	base *slog.Logger
+	md   *jetstream.MsgMetadata
+	e    *event.Event // nil when undecodable
+}
+
+// get is the worker's logger with the delivery's attributes.
+func (l eventLog) get() *slog.Logger {
+	if l.e == nil {
+		return l.base.With("seq", l.md.Sequence.Stream, "attempt", l.md.NumDelivered)
+	}
+	return l.base.With("seq", l.md.Sequence.Stream, "attempt", l.md.NumDelivered, "event_id", l.e.ID(), "event_type", l.e.Type())
+}
+
 // settle decides the fate of one message and reports the outcome.
-func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, e *event.Event, decodeErr error, sl *slot, log *slog.Logger) (string, error) {
+func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, e *event.Event, decodeErr error, sl *slot, log eventLog) (string, error) {
 	if decodeErr != nil {
 		return w.deadLetter(ctx, msg, md, fmt.Errorf("%w: %w", ErrUndecodable, decodeErr), log)
 	}
@@ -84,13 +95,9 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		_ = msg.Ack()
 		return OutcomeFiltered, nil
 	}
-	matched, ferr := w.filter.Match(e)
-	if ferr != nil {
-		log.Info("filter expression failed to evaluate; counted as no match", "error", ferr)
-	}
-	if !matched {
+	if matched, outcome, ferr := w.filterEvent(e, log); !matched {
 		_ = msg.Ack()
-		return OutcomeFiltered, nil
+		return outcome, ferr
 	}
 	attempt, last := md.NumDelivered, uint64(*w.cfg.Delivery.Retry)+1
 	if attempt > last+crashMargin {
@@ -98,17 +105,18 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 			ErrAttemptsExhausted, attempt, last), log)
 	}
 
+	ref := inputOf(e) // before the handler, which owns e from now on
 	hb := startHeartbeat(msg, w.cfg.AckWait/2)
 	defer hb.stop()
 	outs, err, aborted := w.call(withDelivery(ctx, DeliveryAttempt{Attempt: attempt, Last: last}), e, sl)
 	if aborted {
 		hb.stop()
 		_ = msg.Nak()
-		log.Warn("handler cancelled by shutdown; event released", "error", err)
+		log.get().Warn("handler cancelled by shutdown; event released", "error", err)
 		return OutcomeRetry, err
 	}
 	if err == nil {
-		err = w.publishOutputs(ctx, e, outs)
+		err = w.publishOutputs(ctx, ref, outs)
 	}
 	if err == nil {
 		hb.stop()
@@ -118,10 +126,12 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 		// round trip per event and a third of the throughput for no change
 		// in what is guaranteed. Serve flushes the connection on drain.
 		if aerr := msg.Ack(); aerr != nil {
-			log.Warn("ack not sent; the event will be redelivered after the ack wait", "error", aerr)
+			log.get().Warn("ack not sent; the event will be redelivered after the ack wait", "error", aerr)
 			return OutcomeRetry, fmt.Errorf("ack: %w", aerr)
 		}
-		log.Debug("handled", "outputs", len(outs))
+		if w.log.Enabled(ctx, slog.LevelDebug) {
+			log.get().Debug("handled", "outputs", len(outs))
+		}
 		return OutcomeOK, nil
 	}
 	if permanent(err) || attempt >= last {
@@ -130,9 +140,9 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	delay := w.cfg.Delivery.backoff(attempt, err)
 	hb.stop()
 	if nerr := msg.NakWithDelay(delay); nerr != nil {
-		log.Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
+		log.get().Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
 	}
-	log.Info("handler failed; retrying", "error", err, "retry_in", delay)
+	log.get().Info("handler failed; retrying", "error", err, "retry_in", delay)
 	return OutcomeRetry, err
 }
 
@@ -148,8 +158,7 @@ type result struct {
 func (w *Worker) call(ctx context.Context, e *event.Event, sl *slot) (outs []event.Event, err error, aborted bool) {
 	hctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
-	in := *e
-	in.Context = e.Context.Clone() // the handler may change its copy freely
+	in := *e // the decoded event itself: the handler owns it, no copy is made
 	res := make(chan result, 1)
 	sl.hold()
 	go func() {
@@ -189,7 +198,7 @@ func (w *Worker) call(ctx context.Context, e *event.Event, sl *slot) (outs []eve
 // publishOutputs completes and stores the events a handler returned, in
 // order. A failed publish is retryable, except for an event the broker can
 // never store.
-func (w *Worker) publishOutputs(ctx context.Context, in *event.Event, outs []event.Event) error {
+func (w *Worker) publishOutputs(ctx context.Context, in inputRef, outs []event.Event) error {
 	if len(outs) == 0 {
 		return nil
 	}

@@ -20,16 +20,12 @@ import (
 
 // Timing of the consume loop.
 const (
-	// pullExpiry is how long one pull request waits at the server for
-	// messages. Short, so a stop or a lost request never idles long; an idle
-	// replica sends one pull per expiry.
-	pullExpiry = time.Second
-	// maxPulls bounds the pull requests one replica has outstanding, so many
-	// replicas stay well below the server's MaxWaiting (512 by default).
-	maxPulls = 4
-	// batchWait is how long a busy replica waits for more free slots
-	// before it pulls (see gather).
-	batchWait = 2 * time.Millisecond
+	// pullExpiry is how long one pull request of the long-lived pull waits
+	// at the server; an idle replica renews its request once per expiry.
+	pullExpiry = 5 * time.Second
+	// pullHeartbeat is the idle heartbeat the server sends on the pull; two
+	// missed ones open a new pull (a lost request, a restarted server).
+	pullHeartbeat = 2 * time.Second
 	// opTimeout bounds one publish or acknowledgement round trip.
 	opTimeout = 5 * time.Second
 	// handlerGrace is how long a handler may run past its deadline before the
@@ -55,6 +51,8 @@ type Worker struct {
 	h      Handler
 	log    *slog.Logger
 	hooks  Hooks
+
+	filterWarn filterWarner // rate-limits the WARN about failing filters
 
 	slots   chan struct{} // one token per event in flight
 	started atomic.Bool
@@ -196,39 +194,27 @@ func (w *Worker) ensure(ctx context.Context) (jetstream.Consumer, error) {
 	}
 }
 
-// pullLoop requests messages for free handler slots until ctx ends. Each
-// pull asks for at most as many messages as there are free slots, so no
-// message waits unacknowledged in the client; up to maxPulls pulls are
-// outstanding at once so a slot freed while a pull waits is used at once.
+// pullLoop consumes with one long-lived pull (jetstream Messages) until
+// ctx ends. A handler slot is taken before each message is asked of the
+// iterator, and the iterator requests at most Concurrency messages ahead,
+// so the messages waiting in the client are bounded by the slots. The
+// server sends idle heartbeats on the pull; a missed one or a lost
+// consumer opens a new pull. When ctx ends the iterator is drained: the
+// messages already requested are still handled, in goroutines counted in
+// inflight, and pullLoop returns.
 func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, inflight *sync.WaitGroup) error {
-	pulls := make(chan struct{}, maxPulls)
 	wait := 100 * time.Millisecond
 	for {
-		select {
-		case pulls <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
-			<-pulls
-			return nil
-		}
-		n := w.gather(ctx, len(pulls) > 1)
 		if w.lost.Load() {
 			c, err := w.ensure(ctx)
 			if err != nil {
-				w.release(n)
-				<-pulls
 				return nil
 			}
 			cons = c
 		}
-		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(pullExpiry))
+		it, err := cons.Messages(jetstream.PullMaxMessages(w.cfg.Concurrency),
+			jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
 		if err != nil {
-			w.release(n)
-			<-pulls
 			if w.b.Consumers.Conn().IsClosed() {
 				return fmt.Errorf("workers: function %q: %w: %w", w.cfg.Function, broker.ErrUnavailable, nats.ErrConnectionClosed)
 			}
@@ -239,35 +225,60 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 			wait = min(2*wait, 2*time.Second)
 			continue
 		}
-		wait = 100 * time.Millisecond
+		ended := make(chan struct{})
+		stopDrain := context.AfterFunc(ctx, it.Drain)
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
-			defer func() { <-pulls }()
-			w.takeBatch(hard, batch, n, inflight)
+			defer close(ended)
+			w.consume(hard, it, inflight)
 		}()
+		select {
+		case <-ctx.Done():
+			return nil // consume hands out what the drain still delivers
+		case <-ended:
+		}
+		stopDrain()
+		if w.b.Consumers.Conn().IsClosed() {
+			return fmt.Errorf("workers: function %q: %w: %w", w.cfg.Function, broker.ErrUnavailable, nats.ErrConnectionClosed)
+		}
+		if !sleep(ctx, wait) {
+			return nil
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 
-// takeBatch starts a handler for each message of a pull (each holds one of
-// the n slots reserved for the pull) and frees the slots left unused.
-func (w *Worker) takeBatch(hard context.Context, batch jetstream.MessageBatch, n int, inflight *sync.WaitGroup) {
-	used := 0
-	for msg := range batch.Messages() {
-		if used == n { // cannot happen: the server sends at most n
-			_ = msg.Nak()
+// consume hands the iterator's messages to handlers, one slot each, until
+// the iterator is closed (drained on stop, or ended by an error). When
+// hard ends while it waits for a slot, it stops the iterator: messages
+// still buffered are redelivered after the ack wait.
+func (w *Worker) consume(hard context.Context, it jetstream.MessagesContext, inflight *sync.WaitGroup) {
+	for {
+		select {
+		case w.slots <- struct{}{}:
+		case <-hard.Done():
+			it.Stop()
+			return
+		}
+		msg, err := it.Next()
+		if err != nil {
+			w.release(1)
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			w.fetchFailed(err)
+			if w.lost.Load() {
+				it.Stop()
+				return
+			}
 			continue
 		}
-		used++
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
 			w.settleMsg(hard, msg)
 		}()
-	}
-	w.release(n - used)
-	if err := batch.Error(); err != nil {
-		w.fetchFailed(err)
 	}
 }
 
@@ -297,38 +308,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// gather reserves more free slots for a pull that already holds one and
-// returns how many it holds. While other pulls are outstanding (busy), it
-// waits up to batchWait for half of the slots to be free, so a busy
-// replica pulls in batches instead of one message per freed slot; an idle
-// replica pulls at once, so a lone event is not delayed.
-func (w *Worker) gather(ctx context.Context, busy bool) int {
-	n := 1
-	for n < w.cfg.Concurrency {
-		select {
-		case w.slots <- struct{}{}:
-			n++
-			continue
-		default:
-		}
-		break
-	}
-	if !busy || n >= (w.cfg.Concurrency+1)/2 {
-		return n
-	}
-	timer := time.NewTimer(batchWait)
-	defer timer.Stop()
-	for n < (w.cfg.Concurrency+1)/2 {
-		select {
-		case w.slots <- struct{}{}:
-			n++
-		case <-timer.C:
-			return n
-		case <-ctx.Done():
-			return n
-		}
-	}
-	return n
 }

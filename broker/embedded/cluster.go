@@ -195,6 +195,9 @@ func applyCluster(opts *server.Options, c ClusterConfig) {
 		port = server.RANDOM_PORT
 	}
 	opts.Cluster.Name, opts.Cluster.Host, opts.Cluster.Port = c.Name, host, port
+	// Clients of a node are its own workers, with its own credentials:
+	// the other nodes' client URLs are not advertised to them.
+	opts.Cluster.NoAdvertise = true
 	if c.Secret != "" {
 		opts.Cluster.Username, opts.Cluster.Password = routeUser, c.Secret
 	}

@@ -32,6 +32,9 @@ consumer, e.g. before KEDA polls a function at zero replicas:
 			}
 			defer closeFn()
 			applied, err := app.Apply(cmd.Context(), c, m)
+			for _, w := range applied.Warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s\n", g.env.File, w)
+			}
 			if err != nil {
 				return err
 			}

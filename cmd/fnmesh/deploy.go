@@ -32,11 +32,14 @@ Every pod reads NATS from the Secret --nats-secret (key url, optional user,
 password, token; creds, ca.crt, tls.crt and tls.key with the flags that
 mount them). The triggers read their secretRefs from --triggers-secret.
 
-With -o - (the default) the manifests go to stdout as one YAML stream;
-otherwise -o names a directory that gets one file per object:
+Without --out-dir the manifests go to stdout as one YAML stream, or with
+-o json as one JSON v1 List; --out-dir names a directory that gets one
+YAML file per object:
 
-  fnmesh deploy render -f mesh.yaml --namespace shop -o manifests/
-  kubectl apply -f manifests/`,
+  fnmesh deploy render -f mesh.yaml --namespace shop --out-dir manifests/
+  kubectl apply -f manifests/
+
+-o is the output format, as for every command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if keda {
@@ -53,13 +56,20 @@ otherwise -o names a directory that gets one file per object:
 			if err != nil {
 				return err
 			}
-			if out == "-" {
-				b, err := k8s.Marshal(objs)
+			if out == "" || out == "-" {
+				marshal := k8s.Marshal
+				if g.output == "json" {
+					marshal = k8s.MarshalJSONList
+				}
+				b, err := marshal(objs)
 				if err != nil {
 					return err
 				}
 				_, err = cmd.OutOrStdout().Write(b)
 				return err
+			}
+			if g.output == "json" {
+				return fmt.Errorf("--out-dir writes YAML files; -o json prints to stdout: choose one")
 			}
 			if err := k8s.WriteDir(out, objs); err != nil {
 				return err
@@ -69,8 +79,7 @@ otherwise -o names a directory that gets one file per object:
 		},
 	}
 	f := cmd.Flags()
-	// -o names the destination here; it shadows the global text/json flag.
-	f.StringVarP(&out, "output", "o", "-", `where to write: "-" for stdout or a directory`)
+	f.StringVar(&out, "out-dir", "", "write one YAML file per object to this directory instead of stdout")
 	f.StringVar(&o.Namespace, "namespace", k8s.DefaultNamespace, "namespace of every object")
 	f.StringVar(&o.Image, "image", k8s.DefaultImage, "fnmesh image: triggers, scaler and run.http workers")
 	f.StringVar(&o.ConfigMapName, "configmap", k8s.DefaultConfigMapName, "name of the ConfigMap holding the mesh file")

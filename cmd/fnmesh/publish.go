@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/triggers"
 )
 
 type publishFlags struct {
@@ -35,7 +37,11 @@ func newPublishCmd(g *globals) *cobra.Command {
 		Use:   "publish",
 		Short: "Publish a CloudEvent over HTTP to a running mesh, or straight to NATS",
 		Example: `  fnmesh publish --type com.example.order.created --source /shop/api --data '{"order":42}'
-  fnmesh publish --type com.example.ping --source /cli --nats   # straight to JetStream (NATS_URL)`,
+  fnmesh publish --type com.example.ping --source /cli --nats   # straight to JetStream (NATS_URL)
+
+The mesh is found as by every command: FNMESH_URL (HTTP) and NATS_URL
+(broker), else the ` + "`fnmesh up`" + ` running on the data directory
+(FNMESH_DATA_DIR), else the default addresses.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := f.event()
@@ -48,7 +54,7 @@ func newPublishCmd(g *globals) *cobra.Command {
 			if f.direct {
 				res, err = publishNATS(ctx, g, e)
 			} else {
-				res, err = publishHTTP(ctx, f.url, f.token, e)
+				res, err = publishHTTP(ctx, ingestURL(f.url, g.httpBase(cmd.ErrOrStderr())), f.token, e)
 			}
 			if err != nil {
 				return err
@@ -74,7 +80,7 @@ func newPublishCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.contentType, "content-type", "", "datacontenttype (default application/json when data is JSON, else text/plain)")
 	fl.StringVar(&f.dataschema, "dataschema", "", "dataschema URI")
 	fl.StringArrayVarP(&f.ext, "ext", "e", nil, "extension attribute name=value (repeatable)")
-	fl.StringVar(&f.url, "url", envOr("FNMESH_URL", "http://127.0.0.1:8080/events"), "ingest endpoint (env FNMESH_URL)")
+	fl.StringVar(&f.url, "url", "", "ingest endpoint (default: <FNMESH_URL, else the `fnmesh up` of the data directory, else "+defaultHTTP+">/events)")
 	fl.StringVar(&f.token, "token", os.Getenv("FNMESH_TOKEN"), "bearer token for ingest (env FNMESH_TOKEN)")
 	fl.BoolVar(&f.direct, "nats", false, "publish straight to JetStream at NATS_URL instead of over HTTP")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up after this long")
@@ -82,11 +88,17 @@ func newPublishCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
+// ingestURL is --url when given, else base with the ingest path; a base
+// that has a path already (FNMESH_URL as the endpoint itself, as it once
+// was) is used as it is.
+func ingestURL(flag, base string) string {
+	if flag != "" {
+		return flag
 	}
-	return def
+	if u, err := url.Parse(base); err == nil && strings.Trim(u.Path, "/") != "" {
+		return base
+	}
+	return strings.TrimSuffix(base, "/") + triggers.DefaultIngestPath
 }
 
 func (f *publishFlags) event() (*event.Event, error) {

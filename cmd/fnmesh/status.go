@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fnmesh/fnmesh/internal/app"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -23,6 +24,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
+			if base == "" {
+				base = g.httpBase(cmd.ErrOrStderr())
+			}
 			url := strings.TrimSuffix(base, "/") + "/status"
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			if err != nil {
@@ -39,19 +43,20 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if resp.StatusCode != http.StatusOK {
 				return fmt.Errorf("get %s: %s", url, resp.Status)
 			}
-			var st struct {
-				Functions []scale.FunctionStatus `json:"functions"`
-			}
+			var st app.Status
 			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 				return fmt.Errorf("get %s: %w", url, err)
 			}
 			if g.output == "json" {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
-			return printStatus(cmd, st.Functions)
+			if err := printStatus(cmd, st.Functions); err != nil {
+				return err
+			}
+			return printCluster(cmd.OutOrStdout(), st.Cluster)
 		},
 	}
-	cmd.Flags().StringVar(&base, "addr", envOr("FNMESH_ADDR", "http://127.0.0.1:8080"), "base URL of the running mesh (env FNMESH_ADDR)")
+	cmd.Flags().StringVar(&base, "addr", "", "base URL of the running mesh (default: env FNMESH_URL, else the `fnmesh up` of the data directory, else "+defaultHTTP+")")
 	return cmd
 }
 

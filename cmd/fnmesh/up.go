@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/internal/app"
+	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/meshaddr"
 )
 
 type upFlags struct {
@@ -14,6 +17,12 @@ type upFlags struct {
 	natsPort    int
 	monitorAddr string
 	noFunctions bool
+
+	clusterName   string
+	clusterAddr   string
+	clusterRoutes []string
+	serverName    string
+	secretFile    string
 }
 
 func newUpCmd(g *globals) *cobra.Command {
@@ -39,6 +48,7 @@ processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
 			if cmd.Flags().Changed("nats-monitor-addr") {
 				g.env.NATSMonitorAddr = f.monitorAddr
 			}
+			f.applyCluster(cmd, &g.env.ClusterEnv)
 			return runUp(cmd.Context(), g, f)
 		},
 	}
@@ -48,7 +58,33 @@ processes scaled with their backlog. SIGTERM or Ctrl-C drains and stops.`,
 	fl.IntVar(&f.natsPort, "nats-port", 0, "embedded NATS client port, 0 = random (env FNMESH_NATS_PORT, default 4222)")
 	fl.StringVar(&f.monitorAddr, "nats-monitor-addr", "", "embedded NATS monitoring endpoint host:port for /jsz, /varz (env FNMESH_NATS_MONITOR_ADDR, default off)")
 	fl.BoolVar(&f.noFunctions, "no-functions", false, "run broker and triggers only; start no function workers")
+	fl.StringVar(&f.clusterName, "cluster-name", "", "make the embedded server a node of this NATS cluster, the same name on every node (env FNMESH_CLUSTER_NAME)")
+	fl.StringVar(&f.clusterAddr, "cluster-addr", "", "route listener host:port of this node (env FNMESH_CLUSTER_ADDR, default 0.0.0.0:6222)")
+	fl.StringSliceVar(&f.clusterRoutes, "cluster-routes", nil, "route URLs of the nodes, comma-separated, the same list on every node (env FNMESH_CLUSTER_ROUTES)")
+	fl.StringVar(&f.serverName, "server-name", "", "this node's server name, distinct per node (env FNMESH_SERVER_NAME, default the host name)")
+	fl.StringVar(&f.secretFile, "cluster-secret-file", "", "file holding the routes' shared secret (env FNMESH_CLUSTER_SECRET_FILE; or FNMESH_CLUSTER_SECRET; never a flag value)")
 	return cmd
+}
+
+// applyCluster puts the cluster flags that were given over the
+// environment's settings.
+func (f upFlags) applyCluster(cmd *cobra.Command, c *config.ClusterEnv) {
+	fl := cmd.Flags()
+	if fl.Changed("cluster-name") {
+		c.ClusterName = f.clusterName
+	}
+	if fl.Changed("cluster-addr") {
+		c.ClusterAddr = f.clusterAddr
+	}
+	if fl.Changed("cluster-routes") {
+		c.ClusterRoutes = f.clusterRoutes
+	}
+	if fl.Changed("server-name") {
+		c.ServerName = f.serverName
+	}
+	if fl.Changed("cluster-secret-file") {
+		c.ClusterSecretFile = f.secretFile
+	}
 }
 
 func runUp(ctx context.Context, g *globals, f upFlags) error {
@@ -64,8 +100,20 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	if err != nil {
 		return err
 	}
-	return app.Run(ctx, app.Config{
+	a, err := app.New(ctx, app.Config{
 		Mesh: m, Env: g.env, NATS: g.nats, NoFunctions: f.noFunctions,
 		ShutdownTimeout: stopTimeout, Log: log,
 	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	// Where this mesh listens, for publish, status, dlq and apply.
+	addr := meshaddr.Addr{HTTP: a.URL(), NATS: meshaddr.RedactURL(a.NATSURL()), Ops: a.URL(), PID: os.Getpid()}
+	if err := meshaddr.Write(g.env.DataDir, addr); err != nil {
+		log.Warn("cannot record where the mesh listens; other commands need FNMESH_URL and NATS_URL", "error", err)
+	} else {
+		defer func() { _ = meshaddr.Remove(g.env.DataDir, addr.PID) }()
+	}
+	return a.Serve(ctx)
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/fnmesh/fnmesh/internal/meshaddr"
 	"time"
 )
 
@@ -65,15 +67,12 @@ functions:
 		"FNMESH_DATA_DIR="+filepath.Join(dir, "data"),
 		"FNMESH_HTTP_ADDR="+httpAddr,
 		fmt.Sprintf("FNMESH_NATS_PORT=%d", natsPort),
-		fmt.Sprintf("NATS_URL=nats://127.0.0.1:%d", natsPort),
-		"FNMESH_URL=http://"+httpAddr+"/events",
-		"FNMESH_ADDR=http://"+httpAddr,
 		"FNMESH_SHUTDOWN_TIMEOUT=5s",
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"), // the nats context `up` writes
 	)
 	var logs bytes.Buffer
 	up := exec.Command(bin, "up", "-f", mesh)
-	up.Env = slicesWithout(env, "NATS_URL=") // up runs the embedded server
+	up.Env = env // up runs the embedded server
 	up.Stdout, up.Stderr = &logs, &logs
 	if err := up.Start(); err != nil {
 		t.Fatal(err)
@@ -96,6 +95,19 @@ functions:
 		return resp.StatusCode == http.StatusOK
 	})
 
+	// The other commands find the mesh, on its non-default random ports,
+	// through the file up writes in its data directory: no FNMESH_URL,
+	// NATS_URL or flag says where it is.
+	dataDir := filepath.Join(dir, "data")
+	var addr meshaddr.Addr
+	waitFor(t, 10*time.Second, "listen file", func() bool {
+		a, ok, err := meshaddr.Read(dataDir)
+		addr = a
+		return ok && err == nil
+	})
+	if addr.HTTP != "http://"+httpAddr || addr.NATS != fmt.Sprintf("nats://127.0.0.1:%d", natsPort) || addr.PID != up.Process.Pid {
+		t.Errorf("listen file %+v, want http %s, nats port %d, pid %d", addr, httpAddr, natsPort, up.Process.Pid)
+	}
 	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -163,6 +175,9 @@ functions:
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("fnmesh up still running 30s after SIGTERM")
+	}
+	if _, err := os.Stat(meshaddr.Path(dataDir)); !os.IsNotExist(err) {
+		t.Errorf("listen file after a clean stop: %v, want removed", err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fnmesh/fnmesh/broker/brokertest"
 )
 
 // TestValidateWarnsOfDiscardOldWithLimits: a discard-old stream with a
@@ -46,5 +48,94 @@ streams:
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil || !got.Valid || len(got.Warnings) != 1 || !strings.HasPrefix(got.Warnings[0], want) {
 		t.Errorf("json: %s (%v); want valid with the one warning", out, err)
+	}
+}
+
+// `validate -o json` prints every problem as {file,line,column,field,
+// message}, and a CESQL filter calling an unknown function is one, at its
+// line and column.
+func TestValidateJSONErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mesh.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: a
+    run: { image: "a:1" }
+    filters:
+      - cesql: "NOSUCHFN(type) = 1"
+  - name: b
+    run: { image: "b:1" }
+    startFrom: yesterday
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"validate", "-f", file, "-o", "json"})
+	if err := root.ExecuteContext(t.Context()); err == nil {
+		t.Fatal("validate of an invalid file succeeded")
+	}
+	var got struct {
+		Valid  bool             `json:"valid"`
+		Errors []fieldErrorJSON `json:"errors"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout %q: %v", out.String(), err)
+	}
+	want := []fieldErrorJSON{
+		{File: file, Line: 7, Column: 16, Field: "functions[0].filters[0].cesql",
+			Message: "not a valid CloudEvents SQL expression: column 1: unknown function NOSUCHFN with 1 argument(s)"},
+		{File: file, Line: 10, Column: 16, Field: "functions[1].startFrom",
+			Message: `must be new, all or an RFC 3339 time (2026-01-02T15:04:05Z), not "yesterday"`},
+	}
+	if got.Valid || len(got.Errors) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got.Errors[i] != want[i] {
+			t.Errorf("error %d = %+v, want %+v", i, got.Errors[i], want[i])
+		}
+	}
+}
+
+// With the broker in sight, validate notes a changed startFrom of a
+// function that exists already, and apply warns of it.
+func TestValidateNotesStartFromChanged(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	t.Setenv("NATS_URL", srv.ClientURL())
+	t.Setenv("FNMESH_DATA_DIR", t.TempDir())
+	file := filepath.Join(t.TempDir(), "mesh.yaml")
+	write := func(startFrom string) {
+		if err := os.WriteFile(file, []byte("apiVersion: fnmesh.dev/v1alpha1\nkind: Mesh\nfunctions:\n  - name: mailer\n    startFrom: "+
+			startFrom+"\n    run: { image: mailer:1 }\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		root := newRootCmd()
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(append(args, "-f", file))
+		if err := root.ExecuteContext(t.Context()); err != nil {
+			t.Fatalf("%s: %v", args, err)
+		}
+		return errOut.String()
+	}
+	write("all")
+	if stderr := run("validate"); strings.Contains(stderr, "startFrom") {
+		t.Errorf("before the function exists: %q", stderr)
+	}
+	run("apply")
+	write("new")
+	const want = "startFrom changed on existing function mailer: no effect without a replay"
+	if stderr := run("validate"); !strings.Contains(stderr, "note: "+want) {
+		t.Errorf("validate stderr %q, want a note %q", stderr, want)
+	}
+	if stderr := run("apply"); !strings.Contains(stderr, "warning: "+want) {
+		t.Errorf("apply stderr %q, want a warning %q", stderr, want)
 	}
 }

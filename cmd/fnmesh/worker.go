@@ -30,18 +30,18 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if !ok {
 				return fmt.Errorf("%s: no function named %q", g.env.File, name)
 			}
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
 			var h functions.Handler
 			switch {
 			case fn.Run.HTTP != nil:
 				h = functions.NewHTTPAdapter(fn.Run.HTTP.URL, &http.Client{})
 			case len(fn.Run.Exec) > 0:
-				h = functions.NewExecAdapter(fn.Run.Exec, m.Resolve(fn.Run.Dir), nil)
+				h = functions.NewExecAdapter(fn.Run.Exec, m.Resolve(fn.Run.Dir), nil, functions.WithExecLogger(log))
 			default:
 				return fmt.Errorf("function %q: the generic worker runs run.http or run.exec functions; run.command and run.image are their own worker programs", name)
-			}
-			log, err := g.logger()
-			if err != nil {
-				return err
 			}
 			h = functions.Chain(h, functions.Recover(), functions.Logging(log))
 			return functions.Serve(cmd.Context(), h,

@@ -64,7 +64,7 @@ func TestRenderScalerRBAC(t *testing.T) {
 		deps = append(deps, kube.DeploymentName(fn.Name))
 	}
 	want := []rbacv1.PolicyRule{
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, ResourceNames: deps, Verbs: []string{"patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, ResourceNames: deps, Verbs: []string{"get", "patch"}},
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{ScalerLease}, Verbs: []string{"get", "update"}},

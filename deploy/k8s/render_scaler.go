@@ -16,8 +16,8 @@ const ScalerLease = "fnmesh-scaler"
 // what the scaler calls, its RoleBinding and the Deployment.
 //
 // The Role, as workers/kube and the leader election really call the API:
-// patch the functions' Deployments (by name; the runtime merge-patches
-// spec.replicas of the Deployment itself, not its /scale subresource), list
+// get and patch the scale subresource of the functions' Deployments (by
+// name; the runtime merge-patches spec.replicas there), list
 // pods (the runtime counts the replicas from the pods its selector finds),
 // and create the Lease, then get and update it by name.
 func (r *renderer) scaler() []Object {
@@ -35,7 +35,7 @@ func (r *renderer) scaler() []Object {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
 		ObjectMeta: meta,
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, ResourceNames: names, Verbs: []string{"patch"}},
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments/scale"}, ResourceNames: names, Verbs: []string{"get", "patch"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, ResourceNames: []string{ScalerLease}, Verbs: []string{"get", "update"}},

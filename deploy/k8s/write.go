@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,14 +55,41 @@ func FileName(o Object) string {
 	return strings.ToLower(o.GetObjectKind().GroupVersionKind().Kind) + "-" + o.GetName() + ".yaml"
 }
 
-// marshalOne is the YAML of one object.
-func marshalOne(o Object) ([]byte, error) {
+// MarshalJSONList writes objs as one JSON document, a v1 List (which
+// kubectl apply -f takes), with the same fields as Marshal.
+func MarshalJSONList(objs []Object) ([]byte, error) {
+	items := make([]any, 0, len(objs))
+	for _, o := range objs {
+		m, err := manifestMap(o)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, m)
+	}
+	b, err := json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal manifests: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// manifestMap is o as the map its manifest holds.
+func manifestMap(o Object) (map[string]any, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s %s: %w", o.GetObjectKind().GroupVersionKind().Kind, o.GetName(), err)
 	}
 	prune(m)
 	delete(m, "status") // manifests declare; the cluster reports
+	return m, nil
+}
+
+// marshalOne is the YAML of one object.
+func marshalOne(o Object) ([]byte, error) {
+	m, err := manifestMap(o)
+	if err != nil {
+		return nil, err
+	}
 	b, err := yaml.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s %s: %w", o.GetObjectKind().GroupVersionKind().Kind, o.GetName(), err)

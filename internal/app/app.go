@@ -12,6 +12,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/nodes"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/triggers"
@@ -33,11 +34,14 @@ type App struct {
 
 	tel     *telemetry.Telemetry
 	emb     *embedded.Server
-	embNATS workerenv.NATS // how workers reach emb
+	cluster embedded.ClusterConfig // of emb; zero on a single server
+	embNATS workerenv.NATS         // how workers reach emb
 	nc      *nats.Conn
 	client  *broker.Client
 	natsURL string
 
+	applied   Applied         // what declare declared
+	nodes     *nodes.Registry // the live nodes of an embedded cluster; nil without
 	streams   *broker.StreamCheck
 	evictions *broker.EvictionWatch
 
@@ -143,6 +147,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	if a.cfg.WatchInterval > 0 {
 		wg.Go(func() { a.watch(runCtx) })
+	}
+	if a.nodes != nil {
+		wg.Go(func() { _ = a.nodes.Run(runCtx) })
 	}
 	for _, sc := range a.scalers {
 		wg.Go(func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -21,8 +22,12 @@ type Declarer interface {
 	EnsureStreams(ctx context.Context, specs ...broker.StreamSpec) error
 	// KeyValue creates or updates a key-value bucket.
 	KeyValue(ctx context.Context, cfg broker.KVConfig) (jetstream.KeyValue, error)
-	// EnsureConsumer creates or updates a durable consumer.
+	// EnsureConsumer creates or updates a durable consumer; an existing
+	// one keeps its position.
 	EnsureConsumer(ctx context.Context, stream string, cc jetstream.ConsumerConfig) (jetstream.Consumer, error)
+	// ConsumerInfo reads a consumer (jetstream.ErrConsumerNotFound when
+	// there is none).
+	ConsumerInfo(ctx context.Context, stream, name string) (*jetstream.ConsumerInfo, error)
 }
 
 var _ Declarer = (*broker.Client)(nil)
@@ -35,6 +40,10 @@ type Applied struct {
 	Buckets []string `json:"buckets"`
 	// Consumers are the durable consumers of the functions, in file order.
 	Consumers []AppliedConsumer `json:"consumers"`
+	// Warnings are settings of the mesh that had no effect on the broker
+	// (a changed startFrom of an existing function), for the caller to
+	// report.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AppliedConsumer is one function's durable consumer.
@@ -104,6 +113,9 @@ func Apply(ctx context.Context, d Declarer, m *config.Mesh) (Applied, error) {
 			continue
 		}
 		cc := workers.ConsumerConfig(meshmap.Worker(m, fn).WithDefaults())
+		if w := StartFromChanged(ctx, d, s.Name, fn.Name, cc); w != "" {
+			out.Warnings = append(out.Warnings, w)
+		}
 		if _, err := d.EnsureConsumer(ctx, s.Name, cc); err != nil {
 			errs = append(errs, fmt.Errorf("apply: functions[%d] (%s): %w", i, fn.Name, err))
 			continue
@@ -113,4 +125,37 @@ func Apply(ctx context.Context, d Declarer, m *config.Mesh) (Applied, error) {
 		})
 	}
 	return out, errors.Join(errs...)
+}
+
+// StartFromChanged returns a warning when the consumer of function fn on
+// stream already exists with another start than cc asks for ("" when it
+// does not exist, starts as asked, or cannot be read): JetStream keeps an
+// existing consumer's position, so the change has no effect.
+func StartFromChanged(ctx context.Context, d interface {
+	ConsumerInfo(ctx context.Context, stream, name string) (*jetstream.ConsumerInfo, error)
+}, stream, fn string, cc jetstream.ConsumerConfig) string {
+	info, err := d.ConsumerInfo(ctx, stream, cc.Durable)
+	if err != nil || info == nil {
+		return ""
+	}
+	if _, changed := broker.KeepPosition(info.Config, cc); !changed {
+		return ""
+	}
+	return fmt.Sprintf("startFrom changed on existing function %s: no effect without a replay (its consumer keeps delivering from where it is, %s)",
+		fn, describeStart(info.Config))
+}
+
+// describeStart says where a consumer was created to start.
+func describeStart(c jetstream.ConsumerConfig) string {
+	switch c.DeliverPolicy {
+	case jetstream.DeliverNewPolicy:
+		return "created with startFrom new"
+	case jetstream.DeliverAllPolicy:
+		return "created with startFrom all"
+	case jetstream.DeliverByStartTimePolicy:
+		if c.OptStartTime != nil {
+			return "created with startFrom " + c.OptStartTime.UTC().Format(time.RFC3339)
+		}
+	}
+	return "created with deliver policy " + c.DeliverPolicy.String()
 }

@@ -153,8 +153,8 @@ func TestApply(t *testing.T) {
 		Consumers: []AppliedConsumer{
 			{Function: "fulfil-order", Stream: "EVENTS", Consumer: "fulfil-order", FilterSubjects: []string{"events.com.example.order.created"}},
 			{Function: "notify", Stream: "EVENTS", Consumer: "notify", FilterSubjects: []string{"events.com.example.order.>"}},
-			// Unfiltered: every event under the subject prefix.
-			{Function: "audit", Stream: "AUDIT", Consumer: "audit", FilterSubjects: []string{"events.>"}},
+			// AUDIT lies outside the subject prefix: the whole stream.
+			{Function: "audit", Stream: "AUDIT", Consumer: "audit"},
 		},
 	}
 	if !equalApplied(got, want) {
@@ -197,10 +197,15 @@ func TestApply(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A message another publisher stored on the AUDIT stream, outside the
+	// subject prefix, is in the backlog of the function on that stream.
+	if _, err := js.Publish(ctx, "audit.login", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		stream, consumer string
 		lag              int64
-	}{{"EVENTS", "fulfil-order", 3}, {"EVENTS", "notify", 3}, {"AUDIT", "audit", 0}} {
+	}{{"EVENTS", "fulfil-order", 3}, {"EVENTS", "notify", 3}, {"AUDIT", "audit", 1}} {
 		// The server counts a consumer's pending messages as it learns of
 		// them: wait for the figure to settle.
 		var lag int64

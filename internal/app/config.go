@@ -35,6 +35,10 @@ type Config struct {
 	// DefaultWatchInterval; negative turns the background watch off
 	// (/readyz still checks).
 	WatchInterval time.Duration
+	// ClusterWait bounds the wait of an embedded cluster node at start
+	// for a JetStream meta leader and the declared streams. Default
+	// DefaultClusterWait.
+	ClusterWait time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -46,6 +50,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WatchInterval == 0 {
 		c.WatchInterval = DefaultWatchInterval
+	}
+	if c.ClusterWait == 0 {
+		c.ClusterWait = DefaultClusterWait
 	}
 	if c.Env.DockerNetwork == "" {
 		c.Env.DockerNetwork = "host"
@@ -64,5 +71,6 @@ func (c *Config) Validate() error {
 	if c.Env.HTTPAddr == "" {
 		errs = append(errs, errors.New("app: FNMESH_HTTP_ADDR: must not be empty"))
 	}
+	errs = append(errs, c.clusterErrors()...)
 	return errors.Join(errs...)
 }

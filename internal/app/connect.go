@@ -26,7 +26,7 @@ func (a *App) connect(ctx context.Context) error {
 				a.log.Warn("stream sync: always applies to the embedded server only; on an external server set sync_interval: always in its JetStream config", "stream", s.Name)
 			}
 		}
-	} else if err := a.startEmbedded(); err != nil {
+	} else if err := a.startEmbedded(ctx); err != nil {
 		return err
 	}
 	c, err := broker.New(a.nc, meshmap.Broker(a.m), broker.WithLogger(a.log),
@@ -40,21 +40,34 @@ func (a *App) connect(ctx context.Context) error {
 
 // startEmbedded starts the embedded server with the credentials of its
 // data directory (generated the first time), connects to it in process and
-// writes the nats CLI context Env.NATSContext names.
-func (a *App) startEmbedded() error {
+// writes the nats CLI context Env.NATSContext names. A cluster node's
+// streams keep min(3, nodes) copies unless the file says otherwise, and
+// it waits for the cluster's JetStream before anything is declared.
+func (a *App) startEmbedded(ctx context.Context) error {
 	env := a.cfg.Env
+	cluster, err := clusterConfig(env)
+	if err != nil {
+		return err
+	}
 	creds, err := embedded.DataDirCredentials(env.DataDir)
 	if err != nil {
 		return err
 	}
+	if cluster.Clustered() {
+		a.m = a.m.WithClusterReplicas(cluster.Nodes())
+	}
 	emb, err := embedded.Start(embedded.Config{
 		DataDir: env.DataDir, Host: env.NATSHost, Port: env.NATSPort, SyncAlways: meshmap.SyncAlways(a.m),
 		Auth: &creds, TLSCert: env.NATSTLSCert, TLSKey: env.NATSTLSKey, MonitorAddr: env.NATSMonitorAddr,
+		ServerName: env.ServerName, Cluster: cluster,
 	}, a.log)
 	if err != nil {
 		return err
 	}
-	a.emb = emb
+	a.emb, a.cluster = emb, cluster
+	if err := a.waitCluster(ctx, cluster); err != nil {
+		return err
+	}
 	nc, err := emb.Connect("fnmesh-up", a.connEvents()...)
 	if err != nil {
 		return err
@@ -97,7 +110,14 @@ func (a *App) connEvents() []nats.Option {
 // declare creates or updates, as `fnmesh apply` does, the streams, the
 // trigger buckets and every function's durable consumer before anything
 // reads a consumer (a scaler, KEDA, a worker).
-func (a *App) declare(ctx context.Context) error {
-	_, err := Apply(ctx, a.client, a.m)
+func (a *App) declare(ctx context.Context) (err error) {
+	if a.cluster.Clustered() {
+		err = a.declareOnCluster(ctx)
+	} else {
+		a.applied, err = Apply(ctx, a.client, a.m)
+	}
+	for _, w := range a.applied.Warnings {
+		a.log.Warn(w)
+	}
 	return err
 }

@@ -6,7 +6,11 @@
 // The order of a start:
 //
 //  1. the broker: the embedded NATS server, or a connection to NATS_URL;
-//  2. the streams the mesh declares, and its dead-letter stream;
+//     a node of an embedded cluster waits (Config.ClusterWait) for a
+//     JetStream meta leader that knows enough servers for its streams;
+//  2. the streams the mesh declares, and its dead-letter stream (on an
+//     embedded cluster of three or more nodes, three copies unless the
+//     file says otherwise), and the node registry of a cluster;
 //  3. the triggers (ingest, routes, webhooks, cron) with the key-value
 //     buckets and reply waiter they need;
 //  4. a runtime and a scaler per kind of function runtime (local

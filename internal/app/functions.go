@@ -40,7 +40,11 @@ func (a *App) functions() error {
 		}
 		cfg := fns.Scaler
 		cfg.Metrics = metrics
-		sc, err := scale.New(backlog, rt, cfg, scale.WithLogger(a.log))
+		opts := []scale.Option{scale.WithLogger(a.log)}
+		if a.nodes != nil {
+			opts = append(opts, scale.WithPeers(a.nodes))
+		}
+		sc, err := scale.New(backlog, rt, cfg, opts...)
 		if err != nil {
 			return err
 		}

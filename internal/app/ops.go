@@ -61,15 +61,19 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 type Status struct {
 	// Functions are the functions `up` scales, in file order per runtime.
 	Functions []scale.FunctionStatus `json:"functions"`
+	// Cluster is the embedded cluster: its nodes, the leader of each
+	// stream and each node's replicas; absent on a single server.
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
 }
 
 // status answers each scaled function's backlog, replicas and last
 // decision.
-func (a *App) status(w http.ResponseWriter, _ *http.Request) {
+func (a *App) status(w http.ResponseWriter, r *http.Request) {
 	st := Status{Functions: []scale.FunctionStatus{}}
 	for _, sc := range a.scalers {
 		st.Functions = append(st.Functions, sc.Status()...)
 	}
+	st.Cluster = a.clusterStatus(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)
 }

@@ -38,9 +38,9 @@ func ExampleResult_WriteText() {
 	res := &bench.Result{
 		Scenario: bench.Latency,
 		Params:   bench.Params{Size: 256, Duration: "5s", Concurrency: 32, Replicas: 1, Rate: 5000, Broker: "embedded"},
-		FnMesh:   bench.Measure{Name: "fnmesh", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.45, P90Ms: 0.9, P99Ms: 3.5, MaxMs: 13},
-		Baseline: bench.Measure{Name: "nats.go", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.2, P90Ms: 0.45, P99Ms: 1.75, MaxMs: 9},
-		Ratio:    1, P50DeltaMs: 0.25, P99Ratio: 2,
+		FnMesh:   bench.Measure{Name: "fnmesh", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.45, P90Ms: 0.9, P99Ms: 3.5, MaxMs: 13, CPUUsPerEvent: 30},
+		Baseline: bench.Measure{Name: "nats.go", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.2, P90Ms: 0.45, P99Ms: 1.75, MaxMs: 9, CPUUsPerEvent: 20},
+		Ratio:    1, P50DeltaMs: 0.25, P99Ratio: 2, CPURatio: 1.5,
 		Machine: bench.Machine{CPUs: 2, GOMAXPROCS: 2, GOOS: "linux", GOARCH: "amd64", Go: "go1.26.8"},
 	}
 	_ = res.WriteText(os.Stdout)
@@ -48,11 +48,11 @@ func ExampleResult_WriteText() {
 	// latency: 5000 events/s for 5s, 256 B, 1 replica(s) x concurrency 32, embedded broker
 	// machine: 2 CPUs, GOMAXPROCS 2, linux/amd64, go1.26.8
 	//
-	//            events/s  p50 ms  p90 ms  p99 ms  max ms
-	//   nats.go     5,000   0.200   0.450   1.750   9.000
-	//   fnmesh      5,000   0.450   0.900   3.500  13.000
+	//            events/s  p50 ms  p90 ms  p99 ms  max ms  cpu µs/ev
+	//   nats.go     5,000   0.200   0.450   1.750   9.000       20.0
+	//   fnmesh      5,000   0.450   0.900   3.500  13.000       30.0
 	//
-	// ratio fnmesh/baseline: 1.00x   p50 delta: +0.250 ms   p99 ratio: 2.00x
+	// ratio fnmesh/baseline: 1.00x   cpu per event fnmesh/baseline: 1.50x   p50 delta: +0.250 ms   p99 ratio: 2.00x
 }
 
 // A program given as Config.WorkerCommand serves the scale scenario's

@@ -105,6 +105,7 @@ func runIngest(ctx context.Context, e *env, cfg Config) (Result, error) {
 	var fnLat, baseLat samples
 	var fnN, baseN int64
 	var fnT, baseT time.Duration
+	var fnCPU, baseCPU cpuMeter
 	for round := range ingestRounds {
 		for _, side := range []struct {
 			name string
@@ -112,16 +113,17 @@ func runIngest(ctx context.Context, e *env, cfg Config) (Result, error) {
 			lat  *samples
 			n    *int64
 			t    *time.Duration
+			cpu  *cpuMeter
 		}{
-			{"baseline", basePost, &baseLat, &baseN, &baseT},
-			{"fnmesh", fnPost, &fnLat, &fnN, &fnT},
+			{"baseline", basePost, &baseLat, &baseN, &baseT, &baseCPU},
+			{"fnmesh", fnPost, &fnLat, &fnN, &fnT, &fnCPU},
 		} {
 			prog := startProgress(cfg.Progress, fmt.Sprintf("ingest %s %d/%d", side.name, round+1, ingestRounds), 0, per)
 			var n int64
 			var took time.Duration
 			err := doLabelled(ctx, side.name, func(ctx context.Context) error {
 				var err error
-				n, took, err = closedLoop(ctx, cfg.Concurrency, ingestWarmup, per, side.op, side.lat, prog)
+				n, took, err = closedLoop(ctx, cfg.Concurrency, ingestWarmup, per, side.op, side.lat, prog, side.cpu)
 				return err
 			})
 			prog.finish()
@@ -137,8 +139,10 @@ func runIngest(ctx context.Context, e *env, cfg Config) (Result, error) {
 		n   int64
 		t   time.Duration
 		lat *samples
-	}{{&res.FnMesh, fnN, fnT, &fnLat}, {&res.Baseline, baseN, baseT, &baseLat}} {
+		cpu *cpuMeter
+	}{{&res.FnMesh, fnN, fnT, &fnLat, &fnCPU}, {&res.Baseline, baseN, baseT, &baseLat, &baseCPU}} {
 		s.m.setRate(s.n, s.t)
+		s.m.CPUUsPerEvent = s.cpu.perEvent(s.n)
 		s.m.setLatency(s.lat)
 	}
 	return res, nil

@@ -129,6 +129,8 @@ func paced(ctx context.Context, cfg Config, label string, handled *counter, m *M
 			}
 		})
 	}
+	var cpu cpuMeter
+	cpu.start()
 	start := time.Now()
 	for i := range int(total) {
 		if ahead := time.Until(start.Add(time.Duration(i) * interval)); ahead > pacerSlack {
@@ -150,6 +152,8 @@ func paced(ctx context.Context, cfg Config, label string, handled *counter, m *M
 	if err := handled.wait(ctx, label, stallTimeout, prog); err != nil {
 		return err
 	}
+	cpu.stop()
+	m.CPUUsPerEvent = cpu.perEvent(total)
 	m.setRate(total, published)
 	m.setLatency(lat)
 	return nil

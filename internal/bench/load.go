@@ -40,7 +40,7 @@ func (f *failures) err(what string, of int64) error {
 // to return before the next, for d (after a warm-up of warm that is not
 // counted), recording the latency of each call. It returns the calls
 // counted and the time they took.
-func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func(ctx context.Context) error, lat *samples, prog *progress) (int64, time.Duration, error) {
+func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func(ctx context.Context) error, lat *samples, prog *progress, cpu *cpuMeter) (int64, time.Duration, error) {
 	var (
 		counting atomic.Bool
 		count    atomic.Int64
@@ -86,11 +86,13 @@ func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func
 		halt()
 		return 0, 0, ctx.Err()
 	}
+	cpu.start()
 	counting.Store(true)
 	start := time.Now()
 	sleepCtx(ctx, d)
 	halt()
 	took := time.Since(start)
+	cpu.stop()
 	if err := fails.err("requests", max(attempts.Load(), 1)); err != nil {
 		return 0, 0, err
 	}

@@ -101,19 +101,23 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 	}
 	body, _ := payload(cfg.Size)
 	var lat samples
+	var pubCPU cpuMeter
 	prog := startProgress(cfg.Progress, "pipeline baseline: publish", int64(cfg.Count), 0)
+	pubCPU.start()
 	took, err := countLoop(ctx, cfg.Concurrency, cfg.Count, func(ctx context.Context, _ int) error {
 		_, err := js.Publish(ctx, subject, body)
 		return err
 	}, &lat, prog)
+	pubCPU.stop()
 	prog.finish()
 	if err != nil {
 		return err
 	}
 	m.PublishRate = round1(perSecond(int64(cfg.Count), took))
+	m.PublishCPUUsPerEvent = pubCPU.perEvent(int64(cfg.Count))
 	m.setLatency(&lat)
 
-	took, err = rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", func(msg jetstream.Msg, done func()) {
+	took, cpu, err := rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", func(msg jetstream.Msg, done func()) {
 		_ = msg.Ack()
 		done()
 	})
@@ -121,6 +125,7 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		return err
 	}
 	m.setRate(int64(cfg.Count), took)
+	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 
 	// One slot per ack in flight on each connection, as a worker's concurrency.
 	slots := make([]chan struct{}, cfg.Replicas)
@@ -128,7 +133,7 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		slots[i] = make(chan struct{}, cfg.Concurrency)
 	}
 	var next atomic.Int64
-	took, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", func(msg jetstream.Msg, done func()) {
+	took, cpu, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", func(msg jetstream.Msg, done func()) {
 		sem := slots[int(next.Add(1))%len(slots)]
 		sem <- struct{}{}
 		go func() {
@@ -142,26 +147,32 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		return err
 	}
 	confirmed.setRate(int64(cfg.Count), took)
+	confirmed.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 	return nil
 }
 
 // rawConsume consumes the Count events of stream with a new durable
 // consumer from Replicas connections; handle calls done once per event
-// settled. It returns the time from creating the consumer to the last done.
-func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, handle func(msg jetstream.Msg, done func())) (time.Duration, error) {
+// settled. It returns the time from creating the consumer to the last done
+// and the CPU time spent meanwhile.
+func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, handle func(msg jetstream.Msg, done func())) (time.Duration, cpuMeter, error) {
 	prog := startProgress(cfg.Progress, label, int64(cfg.Count), 0)
 	defer prog.finish()
 	handled := newCounter(int64(cfg.Count))
+	var cpu cpuMeter
+	cpu.start()
 	start := time.Now()
 	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, name, func(msg jetstream.Msg) { handle(msg, handled.add) })
 	if err != nil {
-		return 0, err
+		return 0, cpu, err
 	}
 	defer stop()
 	if err := handled.wait(ctx, label, stallTimeout, prog); err != nil {
-		return 0, err
+		return 0, cpu, err
 	}
-	return time.Since(start), nil
+	took := time.Since(start)
+	cpu.stop()
+	return took, cpu, nil
 }
 
 // rawConsumers creates a durable pull consumer on stream and consumes it
@@ -231,22 +242,28 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, t
 	}
 	body, ctype := payload(cfg.Size)
 	var lat samples
+	var pubCPU cpuMeter
 	prog := startProgress(cfg.Progress, "pipeline fnmesh: publish", int64(cfg.Count), 0)
+	pubCPU.start()
 	took, err := countLoop(ctx, cfg.Concurrency, cfg.Count, func(ctx context.Context, i int) error {
 		ev := newEvent(i, ctype, body)
 		_, err := client.Publish(ctx, &ev)
 		return err
 	}, &lat, prog)
+	pubCPU.stop()
 	prog.finish()
 	if err != nil {
 		return err
 	}
 	m.PublishRate = round1(perSecond(int64(cfg.Count), took))
+	m.PublishCPUUsPerEvent = pubCPU.perEvent(int64(cfg.Count))
 	m.setLatency(&lat)
 
 	prog = startProgress(cfg.Progress, "pipeline fnmesh: consume", int64(cfg.Count), 0)
 	defer prog.finish()
 	handled := newCounter(int64(cfg.Count))
+	var cpu cpuMeter
+	cpu.start()
 	start := time.Now()
 	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, withHistory, workers.Hooks{
 		Deliver: func(ctx context.Context, _ string, _ nats.Header, _ *event.Event, _ uint64) (context.Context, func(string, error)) {
@@ -265,14 +282,19 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, t
 		return err
 	}
 	m.setRate(int64(cfg.Count), time.Since(start))
+	cpu.stop()
+	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 	return nil
 }
 
 // benchFunction declares the function the workers run: the benchmark's
-// event type, Concurrency events in flight, up to Replicas replicas.
+// event type, Concurrency events in flight, up to Replicas replicas,
+// from the first stored event (the pipeline publishes before the workers
+// start).
 func benchFunction(name string, cfg Config) config.Function {
 	return config.Function{
 		Name:        name,
+		StartFrom:   workers.StartAll,
 		Filters:     []config.Filter{{Exact: map[string]string{"type": benchType}}},
 		Concurrency: cfg.Concurrency,
 		Scaling:     config.Scaling{MaxReplicaCount: cfg.Replicas},

@@ -36,6 +36,9 @@ type Result struct {
 	// FnMesh.P99Ms / Baseline.P99Ms (latency scenario).
 	P50DeltaMs float64 `json:"p50_delta_ms,omitempty"`
 	P99Ratio   float64 `json:"p99_ratio,omitempty"`
+	// CPURatio is FnMesh.CPUUsPerEvent / Baseline.CPUUsPerEvent (lower is
+	// better for fnmesh).
+	CPURatio float64 `json:"cpu_ratio"`
 	// Scale holds the scale scenario's report.
 	Scale *ScaleReport `json:"scale,omitempty"`
 	// Machine is where it ran.
@@ -81,6 +84,12 @@ type Measure struct {
 	P90Ms float64 `json:"p90_ms"`
 	P99Ms float64 `json:"p99_ms"`
 	MaxMs float64 `json:"max_ms"`
+	// CPUUsPerEvent is the process's CPU time (user plus system, the
+	// embedded broker and reaped children included) per counted event or
+	// request, in microseconds, over the phase Rate measures.
+	CPUUsPerEvent float64 `json:"cpu_us_per_event"`
+	// PublishCPUUsPerEvent is the same over the publish phase (pipeline).
+	PublishCPUUsPerEvent float64 `json:"publish_cpu_us_per_event,omitempty"`
 }
 
 // setLatency copies the percentiles of s into m, to the microsecond.
@@ -97,6 +106,7 @@ func (m *Measure) setRate(n int64, d time.Duration) {
 // finish computes the ratios from the two sides.
 func (r *Result) finish() {
 	r.Ratio = ratio(r.FnMesh.Rate, r.Baseline.Rate)
+	r.CPURatio = ratio(r.FnMesh.CPUUsPerEvent, r.Baseline.CPUUsPerEvent)
 	if r.BaselineConfirmed != nil {
 		r.RatioConfirmed = ratio(r.FnMesh.Rate, r.BaselineConfirmed.Rate)
 	}
@@ -136,6 +146,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	if lat {
 		head += "\tp50 ms\tp90 ms\tp99 ms\tmax ms"
 	}
+	head += "\tcpu µs/ev"
+	if pub {
+		head += "\tpublish cpu µs/ev"
+	}
 	fmt.Fprintln(tw, head+"\t")
 	rows := []Measure{r.Baseline}
 	if r.BaselineConfirmed != nil {
@@ -159,12 +173,16 @@ func (r *Result) WriteText(w io.Writer) error {
 				row += "\t" + orDash(fmt.Sprintf("%.3f", v), v)
 			}
 		}
+		row += "\t" + orDash(fmt.Sprintf("%.1f", m.CPUUsPerEvent), m.CPUUsPerEvent)
+		if pub {
+			row += "\t" + orDash(fmt.Sprintf("%.1f", m.PublishCPUUsPerEvent), m.PublishCPUUsPerEvent)
+		}
 		fmt.Fprintln(tw, row+"\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(&b, "\nratio fnmesh/baseline: %.2fx", r.Ratio)
+	fmt.Fprintf(&b, "\nratio fnmesh/baseline: %.2fx   cpu per event fnmesh/baseline: %.2fx", r.Ratio, r.CPURatio)
 	if r.BaselineConfirmed != nil {
 		fmt.Fprintf(&b, "   fnmesh/confirmed acks: %.2fx", r.RatioConfirmed)
 	}

@@ -23,21 +23,21 @@ func goldenResults() map[string]*Result {
 		Ingest: {
 			Scenario: Ingest,
 			Params:   params(Ingest, Defaults(Ingest, Config{})),
-			FnMesh:   Measure{Name: "fnmesh ingest (triggers.Ingest)", Count: 40000, Seconds: 5, Rate: 8000, P50Ms: 2.5, P90Ms: 6.25, P99Ms: 15.125, MaxMs: 40},
-			Baseline: Measure{Name: "publish-only net/http handler", Count: 50000, Seconds: 5, Rate: 10000, P50Ms: 2, P90Ms: 5, P99Ms: 12, MaxMs: 31.5},
+			FnMesh:   Measure{Name: "fnmesh ingest (triggers.Ingest)", Count: 40000, Seconds: 5, Rate: 8000, P50Ms: 2.5, P90Ms: 6.25, P99Ms: 15.125, MaxMs: 40, CPUUsPerEvent: 110.5},
+			Baseline: Measure{Name: "publish-only net/http handler", Count: 50000, Seconds: 5, Rate: 10000, P50Ms: 2, P90Ms: 5, P99Ms: 12, MaxMs: 31.5, CPUUsPerEvent: 95},
 		},
 		Pipeline: {
 			Scenario:          Pipeline,
 			Params:            params(Pipeline, Defaults(Pipeline, Config{NATS: natsURL("nats://127.0.0.1:4222")})),
-			FnMesh:            Measure{Name: "fnmesh", Count: 50000, Seconds: 2, Rate: 25000, PublishRate: 35000.4, P50Ms: 0.7, P90Ms: 1.3, P99Ms: 5, MaxMs: 10},
-			Baseline:          Measure{Name: "nats.go", Count: 50000, Seconds: 0.4, Rate: 125000, PublishRate: 45000, P50Ms: 0.5, P90Ms: 1, P99Ms: 4.75, MaxMs: 12.5},
-			BaselineConfirmed: &Measure{Name: "nats.go confirmed", Count: 50000, Seconds: 1.25, Rate: 40000},
+			FnMesh:            Measure{Name: "fnmesh", Count: 50000, Seconds: 2, Rate: 25000, PublishRate: 35000.4, P50Ms: 0.7, P90Ms: 1.3, P99Ms: 5, MaxMs: 10, CPUUsPerEvent: 14.2, PublishCPUUsPerEvent: 40},
+			Baseline:          Measure{Name: "nats.go", Count: 50000, Seconds: 0.4, Rate: 125000, PublishRate: 45000, P50Ms: 0.5, P90Ms: 1, P99Ms: 4.75, MaxMs: 12.5, CPUUsPerEvent: 9.1, PublishCPUUsPerEvent: 35.5},
+			BaselineConfirmed: &Measure{Name: "nats.go confirmed", Count: 50000, Seconds: 1.25, Rate: 40000, CPUUsPerEvent: 20},
 		},
 		Latency: {
 			Scenario: Latency,
 			Params:   params(Latency, Defaults(Latency, Config{})),
-			FnMesh:   Measure{Name: "fnmesh", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.45, P90Ms: 0.9, P99Ms: 3.5, MaxMs: 13},
-			Baseline: Measure{Name: "nats.go", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.2, P90Ms: 0.45, P99Ms: 1.75, MaxMs: 9},
+			FnMesh:   Measure{Name: "fnmesh", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.45, P90Ms: 0.9, P99Ms: 3.5, MaxMs: 13, CPUUsPerEvent: 30},
+			Baseline: Measure{Name: "nats.go", Count: 25000, Seconds: 5, Rate: 5000, P50Ms: 0.2, P90Ms: 0.45, P99Ms: 1.75, MaxMs: 9, CPUUsPerEvent: 25},
 		},
 		Scale: {
 			Scenario: Scale,

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,6 +72,25 @@ type ScaleReport struct {
 	MaxReplicas int `json:"maxReplicas"`
 	// DrainSingle is the time to acknowledge the same burst with one fixed replica.
 	DrainSingle time.Duration `json:"drainSingle"`
+}
+
+// MarshalJSON writes the durations as strings ("1.5s"), as every JSON
+// output of fnmesh does.
+func (r ScaleReport) MarshalJSON() ([]byte, error) {
+	opt := ""
+	if r.ScaleUpFirstAck != 0 {
+		opt = r.ScaleUpFirstAck.String()
+	}
+	return json.Marshal(struct {
+		Function        string `json:"function"`
+		Events          int    `json:"events"`
+		ColdStart       string `json:"coldStart"`
+		ScaleUpStart    string `json:"scaleUpStart"`
+		ScaleUpFirstAck string `json:"scaleUpFirstAck,omitempty"`
+		DrainScaled     string `json:"drainScaled"`
+		MaxReplicas     int    `json:"maxReplicas"`
+		DrainSingle     string `json:"drainSingle"`
+	}{r.Function, r.Events, r.ColdStart.String(), r.ScaleUpStart.String(), opt, r.DrainScaled.String(), r.MaxReplicas, r.DrainSingle.String()})
 }
 
 // Speedup is DrainSingle / DrainScaled.

@@ -114,8 +114,10 @@ func (b *eventBuilder) setString(name, v string) error {
 		if !printableASCII(v) || v[0] == ' ' || v[len(v)-1] == ' ' {
 			return ruleErr(name, RuleMediaType)
 		}
-		if _, _, err := mime.ParseMediaType(v); err != nil {
-			return ruleErr(name, RuleMediaType)
+		if !isSimpleMediaType(v) { // a plain type/subtype is valid as it is
+			if _, _, err := mime.ParseMediaType(v); err != nil {
+				return ruleErr(name, RuleMediaType)
+			}
 		}
 		b.ec.DataContentType = &v
 	case "dataschema":

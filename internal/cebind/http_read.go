@@ -49,7 +49,10 @@ func ReadBinary(h http.Header, body []byte, r Rules) (*event.Event, error) {
 	slices.Sort(names) // deterministic: the first bad header is always the same one
 	b := eventBuilder{rules: r}
 	for _, k := range names {
-		name := strings.ToLower(k[len(hdrPrefix):])
+		name, ok := canonicalAttrHeaders[k]
+		if !ok {
+			name = strings.ToLower(k[len(hdrPrefix):])
+		}
 		vals := h[k]
 		if name == "datacontenttype" {
 			return nil, ruleErr(name, RuleCEContentType)
@@ -85,6 +88,15 @@ func ReadBinary(h http.Header, body []byte, r Rules) (*event.Event, error) {
 		e.DataEncoded = body
 	}
 	return e, nil
+}
+
+// canonicalAttrHeaders maps the canonical form of the context attributes
+// headers, as net/http stores them, to the attribute names, so the usual
+// request needs no lower-casing.
+var canonicalAttrHeaders = map[string]string{
+	"Ce-Specversion": "specversion", "Ce-Id": "id", "Ce-Source": "source", "Ce-Type": "type",
+	"Ce-Subject": "subject", "Ce-Time": "time", "Ce-Dataschema": "dataschema",
+	"Ce-Datacontenttype": "datacontenttype",
 }
 
 // checkJSONData refuses data that its JSON content type ct says is JSON

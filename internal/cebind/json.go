@@ -210,6 +210,10 @@ func setJSONData(e *event.Event, data json.RawMessage) error {
 // IsJSONMediaType reports whether ct declares JSON content: "*/json" or
 // "*/*+json", parameters ignored.
 func IsJSONMediaType(ct string) bool {
+	if isSimpleMediaType(ct) { // no parameters: nothing to parse
+		_, sub, _ := strings.Cut(ct, "/")
+		return strings.EqualFold(sub, "json") || len(sub) >= 5 && strings.EqualFold(sub[len(sub)-5:], "+json")
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false

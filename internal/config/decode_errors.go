@@ -23,7 +23,7 @@ func syntaxError(filename string, err error) error {
 
 // decodeError converts an error from decoding the AST into a Mesh, naming
 // the field it is about.
-func decodeError(filename string, loc locator, err error) error {
+func decodeError(filename string, loc locator, err error) *FieldError {
 	fe := &FieldError{File: filename, Rule: err.Error(), cause: err}
 	var tk *token.Token
 	var (

@@ -20,6 +20,9 @@ type ClusterEnv struct {
 	// node sets the same. FNMESH_CLUSTER_SECRET, default empty: routes
 	// are not authenticated.
 	ClusterSecret string `envconfig:"FNMESH_CLUSTER_SECRET"`
+	// ClusterSecretFile is a file holding the secret instead (white space
+	// at either end is dropped). FNMESH_CLUSTER_SECRET_FILE.
+	ClusterSecretFile string `envconfig:"FNMESH_CLUSTER_SECRET_FILE"`
 	// ServerName names this node's NATS server and this node in `fnmesh
 	// status`; the nodes need distinct names. FNMESH_SERVER_NAME, default
 	// the host name on a cluster node.

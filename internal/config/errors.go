@@ -156,3 +156,20 @@ func (v *problems) join() error {
 	}
 	return errors.Join(errs...)
 }
+
+// FieldErrors lists the *FieldError values err holds (itself, or joined),
+// in order; nil when it holds none.
+func FieldErrors(err error) []*FieldError {
+	if fe, ok := err.(*FieldError); ok {
+		return []*FieldError{fe}
+	}
+	var out []*FieldError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if f, ok := e.(*FieldError); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}

@@ -81,8 +81,8 @@ func ParseWith(filename string, data []byte, c Components) (*Mesh, error) {
 		if err := checkTags(filename, loc, body); err != nil {
 			return nil, err
 		}
-		if err := decode(body, m); err != nil {
-			return nil, decodeError(filename, loc, err)
+		if err := decodeAll(filename, loc, body, m); err != nil {
+			return nil, err
 		}
 	}
 	m.File = filename

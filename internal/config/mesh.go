@@ -269,6 +269,13 @@ type Function struct {
 	AckWait Duration `yaml:"ackWait,omitempty" json:"ackWait,omitempty"`
 	// Delivery configures retries and dead letters.
 	Delivery Delivery `yaml:"delivery,omitempty" json:"delivery,omitempty"`
+	// StartFrom is where the function starts reading its stream when it is
+	// first deployed: "new" (default) for the events stored from then on,
+	// "all" for every event the stream holds, or an RFC 3339 time
+	// ("2026-01-02T15:04:05Z") for those stored from that moment on. A
+	// function that already exists keeps its position: changing startFrom
+	// later has no effect without a replay (up and apply warn).
+	StartFrom string `yaml:"startFrom,omitempty" json:"startFrom,omitempty"`
 	// Scaling configures the backlog autoscaler.
 	Scaling Scaling `yaml:"scaling,omitempty" json:"scaling,omitempty"`
 	// Env is extra environment for the function's worker processes.

@@ -99,9 +99,10 @@ func (m *Mesh) validateDeadLetterSubjects(v *problems, streamNames map[string]st
 // Warnings are what the mesh allows but may not mean, one line each
 // naming the field: a discard-old stream with limits, which removes events
 // before every function processed them once a producer outruns its
-// functions (their 202 was sent already).
+// functions (their 202 was sent already); a function on a stream that
+// captures subjects outside the subject prefix.
 func (m *Mesh) Warnings() []string {
-	var out []string
+	out := m.outsidePrefixWarnings()
 	for i, s := range m.Streams {
 		if s.Discard != string(broker.DiscardOld) {
 			continue
@@ -119,6 +120,43 @@ func (m *Mesh) Warnings() []string {
 			out = append(out, fmt.Sprintf("streams[%d] (%s).discard: old with %s: an event can be removed before every function processed it; discard: new refuses new events instead (429)",
 				i, s.Name, strings.Join(limits, ", ")))
 		}
+	}
+	return out
+}
+
+// outsidePrefixWarnings names the functions whose stream captures subjects
+// outside "<subjectPrefix>.>": fnmesh stores an event of type T on
+// "<subjectPrefix>.T", so the events on those subjects come from other
+// publishers, and the function's consumer reads the whole stream (no
+// server-side filter is derived from its type filters) with its filters
+// evaluated on each event.
+func (m *Mesh) outsidePrefixWarnings() []string {
+	prefix := m.SubjectPrefix
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
+	}
+	var out []string
+	for i := range m.Functions {
+		fn := &m.Functions[i]
+		s := m.StreamFor(fn)
+		if s == nil {
+			continue
+		}
+		var outside []string
+		for _, subj := range s.Subjects {
+			if !strings.HasPrefix(subj, prefix+".") {
+				outside = append(outside, subj)
+			}
+		}
+		if len(outside) == 0 {
+			continue
+		}
+		what := "events fnmesh ingests reach it only on its other subjects"
+		if len(outside) == len(s.Subjects) {
+			what = "no event fnmesh ingests is stored there"
+		}
+		out = append(out, fmt.Sprintf("functions[%d] (%s): stream %s captures %s, outside subjectPrefix %q (events are stored on %s.<type>): %s; the function reads the whole stream and its filters are evaluated on each event",
+			i, fn.Name, s.Name, strings.Join(outside, ", "), prefix, prefix, what))
 	}
 	return out
 }

@@ -128,6 +128,10 @@ type Runtime struct {
 
 	fnMu sync.Map // function name -> *sync.Mutex, orders Scale and Stop per function
 
+	// logCtx ends the forwarding of container output (forwardLogs) at Close.
+	logCtx    context.Context
+	logCancel context.CancelFunc
+
 	mu       sync.Mutex
 	closed   bool
 	stopping map[string]*stop // by container ID
@@ -140,7 +144,10 @@ type stop struct {
 	err  error // set before done is closed
 }
 
-var _ scale.Runtime = (*Runtime)(nil)
+var (
+	_ scale.Runtime = (*Runtime)(nil)
+	_ scale.Checker = (*Runtime)(nil)
+)
 
 // New applies cfg's defaults, then the options, checks cfg and returns a
 // runtime. It does not contact the engine.
@@ -158,6 +165,7 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 		stopping: map[string]*stop{},
 	}
 	rt.stopGrace = time.Duration(rt.stopSecs)*time.Second + time.Minute
+	rt.logCtx, rt.logCancel = context.WithCancel(context.Background())
 	if cfg.MountMeshFile != "" {
 		abs, err := filepath.Abs(cfg.MountMeshFile)
 		if err != nil {
@@ -266,6 +274,19 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	return errors.Join(errs...)
 }
 
+// Check reports why the containers of fn cannot start (no run.image, or
+// the image is not on the engine), nil when they can.
+func (rt *Runtime) Check(ctx context.Context, fn string) error {
+	f, err := rt.fns.Lookup("check", fn)
+	if err != nil {
+		return err
+	}
+	if err := dockerRunnable(f); err != nil {
+		return err
+	}
+	return rt.checkImage(ctx, f)
+}
+
 // Stop stops and removes one container of fn (named by its replica id or
 // container id) and waits until it is gone or ctx ends.
 func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
@@ -316,6 +337,7 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("docker runtime: close: containers still stopping: %w", ctx.Err()))
 	}
+	rt.logCancel()
 	return errors.Join(errs...)
 }
 

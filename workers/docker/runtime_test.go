@@ -29,6 +29,7 @@ import (
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap/meshmaptest"
+	"github.com/fnmesh/fnmesh/internal/logtest"
 	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -289,6 +290,7 @@ func TestDockerRuntime(t *testing.T) {
 	}
 	t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
 
+	logs := &logtest.Buffer{}
 	var workloads []scale.Workload
 	for i := range m.Functions {
 		workloads = append(workloads, meshmap.Workload(&m.Functions[i]))
@@ -299,7 +301,7 @@ func TestDockerRuntime(t *testing.T) {
 		NATS:          workerenv.NATS{URL: srv.ClientURL(), User: creds.User, Password: creds.Password},
 		MountMeshFile: m.File, StopTimeout: 10 * time.Second,
 		Env: []string{"FNMESH_LOG_LEVEL=debug"},
-	})
+	}, scale.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,6 +323,15 @@ func TestDockerRuntime(t *testing.T) {
 		}
 		if err := rt.Scale(ctx, "local", 1); !errors.Is(err, scale.ErrNotRunnable) || !strings.Contains(err.Error(), "run.image") {
 			t.Errorf("Scale(local) err = %v, want ErrNotRunnable naming run.image", err)
+		}
+		if err := rt.Check(ctx, "absent"); !errors.Is(err, ErrImageMissing) || !strings.Contains(err.Error(), "run.image") {
+			t.Errorf("Check(absent) = %v, want ErrImageMissing naming run.image", err)
+		}
+		if err := rt.Check(ctx, "local"); !errors.Is(err, scale.ErrNotRunnable) {
+			t.Errorf("Check(local) = %v, want ErrNotRunnable", err)
+		}
+		if err := rt.Check(ctx, "work"); err != nil {
+			t.Errorf("Check(work) = %v, want nil: its image is built", err)
 		}
 		if err := rt.Scale(ctx, "nope", 1); !errors.Is(err, scale.ErrUnknownFunction) {
 			t.Errorf("Scale(nope) err = %v, want ErrUnknownFunction", err)
@@ -396,6 +407,14 @@ func TestDockerRuntime(t *testing.T) {
 		if reps[0].ID != first {
 			t.Errorf("kept %s, want the oldest %s", reps[0].ID, first)
 		}
+
+		// What the container writes reaches the runtime's log with the
+		// function and the replica.
+		poll.Until(t, 20*time.Second, "the container's output in the runtime's log", func() bool {
+			return slices.ContainsFunc(logs.Records(t), func(r map[string]any) bool {
+				return r["function"] == "work" && r["replica"] == first && r["output"] == "stderr"
+			})
+		})
 
 		// The running worker has its consumer: it is healthy enough to
 		// have connected and drains quickly on SIGTERM.

@@ -130,6 +130,7 @@ func (rt *Runtime) start(ctx context.Context, fn scale.Workload, seq int) (int, 
 			return seq, fmt.Errorf("docker runtime: function %s: start %s: %w", fn.Function, name, err)
 		}
 		rt.log.Info("docker runtime: container started", "function", fn.Function, "replica", name, "image", fn.Image)
+		go rt.forwardLogs(fn.Function, name, res.ID)
 		return seq, nil
 	}
 	return seq, fmt.Errorf("docker runtime: function %s: no free container name after %d attempts", fn.Function, maxNameAttempts)

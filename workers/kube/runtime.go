@@ -163,7 +163,8 @@ func podState(p *corev1.Pod) string {
 	return scale.ReplicaStarting
 }
 
-// Scale sets spec.replicas of fn's Deployment to n with a merge patch. The
+// Scale sets spec.replicas of fn's Deployment to n with a merge patch of
+// its scale subresource. The
 // Deployment controller starts or deletes pods; deleted pods get their
 // terminationGracePeriodSeconds to drain. Scale returns once the Deployment
 // is updated.
@@ -173,7 +174,9 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	}
 	name := DeploymentName(fn)
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
-	d, err := rt.cs.AppsV1().Deployments(rt.ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	// The scale subresource: the scaler's Role grants get and patch on
+	// deployments/scale only, never on the Deployment itself.
+	d, err := rt.cs.AppsV1().Deployments(rt.ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "scale")
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: scale %s: deployment %s/%s: %w (apply the manifests of `fnmesh deploy render` first)", fn, rt.ns, name, ErrNoDeployment)
 	}

@@ -77,6 +77,9 @@ func TestKubeRuntimeScale(t *testing.T) {
 	var patches []string
 	for _, a := range cs.Actions() {
 		if p, ok := a.(k8stesting.PatchAction); ok {
+			if p.GetSubresource() != "scale" {
+				t.Errorf("patch of %s on subresource %q, want the scale subresource", p.GetName(), p.GetSubresource())
+			}
 			patches = append(patches, p.GetName()+" "+string(p.GetPatch()))
 		}
 	}

@@ -35,22 +35,17 @@ func (rt *Runtime) spec(w scale.Workload) (spec, error) {
 	switch {
 	case len(w.Command) > 0:
 		argv = slices.Clone(w.Command)
-		if argv[0] == "" {
-			return spec{}, fmt.Errorf("process runtime: function %s: run.command[0]: must not be empty: %w", w.Function, scale.ErrNotRunnable)
-		}
-		if strings.ContainsRune(argv[0], filepath.Separator) || strings.ContainsRune(argv[0], '/') {
-			if !filepath.IsAbs(argv[0]) {
-				argv[0] = filepath.Join(dir, argv[0])
-			}
-		} else if p, err := exec.LookPath(argv[0]); err == nil {
-			argv[0] = p
-		} else {
-			return spec{}, fmt.Errorf("process runtime: function %s: run.command[0] %q: %w: %w", w.Function, argv[0], scale.ErrNotRunnable, err)
-		}
-		if _, err := os.Stat(argv[0]); err != nil {
-			return spec{}, fmt.Errorf("process runtime: function %s: run.command[0]: %w: %w", w.Function, scale.ErrNotRunnable, err)
+		if argv[0], err = findProgram(w.Function, "run.command[0]", argv[0], dir); err != nil {
+			return spec{}, err
 		}
 	case w.Generic:
+		if len(w.Exec) > 0 {
+			// The worker runs it per event: a program that cannot be found
+			// would fail every event into the dead-letter stream.
+			if _, err := findProgram(w.Function, "run.exec[0]", w.Exec[0], dir); err != nil {
+				return spec{}, err
+			}
+		}
 		if rt.cfg.Self == "" {
 			return spec{}, fmt.Errorf("process runtime: function %s: run.http and run.exec need the fnmesh binary (Config.Self): %w", w.Function, scale.ErrNotRunnable)
 		}
@@ -61,6 +56,28 @@ func (rt *Runtime) spec(w scale.Workload) (spec, error) {
 		return spec{}, fmt.Errorf("process runtime: function %s: run: one of command, http or exec is required: %w", w.Function, scale.ErrNotRunnable)
 	}
 	return spec{fn: w.Function, argv: argv, dir: dir, env: rt.env(w)}, nil
+}
+
+// findProgram resolves the program name of field: a path (relative to dir)
+// must exist, a bare name must be found in PATH.
+func findProgram(fn, field, name, dir string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("process runtime: function %s: %s: must not be empty: %w", fn, field, scale.ErrNotRunnable)
+	}
+	if !strings.ContainsRune(name, filepath.Separator) && !strings.ContainsRune(name, '/') {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return "", fmt.Errorf("process runtime: function %s: %s %q: not found in PATH: %w", fn, field, name, scale.ErrNotRunnable)
+		}
+		return p, nil
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	if _, err := os.Stat(name); err != nil {
+		return "", fmt.Errorf("process runtime: function %s: %s: %w: %w", fn, field, scale.ErrNotRunnable, err)
+	}
+	return name, nil
 }
 
 // resolve is path relative to the mesh file's directory.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fnmesh/fnmesh/workers/scale"
+	"github.com/fnmesh/fnmesh/workers/workerlog"
 )
 
 // replica is one replica slot of a function: a supervisor goroutine
@@ -85,8 +86,8 @@ func (r *replica) runOnce() (ran time.Duration, stopped bool) {
 	default:
 	}
 	cmd := r.spec.command(r.id)
-	stdout := newLineLogger(r.log, "stdout")
-	stderr := newLineLogger(r.log, "stderr")
+	stdout := workerlog.New(r.log, "stdout")
+	stderr := workerlog.New(r.log, "stderr")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// A grandchild holding the pipes open must not keep Wait from returning.
 	cmd.WaitDelay = 2 * time.Second

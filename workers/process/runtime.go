@@ -103,7 +103,10 @@ type Runtime struct {
 	seq      map[string]int        // last replica number by function
 }
 
-var _ scale.Runtime = (*Runtime)(nil)
+var (
+	_ scale.Runtime = (*Runtime)(nil)
+	_ scale.Checker = (*Runtime)(nil)
+)
 
 // New applies cfg's defaults, then the options, checks cfg and returns a
 // runtime with no replica running.
@@ -170,6 +173,17 @@ func (rt *Runtime) Scale(_ context.Context, fn string, n int) error {
 		go r.supervise()
 	}
 	return nil
+}
+
+// Check reports why the workers of fn cannot start (their command or
+// exec program is not found), nil when they can.
+func (rt *Runtime) Check(_ context.Context, fn string) error {
+	f, err := rt.fns.Lookup("check", fn)
+	if err != nil {
+		return err
+	}
+	_, err = rt.spec(f)
+	return err
 }
 
 // Stop stops one replica of fn and waits until its process has exited or

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -27,6 +28,10 @@ type Backlog struct {
 	Pending uint64 `json:"pending"`
 	// AckPending is the number delivered but not yet acknowledged.
 	AckPending uint64 `json:"ackPending"`
+	// LastActive is when the consumer last delivered or had a message
+	// acknowledged (the later of the consumer info's Delivered.Last and
+	// AckFloor.Last), zero when it never did. The cooldown counts from it.
+	LastActive time.Time `json:"lastActive,omitzero"`
 }
 
 // Total is Pending + AckPending, the number the Scaler sizes replicas by.
@@ -104,7 +109,21 @@ func (b *BrokerBacklog) Backlog(ctx context.Context, fn string) (Backlog, error)
 	if err != nil {
 		return Backlog{}, backlogError(fn, f.Stream, err)
 	}
-	return Backlog{Pending: info.NumPending, AckPending: uint64(max(info.NumAckPending, 0))}, nil
+	return Backlog{
+		Pending: info.NumPending, AckPending: uint64(max(info.NumAckPending, 0)),
+		LastActive: lastActive(info.Delivered.Last, info.AckFloor.Last),
+	}, nil
+}
+
+// lastActive is the later of the times that are set.
+func lastActive(ts ...*time.Time) time.Time {
+	var last time.Time
+	for _, t := range ts {
+		if t != nil && t.After(last) {
+			last = *t
+		}
+	}
+	return last
 }
 
 // EnsureConsumer creates or updates fn's durable consumer.

@@ -94,8 +94,9 @@ func (d Decision) LogValue() slog.Value {
 //     AckPending, clamped to [Min, Max];
 //   - a function at zero replicas starts only when backlog > Activation;
 //   - scaling up is immediate; scaling down happens only once the desired
-//     count has stayed below the current one for Cooldown (a count above
-//     Max, after Max was lowered, comes down to Max at once);
+//     count has stayed below the current one for Cooldown and no event was
+//     delivered or acknowledged for Cooldown (Backlog.LastActive; a count
+//     above Max, after Max was lowered, comes down to Max at once);
 //   - when the backlog cannot be read (missing consumer, broker
 //     unreachable) the current count is kept (clamped to [Min, Max]) and
 //     the reason says why; the cooldown restarts afterwards.
@@ -138,6 +139,15 @@ func Decide(p Params, in DecideInput) Decision {
 		below := in.BelowSince
 		if below.IsZero() || below.After(in.Now) {
 			below = in.Now
+		}
+		// The cooldown also counts from the last delivery or ack: a poll
+		// that falls between two events of a steady trickle sees no
+		// backlog, yet the function is busy.
+		if la := in.Backlog.LastActive; la.After(below) {
+			below = in.Now
+			if la.Before(in.Now) {
+				below = la
+			}
 		}
 		if waited := in.Now.Sub(below); waited >= p.Cooldown {
 			d.To = d.Desired

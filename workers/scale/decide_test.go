@@ -99,6 +99,7 @@ func TestDecide(t *testing.T) {
 		ackPending uint64
 		err        error
 		belowSince time.Time
+		lastActive time.Time
 		wantTo     int
 		wantBelow  time.Time // zero: not carried
 		wantReason string    // prefix
@@ -131,6 +132,10 @@ func TestDecide(t *testing.T) {
 		{name: "backlog back at target resets the cooldown", params: p, current: 2, pending: 200, belowSince: t0.Add(-29 * time.Second), wantTo: 2, wantReason: "steady"},
 		{name: "scale up is immediate and resets the cooldown", params: p, current: 2, pending: 300, belowSince: t0.Add(-29 * time.Second), wantTo: 3, wantReason: "scale up"},
 		{name: "above max comes to max at once, the rest after cooldown", params: p, current: 6, pending: 150, wantTo: 4, wantBelow: t0, wantReason: "scale down to max 4; cooldown"},
+		{name: "a recent delivery holds the cooldown", params: p, current: 1, belowSince: t0.Add(-time.Minute), lastActive: t0.Add(-10 * time.Second), wantTo: 1, wantBelow: t0.Add(-10 * time.Second), wantReason: "cooldown"},
+		{name: "cooldown counts from the last delivery", params: p, current: 1, belowSince: t0.Add(-time.Minute), lastActive: t0.Add(-30 * time.Second), wantTo: 0, wantReason: "scale down"},
+		{name: "an old delivery leaves the cooldown as it is", params: p, current: 1, belowSince: t0.Add(-10 * time.Second), lastActive: t0.Add(-time.Hour), wantTo: 1, wantBelow: t0.Add(-10 * time.Second), wantReason: "cooldown"},
+		{name: "a delivery stamped in the future counts as now", params: p, current: 1, lastActive: t0.Add(time.Hour), wantTo: 1, wantBelow: t0, wantReason: "cooldown"},
 		{name: "a cooldown start in the future restarts now", params: p, current: 2, belowSince: t0.Add(time.Hour), wantTo: 2, wantBelow: t0, wantReason: "cooldown"},
 
 		// backlog unknown: hold
@@ -147,7 +152,7 @@ func TestDecide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := scale.Decide(tt.params, scale.DecideInput{
 				Function: "f", Now: t0, Current: tt.current,
-				Backlog:    scale.Backlog{Pending: tt.pending, AckPending: tt.ackPending},
+				Backlog:    scale.Backlog{Pending: tt.pending, AckPending: tt.ackPending, LastActive: tt.lastActive},
 				Err:        tt.err,
 				BelowSince: tt.belowSince,
 			})

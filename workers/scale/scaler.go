@@ -54,6 +54,12 @@ type FunctionStatus struct {
 	// Error says why the count is held or could not be applied (missing
 	// consumer, broker unreachable, runtime failure); empty when all is well.
 	Error string `json:"error,omitempty"`
+	// State is StateOK, or StateFailing while the runtime cannot start the
+	// function's replicas.
+	State string `json:"state"`
+	// Failing says why and when the next attempt is, while State is
+	// StateFailing.
+	Failing *Failing `json:"failing,omitempty"`
 	// LastDecision is the decision of the last poll.
 	LastDecision Decision `json:"lastDecision"`
 	// LastScale is the last decision that changed the count.
@@ -90,6 +96,7 @@ type scaledFunction struct {
 	// guarded by Scaler.mu
 	belowSince time.Time
 	status     FunctionStatus
+	failing    *Failing // nil unless the runtime failed to start it
 }
 
 // New scales cfg.Functions, reading backlogs from src and applying counts
@@ -134,6 +141,12 @@ func (s *Scaler) Run(ctx context.Context) error {
 		return errors.New("scaler: already running")
 	}
 	defer s.running.Unlock()
+	// Say at once what cannot start, rather than at the first event.
+	for _, f := range s.fns {
+		if checked, err := s.check(ctx, f); checked && err != nil && ctx.Err() == nil {
+			s.fail(f, err)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, f := range s.fns {
 		wg.Go(func() { s.loop(ctx, f) })
@@ -205,7 +218,23 @@ func (s *Scaler) poll(ctx context.Context, f *scaledFunction) {
 	s.mu.Unlock()
 
 	want := Share(d.To, index, nodes)
-	applyErr := s.apply(ctx, f.name, local, want)
+	var applyErr error
+	if fl, due := s.failingNow(f); due {
+		// A failing function is tried again only when its backoff is over:
+		// by starting what is wanted, or by a check when nothing is.
+		err, tried := s.apply(ctx, f.name, local, want), want != local
+		if !tried && fl != nil {
+			tried, err = s.check(rctx, f)
+		}
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			applyErr = err
+			s.fail(f, err)
+		case tried:
+			s.recovered(f)
+		}
+	}
 
 	s.mu.Lock()
 	st := &f.status
@@ -222,10 +251,25 @@ func (s *Scaler) poll(ctx context.Context, f *scaledFunction) {
 	if applyErr != nil {
 		st.Error = fmt.Sprintf("runtime: scale to %d: %v", want, applyErr)
 	}
+	st.State, st.Failing = StateOK, nil
+	if f.failing != nil {
+		fl := *f.failing
+		st.State, st.Failing = StateFailing, &fl
+		if st.Error == "" {
+			st.Error = "runtime: " + fl.Error
+		}
+		st.Actual, st.NodeActual = current, local
+	}
 	s.mu.Unlock()
 
-	s.logDecision(d, prevErr, applyErr, want)
-	if want != local && !d.Changed() && applyErr == nil {
+	if f.failing != nil && d.Err == "" {
+		// The failure is logged at each attempt; the decisions between
+		// attempts would repeat it every poll.
+		s.log.Debug("scaler: decision while failing", "decision", d)
+	} else {
+		s.logDecision(d, prevErr)
+	}
+	if want != local && !d.Changed() && applyErr == nil && f.failing == nil {
 		s.log.Info("scaler: node share", "function", f.name, "from", local, "to", want, "total", d.To, "node", index, "nodes", nodes)
 	}
 	if s.metrics != nil {
@@ -247,7 +291,7 @@ func (s *Scaler) apply(ctx context.Context, fn string, have, want int) error {
 	return s.rt.Scale(ctx, fn, want)
 }
 
-func (s *Scaler) logDecision(d Decision, prevErr string, applyErr error, want int) {
+func (s *Scaler) logDecision(d Decision, prevErr string) {
 	switch {
 	case d.Err != "" && prevErr == "":
 		s.log.Warn("scaler: backlog unreadable, holding replica count", "decision", d)
@@ -257,9 +301,6 @@ func (s *Scaler) logDecision(d Decision, prevErr string, applyErr error, want in
 		s.log.Info("scaler: scale", "decision", d)
 	default:
 		s.log.Debug("scaler: decision", "decision", d)
-	}
-	if applyErr != nil {
-		s.log.Error("scaler: runtime could not apply the count", "function", d.Function, "to", want, "err", applyErr)
 	}
 }
 

@@ -204,14 +204,17 @@ func TestScalerEnsuresConsumer(t *testing.T) {
 	t.Parallel()
 	srv := brokertest.Server(t, "")
 	c := brokertest.Client(t, srv)
-	publishN(t, c, "test.f", "/test", 150) // stored before the consumer exists
 	rt := newCountRuntime(nil)
 	s, _ := newScaler(t, backlogF(t, c), rt)
 	runScaler(t, s)
+	// The scaler creates the missing consumer (startFrom new: it holds the
+	// events stored from then on) and scales with its backlog.
+	poll.Until(t, 5*time.Second, "consumer created", func() bool {
+		_, err := c.ConsumerInfo(context.Background(), "EVENTS", workers.ConsumerName("f"))
+		return err == nil
+	})
+	publishN(t, c, "test.f", "/test", 150)
 	poll.Until(t, 5*time.Second, "activation", func() bool { return statusOf(s, "f").Actual == 2 })
-	if _, err := c.ConsumerInfo(context.Background(), "EVENTS", workers.ConsumerName("f")); err != nil {
-		t.Fatalf("consumer not created: %v", err)
-	}
 }
 
 func TestScalerHoldsWhileBrokerDown(t *testing.T) {

@@ -31,6 +31,10 @@ type Workload struct {
 	// (`fnmesh worker --function NAME`), which adapts an HTTP endpoint or a
 	// program run per event.
 	Generic bool
+	// Exec is the program a Generic worker runs per event, when it runs
+	// one: a runtime checks that its interpreter can be found before it
+	// starts the worker.
+	Exec []string
 	// Dir is the working directory of a process, relative to the mesh
 	// file's directory unless absolute.
 	Dir string

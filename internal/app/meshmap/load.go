@@ -29,6 +29,7 @@ func (components) SetDefaults(m *config.Mesh) {
 		fn.Concurrency = c.Concurrency
 		fn.Timeout = config.Duration(c.Timeout)
 		fn.AckWait = config.Duration(c.AckWait)
+		fn.StartFrom = c.StartFrom
 		fn.Delivery = config.Delivery{
 			Retry:         c.Delivery.Retry,
 			BackoffPolicy: c.Delivery.BackoffPolicy,

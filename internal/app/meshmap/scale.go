@@ -41,6 +41,7 @@ func Workload(fn *config.Function) scale.Workload {
 		Runtime:  Runtime(fn),
 		Command:  slices.Clone(fn.Run.Command),
 		Generic:  fn.Run.HTTP != nil || len(fn.Run.Exec) > 0,
+		Exec:     slices.Clone(fn.Run.Exec),
 		Dir:      fn.Run.Dir,
 		Image:    fn.Run.Image,
 		Env:      fn.Env,

@@ -15,18 +15,20 @@ import (
 // the mesh's; the caller sets them.
 func Worker(m *config.Mesh, fn *config.Function) workers.Config {
 	stream := fn.Stream
+	var subjects []string
 	if s := m.StreamFor(fn); s != nil {
-		stream = s.Name
+		stream, subjects = s.Name, s.Subjects
 	}
 	d := fn.Delivery
 	return workers.Config{
-		Function:      fn.Name,
-		Stream:        stream,
-		SubjectPrefix: m.SubjectPrefix,
-		Filters:       filterSpecs(fn.Filters),
-		Concurrency:   fn.Concurrency,
-		Timeout:       fn.Timeout.D(),
-		AckWait:       fn.AckWait.D(),
+		Function:       fn.Name,
+		Stream:         stream,
+		StreamSubjects: subjects,
+		SubjectPrefix:  m.SubjectPrefix,
+		Filters:        filterSpecs(fn.Filters),
+		Concurrency:    fn.Concurrency,
+		Timeout:        fn.Timeout.D(),
+		AckWait:        fn.AckWait.D(),
 		Delivery: workers.Delivery{
 			Retry:         d.Retry,
 			BackoffPolicy: d.BackoffPolicy,
@@ -34,6 +36,7 @@ func Worker(m *config.Mesh, fn *config.Function) workers.Config {
 			BackoffMax:    d.BackoffMax.D(),
 			DeadLetter:    d.DeadLetter,
 		},
+		StartFrom:   fn.StartFrom,
 		MaxReplicas: Params(fn).WithDefaults().Max,
 	}
 }

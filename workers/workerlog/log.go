@@ -1,4 +1,4 @@
-package process
+package workerlog
 
 import (
 	"bytes"
@@ -12,26 +12,28 @@ import (
 	"unicode/utf8"
 )
 
-// maxLogLine is the longest worker output line logged as one record; longer
+// MaxLine is the longest worker output line logged as one record; longer
 // lines are split.
-const maxLogLine = 16 << 10
+const MaxLine = 16 << 10
 
-// lineLogger is an io.Writer that logs a worker's output one record per
+// Writer is an io.Writer that logs a worker's output one record per
 // line. Lines the worker wrote with slog (JSON or text handler) keep their
 // level, message and attributes; other lines are logged at info as they are.
-type lineLogger struct {
+type Writer struct {
 	log *slog.Logger
 
 	mu  sync.Mutex
 	buf []byte
 }
 
-func newLineLogger(l *slog.Logger, output string) *lineLogger {
-	return &lineLogger{log: l.With("output", output)}
+// New returns a Writer that logs to l with output (e.g. "stdout") as the
+// "output" attribute.
+func New(l *slog.Logger, output string) *Writer {
+	return &Writer{log: l.With("output", output)}
 }
 
 // Write logs every complete line of p and keeps the rest for later.
-func (w *lineLogger) Write(p []byte) (int, error) {
+func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// w.buf holds no newline, so the first one is in p.
@@ -46,9 +48,9 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 		w.emit(rest[:from+i])
 		rest, from = rest[from+i+1:], 0
 	}
-	for len(rest) > maxLogLine {
-		w.emitPiece(rest[:maxLogLine])
-		rest = rest[maxLogLine:]
+	for len(rest) > MaxLine {
+		w.emitPiece(rest[:MaxLine])
+		rest = rest[MaxLine:]
 	}
 	if len(rest) != len(w.buf) {
 		w.buf = w.buf[:copy(w.buf, rest)]
@@ -57,24 +59,24 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 }
 
 // Flush logs what is left of an unterminated last line.
-func (w *lineLogger) Flush() {
+func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.emit(w.buf)
 	w.buf = nil
 }
 
-// emit logs one line, in pieces of at most maxLogLine bytes.
-func (w *lineLogger) emit(line []byte) {
+// emit logs one line, in pieces of at most MaxLine bytes.
+func (w *Writer) emit(line []byte) {
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	for len(line) > maxLogLine {
-		w.emitPiece(line[:maxLogLine])
-		line = line[maxLogLine:]
+	for len(line) > MaxLine {
+		w.emitPiece(line[:MaxLine])
+		line = line[MaxLine:]
 	}
 	w.emitPiece(line)
 }
 
-func (w *lineLogger) emitPiece(line []byte) {
+func (w *Writer) emitPiece(line []byte) {
 	if len(line) == 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package process
+package workerlog
 
 import (
 	"bytes"
@@ -87,7 +87,7 @@ func TestParseChildLine(t *testing.T) {
 
 func TestLineLoggerSplitsLines(t *testing.T) {
 	rec := &logRecorder{}
-	w := newLineLogger(slog.New(rec), "stdout")
+	w := New(slog.New(rec), "stdout")
 	for _, chunk := range []string{"one\ntw", "o\r\n", "\n", "thr", "ee"} {
 		if n, err := w.Write([]byte(chunk)); n != len(chunk) || err != nil {
 			t.Fatalf("Write(%q) = %d, %v", chunk, n, err)
@@ -104,12 +104,12 @@ func TestLineLoggerSplitsLines(t *testing.T) {
 
 func TestLineLoggerBoundsLongLines(t *testing.T) {
 	rec := &logRecorder{}
-	w := newLineLogger(slog.New(rec), "stderr")
-	long := strings.Repeat("x", 2*maxLogLine+10)
+	w := New(slog.New(rec), "stderr")
+	long := strings.Repeat("x", 2*MaxLine+10)
 	_, _ = w.Write([]byte(long))
 	got := rec.messages()
-	if len(got) != 2 || len(got[0]) != maxLogLine || len(got[1]) != maxLogLine {
-		t.Fatalf("a %d-byte line without newline gave %d records, want 2 of %d bytes", len(long), len(got), maxLogLine)
+	if len(got) != 2 || len(got[0]) != MaxLine || len(got[1]) != MaxLine {
+		t.Fatalf("a %d-byte line without newline gave %d records, want 2 of %d bytes", len(long), len(got), MaxLine)
 	}
 	if len(w.buf) != 10 {
 		t.Fatalf("%d bytes kept, want 10", len(w.buf))
@@ -149,10 +149,10 @@ func FuzzParseChildLine(f *testing.F) {
 func FuzzLineLogger(f *testing.F) {
 	f.Add([]byte("a\nb\r\nc"), uint8(1))
 	f.Add([]byte("\n\n\n"), uint8(2))
-	f.Add(bytes.Repeat([]byte("y"), maxLogLine+3), uint8(7))
+	f.Add(bytes.Repeat([]byte("y"), MaxLine+3), uint8(7))
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
 		rec := &logRecorder{}
-		w := newLineLogger(slog.New(rec), "stdout")
+		w := New(slog.New(rec), "stdout")
 		step := int(chunk) + 1
 		for i := 0; i < len(data); i += step {
 			_, _ = w.Write(data[i:min(i+step, len(data))])
@@ -161,9 +161,9 @@ func FuzzLineLogger(f *testing.F) {
 		var want []string
 		for line := range bytes.SplitSeq(data, []byte("\n")) {
 			line = bytes.TrimSuffix(line, []byte("\r"))
-			for len(line) > maxLogLine {
-				want = append(want, string(line[:maxLogLine]))
-				line = line[maxLogLine:]
+			for len(line) > MaxLine {
+				want = append(want, string(line[:MaxLine]))
+				line = line[MaxLine:]
 			}
 			if len(line) > 0 {
 				want = append(want, string(line))
