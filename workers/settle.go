@@ -54,6 +54,8 @@ func (w *Worker) settleMsg(hard context.Context, msg jetstream.Msg) {
 		_ = msg.Nak()
 		return
 	}
+	w.resume.begin(md.Sequence.Stream)
+	defer w.resume.end(md.Sequence.Stream)
 	e, decodeErr := broker.DecodeMsg(msg.Headers(), msg.Data())
 	ctx, finish := hard, func(string, error) {}
 	if w.hooks.Deliver != nil {

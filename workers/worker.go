@@ -58,6 +58,7 @@ type Worker struct {
 	started atomic.Bool
 	ready   atomic.Bool
 	lost    atomic.Bool // the consumer vanished; re-create it
+	resume  resumePoint // where a re-created consumer starts
 }
 
 // Option tunes how a Worker reports what it does.
@@ -175,10 +176,18 @@ func (w *Worker) Run(ctx context.Context) error {
 // succeeds or ctx ends.
 func (w *Worker) ensure(ctx context.Context) (jetstream.Consumer, error) {
 	cfg := ConsumerConfig(w.cfg)
+	if seq, ok := w.resume.start(); ok && w.lost.Load() {
+		// The consumer vanished while this worker consumed: a new one
+		// starts where this replica stood, not at startFrom (see
+		// resumePoint). An existing one (another replica was quicker)
+		// keeps its position.
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, seq, nil
+	}
 	wait := 250 * time.Millisecond
 	for {
 		cons, err := w.b.Consumers.EnsureConsumer(ctx, w.cfg.Stream, cfg)
 		if err == nil {
+			w.resume.ensured(cons.CachedInfo())
 			w.ready.Store(true)
 			w.lost.Store(false)
 			w.log.Info("consuming", "stream", w.cfg.Stream, "consumer", cfg.Durable, "filter_subjects", cfg.FilterSubjects,
