@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,22 +22,67 @@ func (q *DeadLetterQueue) List(ctx context.Context, fn string, since time.Time, 
 	return q.read(ctx, fn, since, func(d DeadLetter) (bool, error) { return visit(d), nil })
 }
 
+// Selection picks dead letters. Zero fields select everything; the
+// fields that are set must all match.
+type Selection struct {
+	// Function that gave up ("" = every function; server-side).
+	Function string
+	// Since: stored at or after (zero = all).
+	Since time.Time
+	// IDs: the event id is one of these.
+	IDs []string
+	// Type: the event type equals this.
+	Type string
+	// Match, when set, must return true (a CESQL filter, for instance).
+	Match func(*event.Event) bool
+}
+
+// Selects reports whether d is in s. A dead letter that holds no valid
+// CloudEvent is selected only by Function and Since.
+func (s Selection) Selects(d DeadLetter) bool {
+	if d.Event == nil {
+		return len(s.IDs) == 0 && s.Type == "" && s.Match == nil
+	}
+	switch {
+	case len(s.IDs) > 0 && !slices.Contains(s.IDs, d.Event.ID()):
+		return false
+	case s.Type != "" && d.Event.Type() != s.Type:
+		return false
+	case s.Match != nil && !s.Match(d.Event):
+		return false
+	}
+	return true
+}
+
 // Redrive sends the dead letters of function fn ("" = every function)
-// stored at or after since back to the subjects they were consumed from,
-// with the deadletter* extensions removed and the redrivefunction extension
-// naming the function that gave up (so only that function handles the event
-// again). Each one is published with a fresh de-duplication id (the
-// original id would be dropped inside the stream's duplicate window) and
-// deleted from the dead-letter stream only after the PubAck: a failure
-// between the two leaves a copy in both places, never in neither. Dead
-// letters that hold an undecodable message stay where they are. Redrive
-// returns how many dead letters were sent back.
+// stored at or after since back (RedriveSelected).
 func (q *DeadLetterQueue) Redrive(ctx context.Context, fn string, since time.Time) (int, error) {
+	return q.RedriveSelected(ctx, Selection{Function: fn, Since: since}, false)
+}
+
+// RedriveSelected sends the dead letters of sel back to the subjects they
+// were consumed from, with the deadletter* extensions removed and the
+// redrivefunction extension naming the function that gave up (so only
+// that function handles the event again). Each one is published with a
+// fresh de-duplication id (the original id would be dropped inside the
+// stream's duplicate window) and deleted from the dead-letter stream only
+// after the PubAck: a failure between the two leaves a copy in both
+// places, never in neither. Dead letters that hold an undecodable message
+// stay where they are. It returns how many dead letters were sent back, or
+// with dryRun how many would be, sending none.
+func (q *DeadLetterQueue) RedriveSelected(ctx context.Context, sel Selection, dryRun bool) (int, error) {
 	c, stream := q.c, q.cfg.Stream
 	n := 0
-	err := q.read(ctx, fn, since, func(d DeadLetter) (bool, error) {
+	err := q.read(ctx, sel.Function, sel.Since, func(d DeadLetter) (bool, error) {
+		if !sel.Selects(d) {
+			return true, nil
+		}
 		if d.Event == nil {
 			c.log.Warn("dead letter left in place: not a valid CloudEvent", "stream", stream, "seq", d.Seq, "error", d.Err)
+			return true, nil
+		}
+		if dryRun {
+			n++
 			return true, nil
 		}
 		e := RedriveEvent(d)
@@ -50,6 +96,26 @@ func (q *DeadLetterQueue) Redrive(ctx context.Context, fn string, since time.Tim
 		}
 		if err := c.DeleteMsg(ctx, stream, d.Seq); err != nil {
 			return false, fmt.Errorf("broker: redrive %s/%d: published again, but not removed: %w", stream, d.Seq, err)
+		}
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+// Purge deletes the dead letters of sel for good, undecodable ones
+// included when sel selects them. It returns how many were deleted, or
+// with dryRun how many would be, deleting none.
+func (q *DeadLetterQueue) Purge(ctx context.Context, sel Selection, dryRun bool) (int, error) {
+	n := 0
+	err := q.read(ctx, sel.Function, sel.Since, func(d DeadLetter) (bool, error) {
+		if !sel.Selects(d) {
+			return true, nil
+		}
+		if !dryRun {
+			if err := q.c.DeleteMsg(ctx, q.cfg.Stream, d.Seq); err != nil {
+				return false, fmt.Errorf("broker: purge %s/%d: %w", q.cfg.Stream, d.Seq, err)
+			}
 		}
 		n++
 		return true, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/workers"
 )
@@ -43,6 +44,7 @@ var (
 //	FNMESH_REPLICA           the replica id in logs, default hostname-pid
 //	FNMESH_SHUTDOWN_TIMEOUT  the drain bound, default 30s (workers.DefaultShutdownTimeout)
 //	FNMESH_HEALTH_ADDR       when set, serves GET /livez, /readyz and /metrics there
+//	FNMESH_HISTORY           false records no run history (the mesh's history.enabled otherwise)
 //	OTEL_*                   tracing and metrics export, as OpenTelemetry documents them
 //
 // Configuration errors name the variable or field at fault.
@@ -117,6 +119,14 @@ func Serve(ctx context.Context, h Handler, opts ...ServeOption) error {
 		sc.hooks = workers.Hooks{Deliver: tel.Deliver}
 		bopts = append(bopts, broker.WithHooks(broker.PublishHooks{Before: tel.BeforePublish}))
 		metrics = tel.MetricsHandler
+	}
+	if !fc.History.Disabled && !env.NoHistory {
+		rec, err := history.NewRecorder(nc, fc.History, history.WithLogger(log))
+		if err != nil {
+			return fmt.Errorf("functions: %w", err)
+		}
+		defer flushHistory(rec, log)
+		sc.hooks = history.Hooks(rec, replicaName(env.Replica), sc.hooks)
 	}
 	client, err := broker.New(nc, fc.Broker, bopts...)
 	if err != nil {

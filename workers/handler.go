@@ -72,7 +72,8 @@ type Hooks struct {
 	// the message could not be decoded) and the delivery attempt (1 for the
 	// first), and returns the context the handler runs in and a function
 	// called once with the outcome (one of the Outcome constants) and the
-	// error, if any. Either return value may be nil.
+	// error, if any. Either return value may be nil. MessageFrom(ctx) gives
+	// the stream, sequence and subject of the message.
 	Deliver func(ctx context.Context, fn string, msgHeaders nats.Header, e *event.Event, attempt uint64) (context.Context, func(outcome string, err error))
 }
 

@@ -59,7 +59,7 @@ func (w *Worker) settleMsg(hard context.Context, msg jetstream.Msg) {
 	e, decodeErr := broker.DecodeMsg(msg.Headers(), msg.Data())
 	ctx, finish := hard, func(string, error) {}
 	if w.hooks.Deliver != nil {
-		hctx, f := w.hooks.Deliver(hard, w.cfg.Function, msg.Headers(), e, md.NumDelivered)
+		hctx, f := w.hooks.Deliver(withMessage(hard, msg, md), w.cfg.Function, msg.Headers(), e, md.NumDelivered)
 		if hctx != nil {
 			ctx = hctx
 		}

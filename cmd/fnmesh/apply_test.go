@@ -38,7 +38,7 @@ functions:
 		return out.Bytes()
 	}
 	text := run("apply", "-f", mesh)
-	want := "stream EVENTS\nstream DEADLETTER\nconsumer EVENTS/record (function record) filters events.com.example.recorded\n"
+	want := "stream EVENTS\nstream DEADLETTER\nstream FNMESH_RUNS\nconsumer EVENTS/record (function record) filters events.com.example.recorded\n"
 	if string(text) != want {
 		t.Errorf("output:\n%s\nwant:\n%s", text, want)
 	}

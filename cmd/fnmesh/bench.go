@@ -42,6 +42,7 @@ deleted after). Flags left unset take the scenario's defaults.`,
 	pf.IntVar(&cfg.Concurrency, "concurrency", 0, "HTTP clients, publishers and events in flight per fnmesh replica (default 32; scale 4)")
 	pf.IntVar(&cfg.Replicas, "replicas", 0, "consumers per side (pipeline, latency; default 1) or most replicas (scale; default 4)")
 	pf.IntVar(&cfg.Rate, "rate", 0, "publish rate in events/s (latency; default 5000)")
+	pf.BoolVar(&cfg.History, "history", false, "pipeline: also measure fnmesh with the run history recorded, and report history on/off")
 	pf.DurationVar(&cfg.Work, "work", 0, "handler work per event (scale; default 5ms)")
 	pf.StringVar(&natsURL, "nats-url", "", "external NATS server (credentials from NATS_USER, NATS_CREDS, ...; default: embedded)")
 	pf.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (samples carry the label side=fnmesh|baseline)")

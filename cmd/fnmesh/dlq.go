@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -9,13 +10,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/app/api"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
 )
 
 func newDLQCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "dlq", Short: "Inspect dead letters and send them back"}
-	var fn, since string
+	var fn, since, typ, cesql string
+	var ids []string
+	var dryRun, all bool
+	// selection is the dead letters the flags select, checked by the API's
+	// own rules.
+	selection := func(since time.Time) (broker.Selection, error) {
+		sel := broker.Selection{Function: fn, Since: since, IDs: ids, Type: typ}
+		if cesql != "" {
+			m, err := api.CompileCESQL("cesql", cesql)
+			if err != nil {
+				return sel, fmt.Errorf("--%w", err)
+			}
+			sel.Match = m
+		}
+		return sel, nil
+	}
 	// run parses --since, connects to the mesh's broker and calls do.
 	run := func(cmd *cobra.Command, do func(q *broker.DeadLetterQueue, since time.Time) error) error {
 		t, err := parseSince(since)
@@ -44,6 +61,7 @@ func newDLQCmd(g *globals) *cobra.Command {
 					row := deadLetterRow{Seq: d.Seq, Function: d.Function, Attempts: d.Attempts, Reason: d.Reason, Time: d.Time}
 					if d.Event != nil {
 						row.ID, row.Type, row.Source = d.Event.ID(), d.Event.Type(), d.Event.Source()
+						row.Event, _ = json.Marshal(d.Event)
 					}
 					out = append(out, row)
 					return true
@@ -69,23 +87,80 @@ func newDLQCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(cmd, func(q *broker.DeadLetterQueue, since time.Time) error {
-				n, err := q.Redrive(cmd.Context(), fn, since)
+				sel, err := selection(since)
 				if err != nil {
 					return err
 				}
-				if g.output == "json" {
-					return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"redriven": n})
-				}
-				_, err = fmt.Fprintf(cmd.OutOrStdout(), "redrove %d dead letters\n", n)
-				return err
+				n, err := q.RedriveSelected(cmd.Context(), sel, dryRun)
+				return report(cmd, g, "redriven", "redrove", n, dryRun, err)
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{ls, redrive} {
+	purge := &cobra.Command{
+		Use:   "purge",
+		Short: "Delete dead letters for good (select them by --id, --type, --function, --cesql or --since, or --all)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !all && len(ids) == 0 && typ == "" && fn == "" && cesql == "" && since == "" {
+				return fmt.Errorf("purge: select dead letters with --id, --type, --function, --cesql or --since, or pass --all")
+			}
+			return run(cmd, func(q *broker.DeadLetterQueue, since time.Time) error {
+				sel, err := selection(since)
+				if err != nil {
+					return err
+				}
+				n, err := q.Purge(cmd.Context(), sel, dryRun)
+				return report(cmd, g, "purged", "purged", n, dryRun, err)
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show the dead letters of one event id: why, and the event with its data",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return run(cmd, func(q *broker.DeadLetterQueue, _ time.Time) error {
+				var out []deadLetterRow
+				err := q.List(cmd.Context(), "", time.Time{}, func(d broker.DeadLetter) bool {
+					if d.Event != nil && d.Event.ID() == args[0] {
+						row := deadLetterRow{Seq: d.Seq, Function: d.Function, Attempts: d.Attempts, Reason: d.Reason, Time: d.Time,
+							ID: d.Event.ID(), Type: d.Event.Type(), Source: d.Event.Source()}
+						row.Event, _ = json.Marshal(d.Event)
+						out = append(out, row)
+					}
+					return true
+				})
+				if err != nil {
+					return err
+				}
+				if len(out) == 0 {
+					return fmt.Errorf("no dead letter of event %q", args[0])
+				}
+				if g.output == "json" {
+					return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
+				}
+				for _, r := range out {
+					fmt.Fprintf(cmd.OutOrStdout(), "seq %d  function %s  attempts %d  at %s\nreason: %s\n", r.Seq, r.Function, r.Attempts, r.Time.Format(time.RFC3339), r.Reason)
+					var pretty bytes.Buffer
+					_ = json.Indent(&pretty, r.Event, "", "  ")
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\n", pretty.Bytes())
+				}
+				return nil
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{ls, redrive, purge} {
 		c.Flags().StringVar(&fn, "function", "", "only this function's dead letters")
 		c.Flags().StringVar(&since, "since", "", "only dead letters newer than a duration (1h) or RFC 3339 time")
 	}
-	cmd.AddCommand(ls, redrive)
+	for _, c := range []*cobra.Command{redrive, purge} {
+		c.Flags().StringSliceVar(&ids, "id", nil, "only the dead letters of these event ids (repeat or comma-separate)")
+		c.Flags().StringVar(&typ, "type", "", "only events of this type")
+		c.Flags().StringVar(&cesql, "cesql", "", "only events this CloudEvents SQL expression selects")
+		c.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be done, do nothing")
+	}
+	purge.Flags().BoolVar(&all, "all", false, "purge every dead letter the other flags select (needed when none is given)")
+	cmd.AddCommand(ls, show, redrive, purge)
 	return cmd
 }
 
@@ -99,6 +174,24 @@ type deadLetterRow struct {
 	ID       string    `json:"id,omitempty"`
 	Type     string    `json:"type,omitempty"`
 	Source   string    `json:"source,omitempty"`
+	// Event is the CloudEvent with its data (JSON format).
+	Event json.RawMessage `json:"event,omitempty"`
+}
+
+// report prints what a redrive or purge did (or, dry, would do).
+func report(cmd *cobra.Command, g *globals, key, verb string, n int, dryRun bool, err error) error {
+	if err != nil {
+		return err
+	}
+	if g.output == "json" {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{key: n, "dryRun": dryRun})
+	}
+	if dryRun {
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "dry run: would have %s %d dead letters\n", key, n)
+		return err
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s %d dead letters\n", verb, n)
+	return err
 }
 
 // parseSince reads --since: a duration back from now, or an RFC 3339 time.

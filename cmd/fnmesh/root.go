@@ -57,6 +57,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(g),
 		newWorkerCmd(g),
 		newDLQCmd(g),
+		newEventsCmd(g),
 		newStatusCmd(g),
 		newDeployCmd(g),
 		newScalerCmd(g),

@@ -148,7 +148,7 @@ func TestApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Applied{
-		Streams: []string{"EVENTS", "AUDIT", "DEADLETTER"},
+		Streams: []string{"EVENTS", "AUDIT", "DEADLETTER", "FNMESH_RUNS"},
 		Buckets: []string{triggers.WebhookBucket, triggers.CronBucket},
 		Consumers: []AppliedConsumer{
 			{Function: "fulfil-order", Stream: "EVENTS", Consumer: "fulfil-order", FilterSubjects: []string{"events.com.example.order.created"}},
@@ -249,7 +249,7 @@ func TestApplyNoBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Buckets) != 0 || len(got.Consumers) != 1 || !slices.Equal(got.Streams, []string{"EVENTS", "DEADLETTER"}) {
+	if len(got.Buckets) != 0 || len(got.Consumers) != 1 || !slices.Equal(got.Streams, []string{"EVENTS", "DEADLETTER", "FNMESH_RUNS"}) {
 		t.Errorf("Apply = %+v", got)
 	}
 	for name := range js.KeyValueStoreNames(t.Context()).Name() {

@@ -59,7 +59,7 @@ functions:
 		fmt.Println("consumer:", cons.Stream, cons.Consumer, cons.FilterSubjects)
 	}
 	// Output:
-	// streams: [EVENTS DEADLETTER]
+	// streams: [EVENTS DEADLETTER FNMESH_RUNS]
 	// buckets: [fnmesh_cron]
 	// consumer: EVENTS on-tick [events.com.example.tick]
 }

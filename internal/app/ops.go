@@ -17,10 +17,14 @@ func (a *App) handler() (http.Handler, error) {
 		"GET /livez":  http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }),
 		"GET /readyz": http.HandlerFunc(a.readyz),
 	}
-	// /status and /metrics take the bearer token when one is set
+	api, err := a.api()
+	if err != nil {
+		return nil, err
+	}
+	// /status, /metrics and /api/v1/ take the bearer token when one is set
 	// (FNMESH_OPS_TOKEN, else FNMESH_TOKEN); /livez and /readyz stay open
 	// for probes.
-	for pattern, h := range map[string]http.Handler{"GET /status": http.HandlerFunc(a.status), "GET /metrics": a.tel.MetricsHandler} {
+	for pattern, h := range map[string]http.Handler{"GET /status": http.HandlerFunc(a.status), "GET /metrics": a.tel.MetricsHandler, "/api/v1/": api} {
 		protected, err := triggers.RequireBearer([]byte(a.cfg.Env.OperationsToken()), h)
 		if err != nil {
 			return nil, fmt.Errorf("FNMESH_OPS_TOKEN: %w", err)

@@ -58,6 +58,9 @@ type Config struct {
 	Replicas int
 	// Rate is the publish rate in events per second (latency). Flag --rate.
 	Rate int
+	// History also runs the pipeline's fnmesh side with the run history
+	// recorded, and reports both. Flag --history.
+	History bool
 	// Work is how long the scale scenario's handler works on each event.
 	// Flag --work.
 	Work time.Duration

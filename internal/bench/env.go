@@ -127,10 +127,24 @@ func (e *env) mesh(fns ...config.Function) *config.Mesh {
 			Stream:        "BENCH_DLQ_" + e.id,
 			SubjectPrefix: "benchdlq_" + e.id,
 		},
+		// No run history unless a scenario asks for it (withHistory).
+		History:   config.History{Enabled: new(false)},
 		Functions: fns,
 	}
 	m.Streams = []config.Stream{{Name: "BENCH_" + e.id, Subjects: []string{m.SubjectPrefix + ".>"}}}
 	e.track(m.Streams[0].Name, m.DeadLetter.Stream)
+	return m
+}
+
+// historyMesh is mesh(fns...) on streams of its own, with the run history
+// recorded in a stream of its own too.
+func (e *env) historyMesh(fns ...config.Function) *config.Mesh {
+	m := e.mesh(fns...)
+	m.SubjectPrefix += "_h"
+	m.Streams = []config.Stream{{Name: "BENCH_H_" + e.id, Subjects: []string{m.SubjectPrefix + ".>"}}}
+	m.DeadLetter = config.DeadLetterStream{Stream: "BENCH_H_DLQ_" + e.id, SubjectPrefix: "benchdlq_h_" + e.id}
+	m.History = config.History{Stream: "BENCH_RUNS_" + e.id, SubjectPrefix: "benchruns_" + e.id}
+	e.track(m.Streams[0].Name, m.DeadLetter.Stream, m.History.Stream)
 	return m
 }
 

@@ -88,7 +88,7 @@ func latencyFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 		handled.add()
 		return nil, nil
 	})
-	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, h, workers.Hooks{})
+	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, h, false, workers.Hooks{})
 	if err != nil {
 		return err
 	}

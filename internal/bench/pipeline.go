@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,8 +16,18 @@ import (
 
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers"
 )
+
+// historyRounds is how often each side of pipeline --history runs.
+const historyRounds = 3
+
+// median is the measure of median rate.
+func median(ms []Measure) Measure {
+	slices.SortFunc(ms, func(a, b Measure) int { return cmp.Compare(a.Rate, b.Rate) })
+	return ms[len(ms)/2]
+}
 
 // stallTimeout fails a consume phase that makes no progress for this long.
 const stallTimeout = 30 * time.Second
@@ -34,8 +46,36 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("pipeline baseline: %w", err)
 	}
+	if cfg.History {
+		// The two sides alternate, historyRounds times each, and each
+		// reports its median round: on a shared machine two runs one
+		// after the other differ by more than what is measured.
+		res.FnMeshHistory = &Measure{Name: "fnmesh, run history on"}
+		var off, on []Measure
+		for round := range historyRounds {
+			for _, rec := range []bool{false, true} {
+				m := Measure{Name: res.FnMesh.Name}
+				if rec {
+					m.Name = res.FnMeshHistory.Name
+				}
+				err := doLabelled(ctx, fmt.Sprintf("fnmesh-history-%v-%d", rec, round), func(ctx context.Context) error {
+					return pipelineFnmesh(ctx, e, cfg, rec, fmt.Sprintf("-r%d", round), &m)
+				})
+				if err != nil {
+					return res, fmt.Errorf("pipeline fnmesh (history %v): %w", rec, err)
+				}
+				if rec {
+					on = append(on, m)
+				} else {
+					off = append(off, m)
+				}
+			}
+		}
+		res.FnMesh, *res.FnMeshHistory = median(off), median(on)
+		return res, nil
+	}
 	err = doLabelled(ctx, "fnmesh", func(ctx context.Context) error {
-		return pipelineFnmesh(ctx, e, cfg, &res.FnMesh)
+		return pipelineFnmesh(ctx, e, cfg, false, "", &res.FnMesh)
 	})
 	if err != nil {
 		return res, fmt.Errorf("pipeline fnmesh: %w", err)
@@ -186,9 +226,13 @@ func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handl
 
 // pipelineFnmesh publishes through broker.Client and consumes with
 // Replicas in-process workers, each on its own connection.
-func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
-	fn := benchFunction("bench-pipeline", cfg)
-	mesh := e.mesh(fn)
+func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, tag string, m *Measure) error {
+	var mesh *config.Mesh
+	if withHistory {
+		mesh = e.historyMesh(benchFunction("bench-pipeline-history"+tag, cfg))
+	} else {
+		mesh = e.mesh(benchFunction("bench-pipeline"+tag, cfg))
+	}
 	client, err := e.client(ctx, "fnmesh-bench-publisher", mesh)
 	if err != nil {
 		return err
@@ -221,7 +265,7 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	var cpu cpuMeter
 	cpu.start()
 	start := time.Now()
-	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, workers.Hooks{
+	stop, err := runWorkers(ctx, e, mesh, &mesh.Functions[0], cfg.Replicas, noop, withHistory, workers.Hooks{
 		Deliver: func(ctx context.Context, _ string, _ nats.Header, _ *event.Event, _ uint64) (context.Context, func(string, error)) {
 			return ctx, func(outcome string, _ error) {
 				if outcome == workers.OutcomeOK {
@@ -281,7 +325,7 @@ func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, 
 // runWorkers starts n workers of fn, each with its own connection, and
 // returns once all of them are ready. stop cancels them and waits for
 // their drain.
-func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Function, n int, h workers.Handler, hooks workers.Hooks) (stop func(), err error) {
+func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Function, n int, h workers.Handler, record bool, hooks workers.Hooks) (stop func(), err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
@@ -299,7 +343,17 @@ func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Funct
 			stop()
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		w, err := workers.New(cfg, wb, h, workers.WithLogger(e.log), workers.WithHooks(hooks))
+		rhooks := hooks
+		if record {
+			// As functions.Serve does: one recorder on the replica's connection.
+			rec, err := history.NewRecorder(client.Conn(), meshmap.History(mesh))
+			if err != nil {
+				stop()
+				return nil, fmt.Errorf("bench: %w", err)
+			}
+			rhooks = history.Hooks(rec, cfg.Replica, hooks)
+		}
+		w, err := workers.New(cfg, wb, h, workers.WithLogger(e.log), workers.WithHooks(rhooks))
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("bench: %w", err)

@@ -23,6 +23,11 @@ type Result struct {
 	// (consume figures only: the events are the baseline's); fnmesh's own
 	// acks are not confirmed.
 	BaselineConfirmed *Measure `json:"baseline_confirmed,omitempty"`
+	// FnMeshHistory is the fnmesh side with the run history recorded
+	// (pipeline --history).
+	FnMeshHistory *Measure `json:"fnmesh_history,omitempty"`
+	// HistoryRatio is FnMeshHistory.Rate / FnMesh.Rate.
+	HistoryRatio float64 `json:"history_ratio,omitempty"`
 	// Ratio is FnMesh.Rate / Baseline.Rate (higher is better for fnmesh).
 	Ratio float64 `json:"ratio"`
 	// RatioConfirmed is FnMesh.Rate / BaselineConfirmed.Rate.
@@ -105,6 +110,9 @@ func (r *Result) finish() {
 	if r.BaselineConfirmed != nil {
 		r.RatioConfirmed = ratio(r.FnMesh.Rate, r.BaselineConfirmed.Rate)
 	}
+	if r.FnMeshHistory != nil {
+		r.HistoryRatio = ratio(r.FnMeshHistory.Rate, r.FnMesh.Rate)
+	}
 	if r.Scenario == Latency {
 		r.P50DeltaMs = round3(r.FnMesh.P50Ms - r.Baseline.P50Ms)
 		r.P99Ratio = ratio(r.FnMesh.P99Ms, r.Baseline.P99Ms)
@@ -148,6 +156,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		rows = append(rows, *r.BaselineConfirmed)
 	}
 	rows = append(rows, r.FnMesh)
+	if r.FnMeshHistory != nil {
+		rows = append(rows, *r.FnMeshHistory)
+	}
 	width := 0
 	for _, m := range rows {
 		width = max(width, len(m.Name))
@@ -174,6 +185,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "\nratio fnmesh/baseline: %.2fx   cpu per event fnmesh/baseline: %.2fx", r.Ratio, r.CPURatio)
 	if r.BaselineConfirmed != nil {
 		fmt.Fprintf(&b, "   fnmesh/confirmed acks: %.2fx", r.RatioConfirmed)
+	}
+	if r.FnMeshHistory != nil {
+		fmt.Fprintf(&b, "   history on/off: %.2fx", r.HistoryRatio)
 	}
 	if r.Scenario == Latency {
 		fmt.Fprintf(&b, "   p50 delta: %+.3f ms   p99 ratio: %.2fx", r.P50DeltaMs, r.P99Ratio)

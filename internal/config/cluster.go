@@ -31,5 +31,8 @@ func (m *Mesh) WithClusterReplicas(nodes int) *Mesh {
 	if mc.DeadLetter.replicasDefaulted {
 		mc.DeadLetter.Replicas = mc.StreamReplicas()
 	}
+	if mc.History.replicasDefaulted {
+		mc.History.Replicas = mc.StreamReplicas()
+	}
 	return &mc
 }

@@ -50,6 +50,7 @@ func (m *Mesh) SetDefaults() {
 	if m.DeadLetter.Replicas == 0 {
 		m.DeadLetter.Replicas, m.DeadLetter.replicasDefaulted = m.StreamReplicas(), true
 	}
+	m.setHistoryDefaults()
 	setString(&m.Ingest.Path, DefaultIngestPath)
 	setInt64(&m.Ingest.MaxBodyBytes, DefaultMaxBodyBytes)
 	setInt(&m.Ingest.MaxInFlight, DefaultMaxInFlight)

@@ -28,6 +28,8 @@ type Mesh struct {
 	Streams []Stream `yaml:"streams,omitempty" json:"streams,omitempty"`
 	// DeadLetter configures the stream that holds events no function could process.
 	DeadLetter DeadLetterStream `yaml:"deadLetter,omitempty" json:"deadLetter,omitempty"`
+	// History configures the run history (a record of every delivery attempt).
+	History History `yaml:"history,omitempty" json:"history,omitempty"`
 	// Ingest configures the CloudEvents HTTP endpoint (POST /events).
 	Ingest Ingest `yaml:"ingest,omitempty" json:"ingest,omitempty"`
 	// Triggers turn HTTP requests, schedules and webhooks into CloudEvents.

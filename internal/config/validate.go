@@ -57,6 +57,7 @@ func (m *Mesh) validate() *problems {
 	}
 	m.validateStreams(v)
 	m.validateDeadLetter(v)
+	m.validateHistory(v)
 	m.validateIngest(v)
 	m.validateTriggers(v)
 	m.validateFunctions(v)

@@ -24,6 +24,9 @@ const (
 	LogLevel = "FNMESH_LOG_LEVEL"
 	// LogFormat is text or json.
 	LogFormat = "FNMESH_LOG_FORMAT"
+	// History, when false, turns off the recording of the run history that
+	// the mesh file's history.enabled turns on (a Boolean).
+	History = "FNMESH_HISTORY"
 	// ServiceName is the OpenTelemetry service name; a runtime sets it to
 	// the function's name unless the function's own env does.
 	ServiceName = "OTEL_SERVICE_NAME"
@@ -73,6 +76,8 @@ type Env struct {
 	LogLevel string
 	// LogFormat is FNMESH_LOG_FORMAT.
 	LogFormat string
+	// NoHistory is FNMESH_HISTORY=false: no run history is recorded.
+	NoHistory bool
 	// NATS says how to reach the broker.
 	NATS NATS
 }
@@ -125,6 +130,13 @@ func Read(lookup func(string) (string, bool)) (Env, error) {
 		}
 		e.ShutdownTimeout = d
 	}
+	if v, ok := lookup(History); ok && v != "" {
+		b, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return e, fmt.Errorf("%s %q: must be true or false: %w", History, v, ErrInvalid)
+		}
+		e.NoHistory = !b
+	}
 	return e, nil
 }
 
@@ -163,6 +175,9 @@ func (e Env) Vars() []string {
 	}
 	add(LogLevel, e.LogLevel)
 	add(LogFormat, e.LogFormat)
+	if e.NoHistory {
+		add(History, "false")
+	}
 	return append(out, e.NATS.Vars()...)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/history"
 )
 
 // Broker is the broker client's configuration for m.
@@ -29,14 +30,31 @@ func Stream(s config.Stream) broker.StreamSpec {
 }
 
 // Streams are the streams m stores events in, followed by its dead-letter
-// stream: what the mesh creates or updates at start
-// (broker.Client.EnsureStreams).
+// stream and, when recording is on, its run history stream: what the mesh
+// creates or updates at start (broker.Client.EnsureStreams).
 func Streams(m *config.Mesh) []broker.StreamSpec {
-	specs := make([]broker.StreamSpec, 0, len(m.Streams)+1)
+	specs := make([]broker.StreamSpec, 0, len(m.Streams)+2)
 	for _, s := range m.Streams {
 		specs = append(specs, Stream(s))
 	}
-	return append(specs, DeadLetter(m).StreamSpec())
+	specs = append(specs, DeadLetter(m).StreamSpec())
+	if h := History(m); !h.Disabled {
+		specs = append(specs, h.StreamSpec())
+	}
+	return specs
+}
+
+// History is where m keeps its run history (history.NewRecorder,
+// history.NewReader).
+func History(m *config.Mesh) history.Config {
+	return history.Config{
+		Disabled:      !m.History.On(),
+		Stream:        m.History.Stream,
+		SubjectPrefix: m.History.SubjectPrefix,
+		MaxAge:        m.History.MaxAge.D(),
+		MaxBytes:      m.History.MaxBytes,
+		Replicas:      m.History.Replicas,
+	}
 }
 
 // DeadLetter is where m keeps its dead letters

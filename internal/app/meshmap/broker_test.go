@@ -52,6 +52,7 @@ func TestBrokerMapping(t *testing.T) {
 		{Name: "ORDERS", Subjects: []string{"shop.orders.>"}, MaxAge: 168 * time.Hour, MaxBytes: 1 << 20, Replicas: 1, Storage: broker.StorageMemory, DuplicateWindow: 2 * time.Minute},
 		{Name: "OTHER", Subjects: []string{"shop.other.>"}, MaxAge: 30 * time.Second, MaxMsgs: 100, Replicas: 1, Storage: broker.StorageFile, DuplicateWindow: 30 * time.Second},
 		{Name: "DLQ", Subjects: []string{"dlq.>"}, MaxAge: 24 * time.Hour, Replicas: 1},
+		{Name: "FNMESH_RUNS", Subjects: []string{"fnmesh.runs.>"}, MaxAge: 24 * time.Hour, MaxBytes: 256 << 20, Discard: broker.DiscardOld, Replicas: 1},
 	}
 	if got := meshmap.Streams(m); !reflect.DeepEqual(got, want) {
 		t.Errorf("Streams =\n%+v\nwant\n%+v", got, want)
@@ -120,8 +121,12 @@ streams:
 		t.Run(tt.name, func(t *testing.T) {
 			m := parse(tt.deadLetter)
 			specs := meshmap.Streams(m)
-			if got := meshmap.DeadLetter(m).Replicas; got != tt.wantDL || specs[len(specs)-1].Replicas != tt.wantDL {
-				t.Errorf("dead letters: %d replicas (stream spec %d), want %d", got, specs[len(specs)-1].Replicas, tt.wantDL)
+			if got := meshmap.DeadLetter(m).Replicas; got != tt.wantDL || specs[len(specs)-2].Replicas != tt.wantDL {
+				t.Errorf("dead letters: %d replicas (stream spec %d), want %d", got, specs[len(specs)-2].Replicas, tt.wantDL)
+			}
+			// The run history follows the streams like the dead letters do.
+			if got := specs[len(specs)-1]; got.Name != "FNMESH_RUNS" || got.Replicas != 3 {
+				t.Errorf("history stream spec = %+v, want FNMESH_RUNS with 3 replicas", got)
 			}
 			tt.kv.Bucket = "b"
 			if got := meshmap.KV(m, tt.kv).Replicas; got != tt.wantKV {

@@ -27,5 +27,6 @@ streams:
 	// Output:
 	// EVENTS [events.>] 168h0m0s 2m0s
 	// DEADLETTER [deadletter.>] 720h0m0s 0s
+	// FNMESH_RUNS [fnmesh.runs.>] 24h0m0s 0s
 	// {Stream:DEADLETTER SubjectPrefix:deadletter MaxAge:720h0m0s Replicas:1}
 }

@@ -3,6 +3,7 @@ package meshmap
 import (
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -18,6 +19,8 @@ type Function struct {
 	Broker broker.Config
 	// DeadLetter is the mesh's dead-letter stream.
 	DeadLetter broker.DeadLetterConfig
+	// History is the mesh's run history.
+	History history.Config
 }
 
 // FunctionOf maps function name of m; ok is false when m declares no
@@ -27,7 +30,7 @@ func FunctionOf(m *config.Mesh, name string) (f Function, ok bool) {
 	if !ok {
 		return Function{}, false
 	}
-	return Function{File: m.File, Worker: Worker(m, fn), Broker: Broker(m), DeadLetter: DeadLetter(m)}, true
+	return Function{File: m.File, Worker: Worker(m, fn), Broker: Broker(m), DeadLetter: DeadLetter(m), History: History(m)}, true
 }
 
 // LoadFunction reads the mesh file at path (as Load does) and maps its

@@ -1,0 +1,178 @@
+package history
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Bounds of a Query.
+const (
+	// DefaultLimit is how many records a query returns when it says none.
+	DefaultLimit = 100
+	// MaxLimit is the most records a query returns.
+	MaxLimit = 10000
+	// DefaultMaxScan is how many history messages (batches of records) a
+	// query reads at most before it answers with what it found
+	// (Result.Truncated).
+	DefaultMaxScan = 20000
+)
+
+// Query selects records. Zero fields select everything.
+type Query struct {
+	// Function selects by subject (server-side), Outcome by the record.
+	Function, Outcome string
+	// EventID selects the records of one event.
+	EventID string
+	// Since and Until bound the attempt's start time (Until exclusive).
+	Since, Until time.Time
+	// Limit is the most records returned: the newest that match, in time
+	// order. Default DefaultLimit, at most MaxLimit.
+	Limit int
+	// AfterSeq returns only records stored after this history sequence
+	// (for tailing: pass the last HistorySeq seen).
+	AfterSeq uint64
+}
+
+// Result is what a query found.
+type Result struct {
+	// Records in the order they were stored (oldest first).
+	Records []Record `json:"runs"`
+	// LastSeq is the last history sequence read (pass it as AfterSeq to
+	// continue).
+	LastSeq uint64 `json:"lastSeq"`
+	// Truncated is true when the scan stopped at its bound before the end.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Reader answers queries over the history stream.
+type Reader struct {
+	cfg     Config
+	js      jetstream.JetStream
+	maxScan int
+}
+
+// NewReader reads the history stream of cfg over nc.
+func NewReader(nc *nats.Conn, cfg Config) (*Reader, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return &Reader{cfg: cfg.WithDefaults(), js: js, maxScan: DefaultMaxScan}, nil
+}
+
+// Runs returns the newest records that match q, oldest first.
+func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	res := Result{LastSeq: q.AfterSeq}
+	s, err := r.js.Stream(ctx, r.cfg.Stream)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return res, nil // nothing recorded yet
+		}
+		return res, fmt.Errorf("history: stream %s: %w", r.cfg.Stream, err)
+	}
+	st := s.CachedInfo().State
+	if st.Msgs == 0 || st.LastSeq <= q.AfterSeq {
+		return res, nil
+	}
+	last := st.LastSeq
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{r.cfg.Subject(q.Function)}}
+	switch {
+	case q.AfterSeq > 0:
+		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, q.AfterSeq+1
+	case !q.Since.IsZero():
+		since := q.Since
+		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
+	}
+	cons, err := s.OrderedConsumer(ctx, occ)
+	if err != nil {
+		return res, fmt.Errorf("history: %w", err)
+	}
+	ring := make([]Record, 0, min(limit, 1024))
+	start, scanned := 0, 0 // ring holds the newest matches from start
+	keep := func(rec Record) {
+		if len(ring) < limit {
+			ring = append(ring, rec)
+			return
+		}
+		ring[start] = rec
+		start = (start + 1) % limit
+	}
+	done := false
+	for !done {
+		batch, err := cons.FetchNoWait(512)
+		if err != nil {
+			return res, fmt.Errorf("history: %w", err)
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			md, err := msg.Metadata()
+			if err != nil {
+				return res, fmt.Errorf("history: %w", err)
+			}
+			seq := md.Sequence.Stream
+			if seq > last {
+				done = true
+				break
+			}
+			res.LastSeq = seq
+			scanned++
+			for line := range bytes.Lines(msg.Data()) {
+				var rec Record
+				if json.Unmarshal(line, &rec) == nil && q.matches(rec) {
+					rec.HistorySeq = seq
+					keep(rec)
+				}
+			}
+			if seq == last || md.NumPending == 0 {
+				done = true
+				break
+			}
+			if !q.Until.IsZero() && md.Timestamp.After(q.Until.Add(time.Minute)) {
+				done = true // stored a minute past the range: no later start can be in it
+				break
+			}
+			if scanned >= r.maxScan {
+				res.Truncated, done = true, true
+				break
+			}
+		}
+		if err := batch.Error(); err != nil && !done {
+			return res, fmt.Errorf("history: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+	}
+	res.Records = append(ring[start:len(ring):len(ring)], ring[:start]...)
+	return res, nil
+}
+
+func (q Query) matches(rec Record) bool {
+	switch {
+	case q.Outcome != "" && rec.Outcome != q.Outcome:
+		return false
+	case q.EventID != "" && rec.EventID != q.EventID:
+		return false
+	case !q.Since.IsZero() && rec.Time.Before(q.Since):
+		return false
+	case !q.Until.IsZero() && !rec.Time.Before(q.Until):
+		return false
+	}
+	return true
+}
