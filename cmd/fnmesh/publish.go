@@ -54,7 +54,7 @@ The mesh is found as by every command: FNMESH_URL (HTTP) and NATS_URL
 			if f.direct {
 				res, err = publishNATS(ctx, g, e)
 			} else {
-				res, err = publishHTTP(ctx, ingestURL(f.url, g.httpBase(cmd.ErrOrStderr())), f.token, e)
+				res, err = publishHTTP(ctx, g.ingestURL(f.url, cmd.ErrOrStderr()), f.token, e)
 			}
 			if err != nil {
 				return err
@@ -86,6 +86,16 @@ The mesh is found as by every command: FNMESH_URL (HTTP) and NATS_URL
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up after this long")
 	_ = cmd.MarkFlagRequired("type")
 	return cmd
+}
+
+// ingestURL is --url when given; else, with FNMESH_URL unset, the ingest
+// endpoint the running `fnmesh up` recorded (its mesh's ingest.path); else
+// ingestURL of the HTTP base.
+func (g *globals) ingestURL(flag string, stderr io.Writer) string {
+	if flag == "" && os.Getenv(envURL) == "" && os.Getenv(envURLOld) == "" && g.found && g.running.Ingest != "" {
+		return g.running.Ingest
+	}
+	return ingestURL(flag, g.httpBase(stderr))
 }
 
 // ingestURL is --url when given, else base with the ingest path; a base

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -109,7 +110,7 @@ func runUp(ctx context.Context, g *globals, f upFlags) error {
 	}
 	defer a.Close()
 	// Where this mesh listens, for publish, status, dlq and apply.
-	addr := meshaddr.Addr{HTTP: a.URL(), NATS: meshaddr.RedactURL(a.NATSURL()), Ops: a.URL(), PID: os.Getpid()}
+	addr := meshaddr.Addr{HTTP: a.URL(), Ingest: strings.TrimSuffix(a.URL(), "/") + m.Ingest.Path, NATS: meshaddr.RedactURL(a.NATSURL()), Ops: a.URL(), PID: os.Getpid()}
 	if err := meshaddr.Write(g.env.DataDir, addr); err != nil {
 		log.Warn("cannot record where the mesh listens; other commands need FNMESH_URL and NATS_URL", "error", err)
 	} else {

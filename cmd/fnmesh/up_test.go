@@ -50,6 +50,7 @@ func TestUpEndToEnd(t *testing.T) {
 	if err := os.WriteFile(mesh, []byte(`apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
 metadata: { name: uptest }
+ingest: { path: /in }
 functions:
   - name: record
     filters: [{ exact: { type: com.example.recorded } }]

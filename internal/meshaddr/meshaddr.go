@@ -20,6 +20,9 @@ type Addr struct {
 	// HTTP is the base URL of the HTTP listener (triggers, /events, and
 	// the operational endpoints /status, /metrics, /livez, /readyz).
 	HTTP string `json:"http"`
+	// Ingest is the URL of the CloudEvents endpoint: HTTP with the mesh's
+	// ingest.path (which need not be /events).
+	Ingest string `json:"ingest,omitempty"`
 	// NATS is the URL of the broker the mesh uses.
 	NATS string `json:"nats"`
 	// Ops is the base URL of the operational endpoints (the HTTP listener).
