@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,25 +25,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if base == "" {
 				base = g.httpBase(cmd.ErrOrStderr())
 			}
-			url := strings.TrimSuffix(base, "/") + "/status"
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				return fmt.Errorf("--addr: %w", err)
-			}
-			if token := g.env.OperationsToken(); token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return fmt.Errorf("get %s: %w (is `fnmesh up` running?)", url, err)
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("get %s: %s", url, resp.Status)
-			}
 			var st app.Status
-			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-				return fmt.Errorf("get %s: %w", url, err)
+			if err := apiCall(ctx, g, base, "/status", &st); err != nil {
+				return err
 			}
 			if g.output == "json" {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
