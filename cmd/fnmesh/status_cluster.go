@@ -17,7 +17,13 @@ func printCluster(w io.Writer, c *app.ClusterStatus) error {
 	if c == nil {
 		return nil
 	}
-	fmt.Fprintf(w, "\nCLUSTER %s (this node %s, meta leader %s)\n", c.Name, c.Server, orDash(c.MetaLeader))
+	if c.Name == "" {
+		// `up` processes sharing an external server: the nodes are
+		// theirs, the servers the operator's.
+		fmt.Fprintf(w, "\nNODES sharing the external server (this node %s)\n", c.Server)
+	} else {
+		fmt.Fprintf(w, "\nCLUSTER %s (this node %s, meta leader %s)\n", c.Name, c.Server, orDash(c.MetaLeader))
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tHTTP\tJETSTREAM\tREPLICAS")
 	live := map[string]bool{}
@@ -76,6 +82,9 @@ func peerState(c *app.ClusterStatus, name string) string {
 		default:
 			return "catching up"
 		}
+	}
+	if c.Name == "" {
+		return "external"
 	}
 	return "unknown"
 }

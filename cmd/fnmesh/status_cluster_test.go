@@ -41,3 +41,18 @@ func TestPrintCluster(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintNodesOnExternalServer(t *testing.T) {
+	var b bytes.Buffer
+	st := &app.ClusterStatus{Server: "a-1", Nodes: []nodes.Record{{Node: "a-1", Replicas: map[string]int{"work": 2}}, {Node: "b-2", Replicas: map[string]int{"work": 1}}},
+		Streams: []broker.StreamPlacement{{Stream: "EVENTS", Leader: "nats-1", Messages: 3}}}
+	if err := printCluster(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"NODES sharing the external server (this node a-1)", "a-1   -     external   work=2", "b-2   -     external   work=1", "EVENTS  nats-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.mux, err = a.triggers(ctx); err != nil {
 		return nil, err
 	}
-	if !cfg.NoFunctions && len(a.m.Functions) > 0 {
+	if a.runsFunctions() {
 		// Nothing starts yet: replicas come when the scalers run.
 		if err := a.functions(); err != nil {
 			return nil, err

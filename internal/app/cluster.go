@@ -149,6 +149,23 @@ func (a *App) startNodes(ctx context.Context, node string) error {
 	return nil
 }
 
+// runsFunctions reports whether this `up` runs the mesh's functions.
+func (a *App) runsFunctions() bool { return !a.cfg.NoFunctions && len(a.m.Functions) > 0 }
+
+// nodeName names this `up` in the node registry of an external server:
+// FNMESH_SERVER_NAME when set, else the host name and the process id, so
+// that two `up` on one machine are two nodes.
+func (a *App) nodeName() string {
+	if a.cfg.Env.ServerName != "" {
+		return a.cfg.Env.ServerName
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "fnmesh"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
 // localReplicas is the number of replicas each function runs on this node.
 func (a *App) localReplicas() map[string]int {
 	out := map[string]int{}
@@ -182,12 +199,18 @@ type ClusterStatus struct {
 // clusterStatus reads the cluster as this node sees it; nil without an
 // embedded cluster.
 func (a *App) clusterStatus(ctx context.Context) *ClusterStatus {
-	if a.emb == nil || a.nodes == nil {
+	if a.nodes == nil {
 		return nil
 	}
-	ci := a.emb.Cluster()
-	st := &ClusterStatus{Name: ci.Name, Server: ci.Server, MetaLeader: ci.MetaLeader, Peers: ci.Peers,
-		Nodes: a.nodes.Nodes(), Streams: []broker.StreamPlacement{}}
+	st := &ClusterStatus{Nodes: a.nodes.Nodes(), Streams: []broker.StreamPlacement{}}
+	if a.emb != nil {
+		ci := a.emb.Cluster()
+		st.Name, st.Server, st.MetaLeader, st.Peers = ci.Name, ci.Server, ci.MetaLeader, ci.Peers
+	} else {
+		// An external server: this `up` is a node of the registry, and
+		// the servers are the operator's.
+		st.Server = a.nodes.Node()
+	}
 	if err := a.nodes.Err(); err != nil {
 		st.Errors = append(st.Errors, "nodes: "+err.Error())
 	}

@@ -111,10 +111,17 @@ func (a *App) connEvents() []nats.Option {
 // trigger buckets and every function's durable consumer before anything
 // reads a consumer (a scaler, KEDA, a worker).
 func (a *App) declare(ctx context.Context) (err error) {
-	if a.cluster.Clustered() {
+	switch {
+	case a.cluster.Clustered():
 		err = a.declareOnCluster(ctx)
-	} else {
+	default:
 		a.applied, err = Apply(ctx, a.client, a.m)
+		// Several `up` against one external server or cluster share the
+		// replica count through the node registry, as embedded cluster
+		// nodes do; one that runs no functions has no share to take.
+		if err == nil && a.emb == nil && a.runsFunctions() {
+			err = a.startNodes(ctx, a.nodeName())
+		}
 	}
 	for _, w := range a.applied.Warnings {
 		a.log.Warn(w)

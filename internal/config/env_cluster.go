@@ -25,6 +25,8 @@ type ClusterEnv struct {
 	ClusterSecretFile string `envconfig:"FNMESH_CLUSTER_SECRET_FILE"`
 	// ServerName names this node's NATS server and this node in `fnmesh
 	// status`; the nodes need distinct names. FNMESH_SERVER_NAME, default
-	// the host name on a cluster node.
+	// the host name on a cluster node. With NATS_URL it names this `up` in
+	// the node registry the `up` processes of one mesh share (default the
+	// host name and the process id).
 	ServerName string `envconfig:"FNMESH_SERVER_NAME"`
 }

@@ -229,6 +229,9 @@ func (r *Registry) self() Record {
 	return rec
 }
 
+// Node is this node's name.
+func (r *Registry) Node() string { return r.cfg.Node }
+
 // Nodes are the live nodes, this one included, sorted by name.
 func (r *Registry) Nodes() []Record {
 	r.mu.Lock()
