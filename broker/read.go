@@ -2,10 +2,12 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -97,8 +99,35 @@ func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(
 	if err != nil {
 		return fmt.Errorf("broker: read %s: %w", stream, err)
 	}
+	// On a cluster the ordered consumer lives on one server and its pull
+	// subject reaches the others' routes a moment later: a pull made
+	// before that meets no responders, and a pull that comes back empty
+	// may be early. Both are tried again within readSettle; the end is
+	// the stream's last sequence at the call or a consumer with nothing
+	// pending, not an empty pull.
+	var settleUntil time.Time
+	settle := func(cause error) error {
+		if settleUntil.IsZero() {
+			settleUntil = time.Now().Add(readSettle)
+		}
+		if time.Now().After(settleUntil) {
+			return fmt.Errorf("broker: read %s: %w", stream, cause)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(readRetry):
+			return nil
+		}
+	}
 	for {
 		batch, err := cons.FetchNoWait(256)
+		if errors.Is(err, nats.ErrNoResponders) {
+			if err := settle(err); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("broker: read %s: %w", stream, err)
 		}
@@ -119,16 +148,40 @@ func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(
 			}
 		}
 		if err := batch.Error(); err != nil {
-			return fmt.Errorf("broker: read %s: %w", stream, err)
-		}
-		if n == 0 {
-			return nil
+			if !errors.Is(err, nats.ErrNoResponders) {
+				return fmt.Errorf("broker: read %s: %w", stream, err)
+			}
+			if err := settle(err); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if n > 0 {
+			settleUntil = time.Time{}
+			continue
+		}
+		ci, err := cons.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("broker: read %s: %w", stream, err)
+		}
+		if ci.NumPending == 0 && ci.NumAckPending == 0 {
+			return nil
+		}
+		if err := settle(fmt.Errorf("%d messages pending but none delivered", ci.NumPending)); err != nil {
+			return err
+		}
 	}
 }
+
+// readSettle bounds how long ReadStream waits for a new ordered
+// consumer to answer its pulls; readRetry is the pause between tries.
+const (
+	readSettle = 5 * time.Second
+	readRetry  = 50 * time.Millisecond
+)
 
 // DeleteMsg removes one message from a stream (used after a dead letter was redriven).
 func (c *Client) DeleteMsg(ctx context.Context, stream string, seq uint64) error {
