@@ -119,12 +119,12 @@ func (l *load) snapshot() (sent int, accepted map[string]time.Time, other5xx []s
 	return l.sent, accepted, append([]string(nil), l.other5xx...), append([]answer(nil), l.answers...)
 }
 
-// window is what the load saw from the nodes in except (or all, with
-// except -1) between from and to: the last 503, the first 2xx after the
-// last 503, and counts.
+// window is what the load saw from the nodes only accepts between from
+// and to: the first and the last 503, the first 2xx after the last 503,
+// and counts.
 type window struct {
-	last503, first2xx time.Time
-	n503, n2xx        int
+	first503, last503, first2xx time.Time
+	n503, n2xx                  int
 }
 
 func (l *load) window(from, to time.Time, only func(node int) bool) window {
@@ -138,6 +138,9 @@ func (l *load) window(from, to time.Time, only func(node int) bool) window {
 		switch {
 		case a.code == http.StatusServiceUnavailable:
 			w.n503++
+			if w.first503.IsZero() || a.at.Before(w.first503) {
+				w.first503 = a.at
+			}
 			if a.at.After(w.last503) {
 				w.last503 = a.at
 			}
