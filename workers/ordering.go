@@ -45,7 +45,7 @@ import (
 type Ordering struct {
 	// Key is a context attribute or extension name ("subject",
 	// "customerid"), or a CloudEvents SQL expression whose value is the key
-	// ("source || '/' || subject"). Events without the attribute, or whose
+	// ("CONCAT(source, '/', subject)"). Events without the attribute, or whose
 	// expression fails, share the empty key.
 	Key string
 }

@@ -2,6 +2,7 @@ package meshmap
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/fnmesh/fnmesh/internal/config"
@@ -23,7 +24,28 @@ func Params(fn *config.Function) scale.Params {
 	if s.MinReplicaCount != nil {
 		p.Min = *s.MinReplicaCount
 	}
+	p.Cap = FlowCap(fn)
 	return p
+}
+
+// FlowCap is the most replicas the flow settings of fn keep busy, 0 for
+// no bound:
+//
+//   - rateLimit: ceil(events per second / concurrency), at least 1. A
+//     replica with concurrency c whose handlers take up to 1 s starts c
+//     events a second, so more replicas than that would wait for tokens
+//     (for handlers slower than 1 s, raise concurrency);
+//   - ordering: 1, since one replica receives at a time (the pinned one;
+//     see workers.Ordering) and more would stand by.
+func FlowCap(fn *config.Function) int {
+	switch {
+	case fn.Ordering != nil:
+		return 1
+	case fn.RateLimit != nil && fn.RateLimit.Events > 0 && fn.RateLimit.Per.D() > 0:
+		perSec := float64(fn.RateLimit.Events) / fn.RateLimit.Per.D().Seconds()
+		return max(1, int(math.Ceil(perSec/float64(max(fn.Concurrency, 1)))))
+	}
+	return 0
 }
 
 // Runtime is the runtime fn asks for (run.runtime, defaulted by the mesh).

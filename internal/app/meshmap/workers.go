@@ -38,7 +38,23 @@ func Worker(m *config.Mesh, fn *config.Function) workers.Config {
 		},
 		StartFrom:   fn.StartFrom,
 		MaxReplicas: Params(fn).WithDefaults().Max,
+		RateLimit:   rateLimit(fn.RateLimit),
+		Ordering:    ordering(fn.Ordering),
 	}
+}
+
+func rateLimit(r *config.RateLimit) *workers.RateLimit {
+	if r == nil {
+		return nil
+	}
+	return &workers.RateLimit{Events: r.Events, Per: r.Per.D()}
+}
+
+func ordering(o *config.Ordering) *workers.Ordering {
+	if o == nil {
+		return nil
+	}
+	return &workers.Ordering{Key: o.Key}
 }
 
 // filterSpecs maps the mesh's filters onto the worker's.

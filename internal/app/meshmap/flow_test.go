@@ -1,0 +1,71 @@
+package meshmap_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+func TestFlowSettingsMapped(t *testing.T) {
+	m, err := meshmap.Parse("m.yaml", []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: limited
+    run: { exec: [cat] }
+    concurrency: 4
+    rateLimit: { events: 100, per: 1s }
+  - name: ordered
+    run: { exec: [cat] }
+    ordering: { key: "CONCAT(source, '/', subject)" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := m.Function("limited")
+	w := meshmap.Worker(m, fn)
+	if w.RateLimit == nil || *w.RateLimit != (workers.RateLimit{Events: 100, Per: time.Second}) {
+		t.Errorf("rate limit = %+v", w.RateLimit)
+	}
+	// 100/s over concurrency 4 keeps at most 25 replicas busy (1 s per
+	// event at most).
+	if p := meshmap.Params(fn).WithDefaults(); p.Cap != 25 {
+		t.Errorf("cap = %d, want 25", p.Cap)
+	}
+	fn, _ = m.Function("ordered")
+	if w := meshmap.Worker(m, fn); w.Ordering == nil || w.Ordering.Key != "CONCAT(source, '/', subject)" {
+		t.Errorf("ordering = %+v", w.Ordering)
+	}
+	if c := meshmap.FlowCap(fn); c != 1 {
+		t.Errorf("ordered cap = %d, want 1 (one replica receives)", c)
+	}
+}
+
+func TestFlowRulesHavePositions(t *testing.T) {
+	_, err := meshmap.Parse("m.yaml", []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: a
+    run: { exec: [cat] }
+    rateLimit: { events: 0, per: 1s }
+  - name: b
+    run: { exec: [cat] }
+    rateLimit: { events: 1, per: 1s }
+    ordering:
+      key: "CONCAT(source"
+`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		"m.yaml:6:26: functions[0].rateLimit.events: must be at least 1",
+		"m.yaml:10:5: functions[1].ordering: cannot be combined with rateLimit",
+		"m.yaml:11:12: functions[1].ordering.key: must be an attribute name or a CloudEvents SQL expression: column 14: mismatched input '<EOF>' expecting {')', ','}",
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
