@@ -39,6 +39,13 @@ functions:
 	if w := meshmap.Worker(m, fn); w.Ordering == nil || w.Ordering.Key != "CONCAT(source, '/', subject)" {
 		t.Errorf("ordering = %+v", w.Ordering)
 	}
+	if got := meshmap.FlowSummary(fn); got != "ordered by CONCAT(source, '/', subject)" {
+		t.Errorf("summary = %q", got)
+	}
+	f := meshmap.FunctionsOn(m, "")
+	if got := f.Scaler.Functions[0].Flow; got != "rate 100/1s" {
+		t.Errorf("scaler flow of limited = %q, want rate 100/1s", got)
+	}
 	if c := meshmap.FlowCap(fn); c != 1 {
 		t.Errorf("ordered cap = %d, want 1 (one replica receives)", c)
 	}

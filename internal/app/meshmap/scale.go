@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
@@ -26,6 +27,19 @@ func Params(fn *config.Function) scale.Params {
 	}
 	p.Cap = FlowCap(fn)
 	return p
+}
+
+// FlowSummary describes the flow settings of fn for the status, e.g.
+// "rate 100/1s" or "ordered by subject"; "" when none is set.
+func FlowSummary(fn *config.Function) string {
+	var parts []string
+	if r := fn.RateLimit; r != nil {
+		parts = append(parts, fmt.Sprintf("rate %d/%s", r.Events, r.Per.D()))
+	}
+	if o := fn.Ordering; o != nil {
+		parts = append(parts, "ordered by "+o.Key)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // FlowCap is the most replicas the flow settings of fn keep busy, 0 for
@@ -93,7 +107,7 @@ func FunctionsOn(m *config.Mesh, runtime string) Functions {
 		if runtime != "" && Runtime(fn) != runtime {
 			continue
 		}
-		out.Scaler.Functions = append(out.Scaler.Functions, scale.Function{Name: fn.Name, Params: Params(fn)})
+		out.Scaler.Functions = append(out.Scaler.Functions, scale.Function{Name: fn.Name, Params: Params(fn), Flow: FlowSummary(fn)})
 		out.Workloads = append(out.Workloads, Workload(fn))
 		out.Consumers = append(out.Consumers, Worker(m, fn))
 	}
