@@ -60,7 +60,7 @@ func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 		cc.PriorityPolicy = jetstream.PriorityPolicyPinned
 		cc.PriorityGroups = []string{orderGroup}
 		cc.PinnedTTL = pinnedTTL(c.AckWait)
-		cc.MaxAckPending = c.Concurrency + orderHeld + backoffRoom
+		cc.MaxAckPending = c.Concurrency + orderHeld // retries wait in hand, not on the server
 	}
 	return cc
 }

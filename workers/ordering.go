@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cesql "github.com/cloudevents/sdk-go/sql/v2"
@@ -126,45 +127,148 @@ type orderer struct {
 	key  orderKeyFunc
 	held chan struct{} // one token per event in hand
 	mu   sync.Mutex
-	keys map[string][]orderedMsg // sorted by stream sequence
+	keys map[string]*keyQueue
+	// gathering is set while redelivered events arrive (the pin moved, the
+	// broker restarted): no key starts until every event the consumer
+	// has delivered without an ack is in this replica's hands, so each
+	// key's queue is complete and sorted before it runs.
+	gathering bool
+	// pin is the pin id the last message came with (Nats-Pin-Id): a new
+	// one means this replica was just pinned, and starts a gathering too.
+	pin string
+	// verified is the connection's reconnect count when this replica last
+	// checked it still holds the pin; after a reconnect (a broker
+	// restart) it checks again before it starts an event.
+	verified atomic.Uint64
+	cons     jetstream.Consumer
+}
+
+// pinHeader is the header that carries the pin id on the messages of a
+// pinned priority group.
+const pinHeader = "Nats-Pin-Id"
+
+// setPin records the pin id of a message and reports whether it is new.
+func (o *orderer) setPin(pin string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if pin == o.pin {
+		return false
+	}
+	o.pin = pin
+	return true
+}
+
+// dropAll releases every queued event (the pin moved: the newly pinned
+// replica gets them) and returns how many.
+func (o *orderer) dropAll() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, k := range o.keys {
+		for _, m := range k.q {
+			m.hb.stop()
+			_ = m.msg.Nak()
+			<-o.held
+			n++
+		}
+		k.q = nil
+	}
+	o.pin = ""
+	return n
+}
+
+// keyQueue is the events of one key in hand, sorted by stream sequence.
+type keyQueue struct {
+	q       []orderedMsg
+	running bool // a runner settles them
 }
 
 func newOrderer(o Ordering, concurrency int) *orderer {
 	k, _ := compileOrderKey(o.Key) // Validate compiled it
-	return &orderer{key: k, held: make(chan struct{}, concurrency+orderHeld), keys: map[string][]orderedMsg{}}
+	return &orderer{key: k, held: make(chan struct{}, concurrency+orderHeld), keys: map[string]*keyQueue{}}
 }
 
-// push queues m behind its key and reports whether the key was idle (its
-// runner must be started).
+// push queues m behind its key and reports whether a runner must be
+// started for the key.
 func (o *orderer) push(key string, m orderedMsg) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	q, busy := o.keys[key]
-	i, _ := slices.BinarySearchFunc(q, m.seq, func(a orderedMsg, s uint64) int { return cmp.Compare(a.seq, s) })
-	o.keys[key] = slices.Insert(q, i, m)
-	return !busy
+	k := o.keys[key]
+	if k == nil {
+		k = &keyQueue{}
+		o.keys[key] = k
+	}
+	i, _ := slices.BinarySearchFunc(k.q, m.seq, func(a orderedMsg, s uint64) int { return cmp.Compare(a.seq, s) })
+	k.q = slices.Insert(k.q, i, m)
+	if k.running || o.gathering {
+		return false
+	}
+	k.running = true
+	return true
 }
 
-// pop takes the head of key's queue; ok is false (and the key is dropped)
-// when the queue is empty.
+// pop takes the head of key's queue; ok is false when the queue is empty
+// (the key is dropped) or a gathering began (the runner stops; the end of
+// the gathering starts it again).
 func (o *orderer) pop(key string) (orderedMsg, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	q := o.keys[key]
-	if len(q) == 0 {
+	k := o.keys[key]
+	if len(k.q) == 0 {
 		delete(o.keys, key)
 		return orderedMsg{}, false
 	}
-	m := q[0]
-	o.keys[key] = q[1:]
+	if o.gathering {
+		k.running = false
+		return orderedMsg{}, false
+	}
+	m := k.q[0]
+	k.q = k.q[1:]
 	return m, true
+}
+
+// startGathering reports whether a gathering began now.
+func (o *orderer) startGathering() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.gathering {
+		return false
+	}
+	o.gathering = true
+	return true
+}
+
+// endGathering ends it and returns the keys whose runners must start.
+func (o *orderer) endGathering() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.gathering = false
+	var start []string
+	for key, k := range o.keys {
+		if !k.running && len(k.q) > 0 {
+			k.running = true
+			start = append(start, key)
+		}
+	}
+	return start
 }
 
 // orderedConsume is consume for an ordered function: each message is
 // queued behind its key, and each key has a runner that settles its
-// events one at a time, each with a handler slot.
-func (w *Worker) orderedConsume(hard context.Context, it jetstream.MessagesContext, inflight *sync.WaitGroup) {
+// events one at a time, each with a handler slot. A redelivered message
+// starts a gathering (see orderer.gathering).
+func (w *Worker) orderedConsume(hard context.Context, cons jetstream.Consumer, it jetstream.MessagesContext, inflight *sync.WaitGroup) {
 	o := w.ord
+	o.mu.Lock()
+	o.cons = cons
+	o.mu.Unlock()
+	run := func(key string) {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			w.runKey(hard, key)
+		}()
+	}
 	for {
 		select {
 		case o.held <- struct{}{}:
@@ -185,27 +289,82 @@ func (w *Worker) orderedConsume(hard context.Context, it jetstream.MessagesConte
 			}
 			continue
 		}
-		var seq uint64
+		var seq, delivered uint64
 		if md, err := msg.Metadata(); err == nil {
-			seq = md.Sequence.Stream
+			seq, delivered = md.Sequence.Stream, md.NumDelivered
 		}
 		var key string
 		if e, err := broker.DecodeMsg(msg.Headers(), msg.Data()); err == nil {
 			key = o.key.of(e)
 		}
-		m := orderedMsg{msg: msg, seq: seq, hb: startHeartbeat(msg, w.cfg.AckWait/2)}
-		if o.push(key, m) {
+		newPin := o.setPin(msg.Headers().Get(pinHeader))
+		if (delivered > 1 || newPin) && o.startGathering() {
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
-				w.runKey(hard, key)
+				w.gather(hard, cons)
+				for _, key := range o.endGathering() {
+					run(key)
+				}
 			}()
+		}
+		m := orderedMsg{msg: msg, seq: seq, hb: startHeartbeat(msg, w.cfg.AckWait/2)}
+		if o.push(key, m) {
+			run(key)
 		}
 	}
 }
 
-// runKey settles the events of key in order until its queue is empty.
-// When hard ends first, the events still queued are released.
+// gather waits until every event the consumer delivered without an ack
+// is in this replica's hands (the server's ack-pending count is at most
+// the events held), or for twice the ack wait at most.
+func (w *Worker) gather(ctx context.Context, cons jetstream.Consumer) {
+	deadline := time.Now().Add(2*w.cfg.AckWait + pullExpiry)
+	for time.Now().Before(deadline) {
+		ictx, cancel := context.WithTimeout(ctx, opTimeout)
+		info, err := cons.Info(ictx)
+		cancel()
+		if err == nil && info.NumAckPending <= len(w.ord.held) {
+			return
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			return
+		}
+	}
+	w.log.Warn("ordering: redelivered events still missing after the gathering time; keys start with what is in hand")
+}
+
+// stillPinned reports whether this replica still holds the pin. It asks
+// the server only after the connection reconnected since the last check
+// (a restarted broker pins anew); otherwise the pin is kept while the
+// replica pulls.
+func (w *Worker) stillPinned(ctx context.Context) bool {
+	o := w.ord
+	rc := w.b.Consumers.Conn().Stats().Reconnects
+	if rc == o.verified.Load() {
+		return true
+	}
+	o.mu.Lock()
+	cons, pin := o.cons, o.pin
+	o.mu.Unlock()
+	ictx, cancel := context.WithTimeout(ctx, opTimeout)
+	info, err := cons.Info(ictx)
+	cancel()
+	if err != nil {
+		return false // cannot tell: hand the events back rather than risk two runners
+	}
+	for _, g := range info.PriorityGroups {
+		if g.Group == orderGroup && g.PinnedClientID == pin {
+			o.verified.Store(rc)
+			return true
+		}
+	}
+	return false
+}
+
+// runKey settles the events of key in order until its queue is empty or
+// a gathering stops it. When hard ends first, the events still queued are
+// released.
 func (w *Worker) runKey(hard context.Context, key string) {
 	o := w.ord
 	for {
@@ -223,6 +382,14 @@ func (w *Worker) runKey(hard context.Context, key string) {
 		if !gotSlot {
 			_ = m.msg.Nak()
 			<-o.held
+			continue
+		}
+		if !w.stillPinned(hard) {
+			w.release(1)
+			_ = m.msg.Nak()
+			<-o.held
+			n := o.dropAll()
+			w.log.Warn("ordering: another replica holds the pin now; released the events in hand", "released", n+1)
 			continue
 		}
 		w.settleMsg(hard, m.msg)

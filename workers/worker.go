@@ -250,7 +250,7 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 			defer inflight.Done()
 			defer close(ended)
 			if w.ord != nil {
-				w.orderedConsume(hard, it, inflight)
+				w.orderedConsume(hard, cons, it, inflight)
 			} else {
 				w.consume(hard, it, inflight)
 			}
