@@ -384,4 +384,3 @@ func checkOrderedRuns(t *testing.T, runs []orderedRun) {
 	t.Logf("%d runs of %d events over %d keys; %d runs repeated an event (redelivered after the kill or restart)",
 		len(runs), len(ended), len(byKey), reruns)
 }
-
