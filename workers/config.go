@@ -115,6 +115,9 @@ type Config struct {
 	// Ordering, when set, handles events of one key one at a time, in
 	// stream order (see Ordering).
 	Ordering *Ordering
+	// Batch, when set, hands the handler (a BatchHandler) batches of
+	// events (see Batch).
+	Batch *Batch
 }
 
 // Delivery configures retries and dead letters (Knative's names).

@@ -55,6 +55,9 @@ func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
 		FilterSubjects: consumerSubjects(c),
 	}
+	if b := c.Batch; b != nil {
+		cc.MaxAckPending = c.Concurrency*b.MaxEvents*c.MaxReplicas + backoffRoom
+	}
 	if c.Ordering != nil {
 		// One replica at a time is pinned to receive (see Ordering).
 		cc.PriorityPolicy = jetstream.PriorityPolicyPinned

@@ -106,6 +106,9 @@ func New(cfg Config, b Broker, h Handler, opts ...Option) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if _, ok := h.(BatchHandler); cfg.Batch != nil && !ok {
+		return nil, fmt.Errorf("workers: function %q: batch: the handler does not handle batches (it must implement BatchHandler): %w", cfg.Function, ErrInvalidFunction)
+	}
 	filter, _ := CompileFilters(cfg.Filters) // Validate compiled them
 	if cfg.Replica == "" {
 		host, _ := os.Hostname()
@@ -249,9 +252,12 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 		go func() {
 			defer inflight.Done()
 			defer close(ended)
-			if w.ord != nil {
+			switch {
+			case w.ord != nil:
 				w.orderedConsume(hard, cons, it, inflight)
-			} else {
+			case w.cfg.Batch != nil:
+				w.batchConsume(hard, it, inflight)
+			default:
 				w.consume(hard, it, inflight)
 			}
 		}()
@@ -277,7 +283,11 @@ func (w *Worker) pullOpts() []jetstream.PullMessagesOpt {
 		return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(w.cfg.Concurrency + 100),
 			jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat), jetstream.PullPriorityGroup(orderGroup)}
 	}
-	return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(w.cfg.Concurrency),
+	n := w.cfg.Concurrency
+	if b := w.cfg.Batch; b != nil {
+		n *= b.MaxEvents
+	}
+	return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(n),
 		jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat)}
 }
 
