@@ -288,6 +288,12 @@ type Function struct {
 	// concurrency. One replica receives at a time; the others stand by.
 	// Not with rateLimit or batch.
 	Ordering *Ordering `yaml:"ordering,omitempty" json:"ordering,omitempty"`
+	// Batch hands the handler up to maxEvents events at once: a Go
+	// functions.BatchHandler, run.http in CloudEvents batch mode
+	// (application/cloudevents-batch+json), run.exec a JSON array on
+	// stdin. Concurrency counts batches. Results, retries and dead letters
+	// stay per event. Not with rateLimit or ordering.
+	Batch *Batch `yaml:"batch,omitempty" json:"batch,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
 	// SecretEnv sets environment variables of the function's local workers
@@ -308,6 +314,15 @@ type RateLimit struct {
 	Events int `yaml:"events" json:"events" jsonschema:"minimum=1"`
 	// Per is the period, e.g. 1s or 1m (1ms..24h).
 	Per Duration `yaml:"per" json:"per"`
+}
+
+// Batch says how events are grouped for a batch handler.
+type Batch struct {
+	// MaxEvents is the most events of one batch (1..10000).
+	MaxEvents int `yaml:"maxEvents" json:"maxEvents" jsonschema:"minimum=1,maximum=10000"`
+	// MaxWait is how long a batch waits for more events after its first
+	// (1ms..1m).
+	MaxWait Duration `yaml:"maxWait" json:"maxWait"`
 }
 
 // Ordering says what orders events.

@@ -58,6 +58,7 @@ type Function struct {
 	// RateLimit, Ordering and Batch are its flow settings, when set.
 	RateLimit *config.RateLimit `json:"rateLimit,omitempty"`
 	Ordering  *config.Ordering  `json:"ordering,omitempty"`
+	Batch     *config.Batch     `json:"batch,omitempty"`
 	// Match applies the function's finer filters (source, CESQL, ...) to
 	// the events a replay sends it; nil matches every event.
 	Match func(*event.Event) bool `json:"-"`

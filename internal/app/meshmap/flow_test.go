@@ -21,6 +21,9 @@ functions:
   - name: ordered
     run: { exec: [cat] }
     ordering: { key: "CONCAT(source, '/', subject)" }
+  - name: batched
+    run: { exec: [cat] }
+    batch: { maxEvents: 50, maxWait: 200ms }
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +52,13 @@ functions:
 	if c := meshmap.FlowCap(fn); c != 1 {
 		t.Errorf("ordered cap = %d, want 1 (one replica receives)", c)
 	}
+	fn, _ = m.Function("batched")
+	if w := meshmap.Worker(m, fn); w.Batch == nil || *w.Batch != (workers.Batch{MaxEvents: 50, MaxWait: 200 * time.Millisecond}) {
+		t.Errorf("batch = %+v", w.Batch)
+	}
+	if got := meshmap.FlowSummary(fn); got != "batch 50/200ms" {
+		t.Errorf("summary = %q", got)
+	}
 }
 
 func TestFlowRulesHavePositions(t *testing.T) {
@@ -63,6 +73,9 @@ functions:
     rateLimit: { events: 1, per: 1s }
     ordering:
       key: "CONCAT(source"
+  - name: c
+    run: { exec: [cat] }
+    batch: { maxEvents: 0, maxWait: 2m }
 `))
 	if err == nil {
 		t.Fatal("no error")
@@ -71,6 +84,8 @@ functions:
 		"m.yaml:6:26: functions[0].rateLimit.events: must be at least 1",
 		"m.yaml:10:5: functions[1].ordering: cannot be combined with rateLimit",
 		"m.yaml:11:12: functions[1].ordering.key: must be an attribute name or a CloudEvents SQL expression: column 14: mismatched input '<EOF>' expecting {')', ','}",
+		"m.yaml:14:25: functions[2].batch.maxEvents: must be between 1 and 10000",
+		"m.yaml:14:37: functions[2].batch.maxWait: must be between 1ms and 1m",
 	}
 	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -39,6 +39,9 @@ func FlowSummary(fn *config.Function) string {
 	if o := fn.Ordering; o != nil {
 		parts = append(parts, "ordered by "+o.Key)
 	}
+	if b := fn.Batch; b != nil {
+		parts = append(parts, fmt.Sprintf("batch %d/%s", b.MaxEvents, b.MaxWait.D()))
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -40,7 +40,15 @@ func Worker(m *config.Mesh, fn *config.Function) workers.Config {
 		MaxReplicas: Params(fn).WithDefaults().Max,
 		RateLimit:   rateLimit(fn.RateLimit),
 		Ordering:    ordering(fn.Ordering),
+		Batch:       batch(fn.Batch),
 	}
+}
+
+func batch(b *config.Batch) *workers.Batch {
+	if b == nil {
+		return nil
+	}
+	return &workers.Batch{MaxEvents: b.MaxEvents, MaxWait: b.MaxWait.D()}
 }
 
 func rateLimit(r *config.RateLimit) *workers.RateLimit {
