@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -214,7 +215,7 @@ func (w *Worker) limitedConsume(ctx, hard context.Context, cons jetstream.Consum
 			if ctx.Err() != nil {
 				return nil
 			}
-			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) {
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 				if w.b.Consumers.Conn().IsClosed() {
 					return closedErr(w.cfg.Function)
 				}
