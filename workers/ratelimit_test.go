@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/internal/poll"
 )
@@ -116,4 +117,26 @@ func TestRateLimitValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", tc.rl, err, tc.want)
 		}
 	}
+}
+
+// BenchmarkRateLimitTake measures one token of an unbounded budget: the
+// KV read and compare-and-set a rate-limited replica makes before each
+// fetch, so b.N/s is what one replica can draw at most.
+func BenchmarkRateLimitTake(b *testing.B) {
+	env := newEnv(b)
+	js, err := jetstream.New(env.client(b).Conn())
+	if err != nil {
+		b.Fatal(err)
+	}
+	lim, err := newLimiter(context.Background(), js, "bench", RateLimit{Events: 1_000_000_000, Per: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := lim.take(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
