@@ -147,15 +147,17 @@ type orderer struct {
 // pinned priority group.
 const pinHeader = "Nats-Pin-Id"
 
-// setPin records the pin id of a message and reports whether it is new.
-func (o *orderer) setPin(pin string) bool {
+// setPin records the pin id of a message and reports whether it is new,
+// and whether this replica was pinned (received) before it.
+func (o *orderer) setPin(pin string) (changed, hadPin bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if pin == o.pin {
-		return false
+		return false, true
 	}
+	hadPin = o.pin != ""
 	o.pin = pin
-	return true
+	return true, hadPin
 }
 
 // dropAll releases every queued event (the pin moved: the newly pinned
@@ -297,11 +299,20 @@ func (w *Worker) orderedConsume(hard context.Context, cons jetstream.Consumer, i
 		if e, err := broker.DecodeMsg(msg.Headers(), msg.Data()); err == nil {
 			key = o.key.of(e)
 		}
-		newPin := o.setPin(msg.Headers().Get(pinHeader))
+		newPin, hadPin := o.setPin(msg.Headers().Get(pinHeader))
 		if (delivered > 1 || newPin) && o.startGathering() {
+			// A replica that takes over the pin after a reconnect (a broker
+			// restart pins anew) waits out the handlers the previous
+			// receiver may still be running: it checks the pin only before
+			// it starts its next event.
+			takeover := !hadPin && w.b.Consumers.Conn().Stats().Reconnects > 0
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
+				if takeover {
+					w.log.Info("ordering: pinned after a reconnect; waiting out the previous receiver's handlers", "wait", w.cfg.Timeout+handlerGrace)
+					sleep(hard, w.cfg.Timeout+handlerGrace)
+				}
 				w.gather(hard, cons)
 				for _, key := range o.endGathering() {
 					run(key)
