@@ -34,12 +34,17 @@ import (
 // On a scale change or a crash (kill -9) of the pinned replica the pin
 // moves only after the server heard no pull from it for PinnedTTL =
 // AckWait + 5s pull expiry + 2s, by which time the events it held are
-// due for redelivery; the server redelivers them before newer events, to
-// the newly pinned replica, which queues by stream sequence. So two
-// replicas never handle one key at once, and a key's events keep their
-// order unless an event is redelivered after a later one of its key
-// already started (which the pin timing is there to prevent). A graceful
-// stop (drain) releases the events still queued.
+// due for redelivery. The newly pinned replica gathers before any key
+// starts: it waits until every event the consumer delivered without an
+// ack is in its hands (ack pending <= events held), then runs each key's
+// queue in stream-sequence order. A redelivered event starts a gathering
+// too. After a reconnect (a broker restart pins anew) a replica checks
+// that it still holds the pin before it starts an event, and hands its
+// events back when it does not; a standby pinned after a reconnect first
+// waits Timeout + 1s for the handlers the previous receiver may still
+// run. So two replicas never handle one key at once, and each key's
+// events are first handled in stream order. A graceful stop (drain)
+// releases the events still queued.
 //
 // The attempts of in-place retries are counted in the replica; after a
 // crash the count restarts from the server's delivery count.
