@@ -27,10 +27,11 @@ type keyLog struct {
 	failFirst map[string]bool  // event id -> fail its first attempt
 	failed    map[string]bool
 	hold      time.Duration
+	doneAt    map[string]time.Time // event id -> when it was handled ok
 }
 
 func newKeyLog(hold time.Duration) *keyLog {
-	return &keyLog{running: map[string]int{}, order: map[string][]int{}, failFirst: map[string]bool{}, failed: map[string]bool{}, hold: hold}
+	return &keyLog{running: map[string]int{}, order: map[string][]int{}, failFirst: map[string]bool{}, failed: map[string]bool{}, hold: hold, doneAt: map[string]time.Time{}}
 }
 
 func (l *keyLog) Handle(_ context.Context, e event.Event) ([]event.Event, error) {
@@ -57,6 +58,7 @@ func (l *keyLog) Handle(_ context.Context, e event.Event) ([]event.Event, error)
 	}
 	n, _ := strconv.Atoi(e.ID()[strings.LastIndexByte(e.ID(), '-')+1:])
 	l.order[key] = append(l.order[key], n)
+	l.doneAt[e.ID()] = time.Now()
 	return nil, nil
 }
 
@@ -134,6 +136,17 @@ func TestOrderingPerKeyAcrossReplicas(t *testing.T) {
 	k0 := l.order["k0"]
 	if len(k0) != n/keys || k0[1] != 4 {
 		t.Errorf("key k0 order %v: want o-4 second (after its retry), %d events", k0, n/keys)
+	}
+	// The other keys went on during o-4's backoff: most of their events
+	// were done before it.
+	retried, others := l.doneAt["o-4"], 0
+	for id, at := range l.doneAt {
+		if n, _ := strconv.Atoi(id[2:]); n%keys != 0 && at.Before(retried) {
+			others++
+		}
+	}
+	if others < n/2 {
+		t.Errorf("%d events of other keys handled before o-4's retry succeeded, want most of %d: a retry must hold back only its key", others, n*(keys-1)/keys)
 	}
 }
 
