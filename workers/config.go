@@ -109,6 +109,15 @@ type Config struct {
 	// ShutdownTimeout bounds the drain when Run's context ends: handlers
 	// still running after it are cancelled and their events released.
 	ShutdownTimeout time.Duration
+	// RateLimit, when set, bounds how many events all replicas together
+	// start per period (see RateLimit).
+	RateLimit *RateLimit
+	// Ordering, when set, handles events of one key one at a time, in
+	// stream order (see Ordering).
+	Ordering *Ordering
+	// Batch, when set, hands the handler (a BatchHandler) batches of
+	// events (see Batch).
+	Batch *Batch
 }
 
 // Delivery configures retries and dead letters (Knative's names).
@@ -202,6 +211,7 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		p.add([]PathStep{Key("shutdownTimeout")}, "must be positive")
 	}
+	c.checkFlow(p)
 	_, ferr := CompileFilters(c.Filters)
 	if err := errors.Join(p.join(), ferr); err != nil {
 		return fmt.Errorf("workers: function %q: %w", c.Function, err)

@@ -43,7 +43,7 @@ func ConsumerName(fn string) string { return fn }
 func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 	c.setDefaults()
 	policy, start, _ := startPolicy(c.StartFrom) // Validate checked it
-	return jetstream.ConsumerConfig{
+	cc := jetstream.ConsumerConfig{
 		Durable:        ConsumerName(c.Function),
 		Description:    "fnmesh function " + c.Function,
 		DeliverPolicy:  policy,
@@ -55,6 +55,17 @@ func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 		ReplayPolicy:   jetstream.ReplayInstantPolicy,
 		FilterSubjects: consumerSubjects(c),
 	}
+	if b := c.Batch; b != nil {
+		cc.MaxAckPending = c.Concurrency*b.MaxEvents*c.MaxReplicas + backoffRoom
+	}
+	if c.Ordering != nil {
+		// One replica at a time is pinned to receive (see Ordering).
+		cc.PriorityPolicy = jetstream.PriorityPolicyPinned
+		cc.PriorityGroups = []string{orderGroup}
+		cc.PinnedTTL = pinnedTTL(c.AckWait)
+		cc.MaxAckPending = c.Concurrency + orderHeld // retries wait in hand, not on the server
+	}
+	return cc
 }
 
 // consumerSubjects are the server-side filter of c's consumer:

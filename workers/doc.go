@@ -108,4 +108,14 @@
 // redrivefunction names another function, so a redrive is seen only by the
 // function that failed, not by every function subscribed to the type. The
 // extension is removed from events a handler returns.
+//
+// # Flow control
+//
+// Three settings change the loop, each only when set (the loop above is
+// unchanged without them): Config.RateLimit takes a token of a global
+// budget kept in a JetStream KV key (compare-and-set) before each fetch
+// (see RateLimit); Config.Ordering pins the consumer to one replica
+// (priority group, pinned policy) and queues events per key (see
+// Ordering); Config.Batch collects up to MaxEvents events per slot for a
+// BatchHandler, each with its own heartbeats and settlement (see Batch).
 package workers

@@ -46,7 +46,11 @@ func (s *slot) done() {
 func (w *Worker) settleMsg(hard context.Context, msg jetstream.Msg) {
 	sl := &slot{w: w}
 	sl.hold()
-	defer sl.done()
+	defer func() {
+		if sl != nil { // nil after an in-place retry ended by shutdown
+			sl.done()
+		}
+	}()
 
 	md, err := msg.Metadata()
 	if err != nil { // not a JetStream delivery; cannot happen with a pull consumer
@@ -68,7 +72,7 @@ func (w *Worker) settleMsg(hard context.Context, msg jetstream.Msg) {
 		}
 	}
 	log := eventLog{base: w.log, md: md, e: e}
-	outcome, err := w.settle(ctx, msg, md, e, decodeErr, sl, log)
+	outcome, err := w.settle(ctx, msg, md, e, decodeErr, &sl, log)
 	finish(outcome, err)
 }
 
@@ -89,7 +93,7 @@ func (l eventLog) get() *slog.Logger {
 }
 
 // settle decides the fate of one message and reports the outcome.
-func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, e *event.Event, decodeErr error, sl *slot, log eventLog) (string, error) {
+func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, e *event.Event, decodeErr error, sl **slot, log eventLog) (string, error) {
 	if decodeErr != nil {
 		return w.deadLetter(ctx, msg, md, fmt.Errorf("%w: %w", ErrUndecodable, decodeErr), log)
 	}
@@ -110,42 +114,58 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 	ref := inputOf(e) // before the handler, which owns e from now on
 	hb := startHeartbeat(msg, w.cfg.AckWait/2)
 	defer hb.stop()
-	outs, err, aborted := w.call(withDelivery(ctx, DeliveryAttempt{Attempt: attempt, Last: last}), e, sl)
-	if aborted {
+	for {
+		outs, err, aborted := w.call(withDelivery(ctx, DeliveryAttempt{Attempt: attempt, Last: last}), e, *sl)
+		if aborted {
+			hb.stop()
+			_ = msg.Nak()
+			log.get().Warn("handler cancelled by shutdown; event released", "error", err)
+			return OutcomeRetry, err
+		}
+		if err == nil {
+			err = w.publishOutputs(ctx, ref, outs)
+		}
+		if err == nil {
+			hb.stop()
+			// A plain ack: if it is lost (connection cut, kill -9 before the
+			// buffer is flushed) the server redelivers after the ack wait, which
+			// at-least-once allows. A confirmed ack (DoubleAck) would cost a
+			// round trip per event and a third of the throughput for no change
+			// in what is guaranteed. Serve flushes the connection on drain.
+			if aerr := msg.Ack(); aerr != nil {
+				log.get().Warn("ack not sent; the event will be redelivered after the ack wait", "error", aerr)
+				return OutcomeRetry, fmt.Errorf("ack: %w", aerr)
+			}
+			if w.log.Enabled(ctx, slog.LevelDebug) {
+				log.get().Debug("handled", "outputs", len(outs))
+			}
+			return OutcomeOK, nil
+		}
+		if permanent(err) || attempt >= last {
+			return w.deadLetter(ctx, msg, md, err, log)
+		}
+		delay := w.cfg.Delivery.backoff(attempt, err)
+		if w.ord != nil {
+			// Ordered: the retry is made here, so only this key waits.
+			log.get().Info("handler failed; retrying in place, its key waits", "error", err, "retry_in", delay)
+			if !w.retryInPlace(ctx, delay, sl) {
+				hb.stop()
+				_ = msg.Nak()
+				return OutcomeRetry, err
+			}
+			if e, err = broker.DecodeMsg(msg.Headers(), msg.Data()); err != nil { // the handler owned the last copy
+				return w.deadLetter(ctx, msg, md, fmt.Errorf("%w: %w", ErrUndecodable, err), log)
+			}
+			attempt++
+			continue
+		}
 		hb.stop()
-		_ = msg.Nak()
-		log.get().Warn("handler cancelled by shutdown; event released", "error", err)
+		if nerr := msg.NakWithDelay(delay); nerr != nil {
+			log.get().Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
+		}
+		log.get().Info("handler failed; retrying", "error", err, "retry_in", delay)
 		return OutcomeRetry, err
 	}
-	if err == nil {
-		err = w.publishOutputs(ctx, ref, outs)
-	}
-	if err == nil {
-		hb.stop()
-		// A plain ack: if it is lost (connection cut, kill -9 before the
-		// buffer is flushed) the server redelivers after the ack wait, which
-		// at-least-once allows. A confirmed ack (DoubleAck) would cost a
-		// round trip per event and a third of the throughput for no change
-		// in what is guaranteed. Serve flushes the connection on drain.
-		if aerr := msg.Ack(); aerr != nil {
-			log.get().Warn("ack not sent; the event will be redelivered after the ack wait", "error", aerr)
-			return OutcomeRetry, fmt.Errorf("ack: %w", aerr)
-		}
-		if w.log.Enabled(ctx, slog.LevelDebug) {
-			log.get().Debug("handled", "outputs", len(outs))
-		}
-		return OutcomeOK, nil
-	}
-	if permanent(err) || attempt >= last {
-		return w.deadLetter(ctx, msg, md, err, log)
-	}
-	delay := w.cfg.Delivery.backoff(attempt, err)
-	hb.stop()
-	if nerr := msg.NakWithDelay(delay); nerr != nil {
-		log.get().Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
-	}
-	log.get().Info("handler failed; retrying", "error", err, "retry_in", delay)
-	return OutcomeRetry, err
 }
 
 // result is what a handler returned.

@@ -55,6 +55,7 @@ type Worker struct {
 	filterWarn filterWarner // rate-limits the WARN about failing filters
 
 	slots   chan struct{} // one token per event in flight
+	ord     *orderer      // nil unless cfg.Ordering is set
 	started atomic.Bool
 	ready   atomic.Bool
 	lost    atomic.Bool // the consumer vanished; re-create it
@@ -105,6 +106,9 @@ func New(cfg Config, b Broker, h Handler, opts ...Option) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if _, ok := h.(BatchHandler); cfg.Batch != nil && !ok {
+		return nil, fmt.Errorf("workers: function %q: batch: the handler does not handle batches (it must implement BatchHandler): %w", cfg.Function, ErrInvalidFunction)
+	}
 	filter, _ := CompileFilters(cfg.Filters) // Validate compiled them
 	if cfg.Replica == "" {
 		host, _ := os.Hostname()
@@ -114,11 +118,15 @@ func New(cfg Config, b Broker, h Handler, opts ...Option) (*Worker, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{
+	w := &Worker{
 		cfg: cfg, b: b, filter: filter, h: h, hooks: o.hooks,
 		log:   log.With("function", cfg.Function, "replica", cfg.Replica),
 		slots: make(chan struct{}, cfg.Concurrency),
-	}, nil
+	}
+	if cfg.Ordering != nil {
+		w.ord = newOrderer(*cfg.Ordering, cfg.Concurrency)
+	}
+	return w, nil
 }
 
 // Ready reports whether the worker's consumer exists and its connection is
@@ -145,7 +153,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	hard, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
 	var inflight sync.WaitGroup
-	runErr := w.pullLoop(ctx, hard, cons, &inflight)
+	var runErr error
+	if w.cfg.RateLimit != nil {
+		runErr = w.limitedConsume(ctx, hard, cons, &inflight)
+	} else {
+		runErr = w.pullLoop(ctx, hard, cons, &inflight)
+	}
 	w.ready.Store(false)
 
 	done := make(chan struct{})
@@ -221,8 +234,7 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 			}
 			cons = c
 		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(w.cfg.Concurrency),
-			jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat))
+		it, err := cons.Messages(w.pullOpts()...)
 		if err != nil {
 			if w.b.Consumers.Conn().IsClosed() {
 				return fmt.Errorf("workers: function %q: %w: %w", w.cfg.Function, broker.ErrUnavailable, nats.ErrConnectionClosed)
@@ -240,7 +252,14 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 		go func() {
 			defer inflight.Done()
 			defer close(ended)
-			w.consume(hard, it, inflight)
+			switch {
+			case w.ord != nil:
+				w.orderedConsume(hard, cons, it, inflight)
+			case w.cfg.Batch != nil:
+				w.batchConsume(hard, it, inflight)
+			default:
+				w.consume(hard, it, inflight)
+			}
 		}()
 		select {
 		case <-ctx.Done():
@@ -256,6 +275,20 @@ func (w *Worker) pullLoop(ctx, hard context.Context, cons jetstream.Consumer, in
 		}
 		wait = min(2*wait, 2*time.Second)
 	}
+}
+
+// pullOpts are the options of the long-lived pull.
+func (w *Worker) pullOpts() []jetstream.PullMessagesOpt {
+	if w.ord != nil {
+		return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(w.cfg.Concurrency + 100),
+			jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat), jetstream.PullPriorityGroup(orderGroup)}
+	}
+	n := w.cfg.Concurrency
+	if b := w.cfg.Batch; b != nil {
+		n *= b.MaxEvents
+	}
+	return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(n),
+		jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat)}
 }
 
 // consume hands the iterator's messages to handlers, one slot each, until
@@ -298,6 +331,11 @@ func (w *Worker) fetchFailed(err error) {
 		w.ready.Store(false)
 	}
 	w.log.Warn("pull failed", "error", err)
+}
+
+// closedErr is Run's error when the connection was closed under it.
+func closedErr(fn string) error {
+	return fmt.Errorf("workers: function %q: %w: %w", fn, broker.ErrUnavailable, nats.ErrConnectionClosed)
 }
 
 // release frees n handler slots.

@@ -44,7 +44,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 
 func printStatus(cmd *cobra.Command, fns []scale.FunctionStatus) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FUNCTION\tBACKLOG\tACK PENDING\tDESIRED\tACTUAL\tLAST DECISION")
+	fmt.Fprintln(tw, "FUNCTION\tBACKLOG\tACK PENDING\tDESIRED\tACTUAL\tFLOW\tLAST DECISION")
 	for _, f := range fns {
 		last := f.LastScale
 		if last.Time.IsZero() {
@@ -57,7 +57,11 @@ func printStatus(cmd *cobra.Command, fns []scale.FunctionStatus) error {
 		if f.Error != "" {
 			desc += " (" + f.Error + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", f.Function, f.Backlog, f.AckPending, f.Desired, f.Actual, desc)
+		flow := f.Flow
+		if flow == "" {
+			flow = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Function, f.Backlog, f.AckPending, f.Desired, f.Actual, flow, desc)
 	}
 	return tw.Flush()
 }

@@ -43,7 +43,11 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			default:
 				return fmt.Errorf("function %q: the generic worker runs run.http or run.exec functions; run.command and run.image are their own worker programs", name)
 			}
-			h = functions.Chain(h, functions.Recover(), functions.Logging(log))
+			if fn.Batch == nil {
+				// The middleware wraps single events; a batch function is
+				// served by the adapter's own HandleBatch.
+				h = functions.Chain(h, functions.Recover(), functions.Logging(log))
+			}
 			return functions.Serve(cmd.Context(), h,
 				functions.WithMeshFile(g.env.File), functions.WithFunction(name), functions.WithLogger(log))
 		},

@@ -47,8 +47,9 @@ func APIFunctions(m *config.Mesh) ([]api.Function, error) {
 		out = append(out, api.Function{
 			Name: fn.Name, Stream: w.Stream, Runtime: fn.Run.Runtime, Concurrency: w.Concurrency,
 			Timeout: history.Duration(w.Timeout), Retry: *w.Delivery.Retry, MinReplicas: p.Min, MaxReplicas: p.Max,
-			Subjects: workers.FilterSubjects(w.SubjectPrefix, w.Filters),
-			Match:    func(e *event.Event) bool { ok, err := filter.Match(e); return err == nil && ok },
+			Subjects:  workers.FilterSubjects(w.SubjectPrefix, w.Filters),
+			RateLimit: fn.RateLimit, Ordering: fn.Ordering, Batch: fn.Batch,
+			Match: func(e *event.Event) bool { ok, err := filter.Match(e); return err == nil && ok },
 		})
 	}
 	return out, nil

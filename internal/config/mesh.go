@@ -278,6 +278,22 @@ type Function struct {
 	StartFrom string `yaml:"startFrom,omitempty" json:"startFrom,omitempty"`
 	// Scaling configures the backlog autoscaler.
 	Scaling Scaling `yaml:"scaling,omitempty" json:"scaling,omitempty"`
+	// RateLimit bounds the events the function starts, all replicas on all
+	// nodes together. Events over the limit wait in the stream; they are
+	// not failed, retried or counted as attempts. The scaler runs no more
+	// replicas than the limit keeps busy.
+	RateLimit *RateLimit `yaml:"rateLimit,omitempty" json:"rateLimit,omitempty"`
+	// Ordering handles the events of one key one at a time, in stream
+	// order, across all replicas; different keys run in parallel up to
+	// concurrency. One replica receives at a time; the others stand by.
+	// Not with rateLimit or batch.
+	Ordering *Ordering `yaml:"ordering,omitempty" json:"ordering,omitempty"`
+	// Batch hands the handler up to maxEvents events at once: a Go
+	// functions.BatchHandler, run.http in CloudEvents batch mode
+	// (application/cloudevents-batch+json), run.exec a JSON array on
+	// stdin. Concurrency counts batches. Results, retries and dead letters
+	// stay per event. Not with rateLimit or ordering.
+	Batch *Batch `yaml:"batch,omitempty" json:"batch,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
 	// SecretEnv sets environment variables of the function's local workers
@@ -290,6 +306,31 @@ type Function struct {
 	// Kubernetes: the image of a run.command or run.exec function, the
 	// container's resources, and environment from Secrets.
 	Kubernetes *KubernetesFunction `yaml:"kubernetes,omitempty" json:"kubernetes,omitempty"`
+}
+
+// RateLimit is a global rate limit: at most Events per Per.
+type RateLimit struct {
+	// Events is the number of events per period (at least 1).
+	Events int `yaml:"events" json:"events" jsonschema:"minimum=1"`
+	// Per is the period, e.g. 1s or 1m (1ms..24h).
+	Per Duration `yaml:"per" json:"per"`
+}
+
+// Batch says how events are grouped for a batch handler.
+type Batch struct {
+	// MaxEvents is the most events of one batch (1..10000).
+	MaxEvents int `yaml:"maxEvents" json:"maxEvents" jsonschema:"minimum=1,maximum=10000"`
+	// MaxWait is how long a batch waits for more events after its first
+	// (1ms..1m).
+	MaxWait Duration `yaml:"maxWait" json:"maxWait"`
+}
+
+// Ordering says what orders events.
+type Ordering struct {
+	// Key is an attribute or extension name (subject, customerid) or a
+	// CloudEvents SQL expression (CONCAT(source, '/', subject)) whose value
+	// is the ordering key. Events without it share the empty key.
+	Key string `yaml:"key" json:"key"`
 }
 
 // Filter is one Knative-style filter. Exactly one field is set.

@@ -91,7 +91,8 @@ func (d Decision) LogValue() slog.Value {
 // is a pure function of its arguments:
 //
 //   - desired = ceil(backlog / lagThreshold), where backlog = Pending +
-//     AckPending, clamped to [Min, Max];
+//     AckPending, clamped to [Min, Max], and to Cap when set (Min still
+//     wins);
 //   - a function at zero replicas starts only when backlog > Activation;
 //   - scaling up is immediate; scaling down happens only once the desired
 //     count has stayed below the current one for Cooldown and no event was
@@ -115,6 +116,9 @@ func Decide(p Params, in DecideInput) Decision {
 	activating := in.Current == 0 && d.Backlog <= uint64(p.Activation)
 	if activating {
 		desired = 0
+	}
+	if p.Cap > 0 {
+		desired = min(desired, uint64(p.Cap))
 	}
 	d.Desired = int(min(max(desired, uint64(p.Min)), uint64(p.Max)))
 

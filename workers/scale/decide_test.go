@@ -90,6 +90,10 @@ func TestDecide(t *testing.T) {
 	noActivation.Activation = 0
 	missing := fmt.Errorf("function f: %w: consumer not found", scale.ErrConsumerMissing)
 	down := fmt.Errorf("function f: %w: connection reconnecting", scale.ErrBacklogUnavailable)
+	capped := p
+	capped.Cap = 2
+	cappedMin := withMin
+	cappedMin.Cap = 1
 
 	tests := []struct {
 		name       string
@@ -111,6 +115,8 @@ func TestDecide(t *testing.T) {
 		{name: "ack pending counts toward activation", params: p, current: 0, pending: 3, ackPending: 3, wantTo: 1, wantReason: "activate"},
 		{name: "activation 0: one event starts a replica", params: noActivation, current: 0, pending: 1, wantTo: 1, wantReason: "activate"},
 		{name: "activation goes straight to the desired count", params: p, current: 0, pending: 350, wantTo: 4, wantReason: "activate"},
+		{name: "cap bounds the desired count below max", params: capped, current: 1, pending: 350, wantTo: 2, wantReason: "scale up"},
+		{name: "min wins over cap", params: cappedMin, current: 2, pending: 350, wantTo: 2, wantReason: "steady"},
 		{name: "activation applies only from zero", params: p, current: 1, pending: 3, wantTo: 1, wantReason: "steady"},
 
 		// desired = ceil(backlog/lag), clamped

@@ -41,6 +41,10 @@ type Params struct {
 	Cooldown time.Duration `json:"cooldown"`
 	// PollingInterval is how often the backlog is read.
 	PollingInterval time.Duration `json:"pollingInterval"`
+	// Cap, when positive, bounds the desired count below Max: the most
+	// replicas the function's flow settings keep busy (a rate limit, one
+	// receiving replica of an ordered function). Min still wins over it.
+	Cap int `json:"cap,omitempty"`
 }
 
 // WithDefaults returns p with every setting left at zero set to its
@@ -89,6 +93,9 @@ func (p Params) Validate() error {
 	}
 	if p.PollingInterval <= 0 {
 		bad("pollingInterval", "must be positive")
+	}
+	if p.Cap < 0 {
+		bad("cap", "must not be negative")
 	}
 	return errors.Join(errs...)
 }

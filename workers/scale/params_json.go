@@ -14,6 +14,7 @@ type paramsJSON struct {
 	Activation      int             `json:"activation"`
 	Cooldown        json.RawMessage `json:"cooldown"`
 	PollingInterval json.RawMessage `json:"pollingInterval"`
+	Cap             int             `json:"cap,omitempty"`
 }
 
 // MarshalJSON writes the durations as strings ("30s"), as every JSON
@@ -26,7 +27,8 @@ func (p Params) MarshalJSON() ([]byte, error) {
 		Activation      int    `json:"activation"`
 		Cooldown        string `json:"cooldown"`
 		PollingInterval string `json:"pollingInterval"`
-	}{p.Min, p.Max, p.LagThreshold, p.Activation, p.Cooldown.String(), p.PollingInterval.String()})
+		Cap             int    `json:"cap,omitempty"`
+	}{p.Min, p.Max, p.LagThreshold, p.Activation, p.Cooldown.String(), p.PollingInterval.String(), p.Cap})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes; a duration given as a
@@ -44,7 +46,7 @@ func (p *Params) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*p = Params{Min: j.Min, Max: j.Max, LagThreshold: j.LagThreshold, Activation: j.Activation, Cooldown: cool, PollingInterval: poll}
+	*p = Params{Min: j.Min, Max: j.Max, LagThreshold: j.LagThreshold, Activation: j.Activation, Cooldown: cool, PollingInterval: poll, Cap: j.Cap}
 	return nil
 }
 

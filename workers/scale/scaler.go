@@ -28,12 +28,18 @@ type Function struct {
 	Name string
 	// Params are its scaling settings.
 	Params Params
+	// Flow describes its flow settings (rate limit, ordering, batch) for
+	// the status; empty when none is set.
+	Flow string
 }
 
 // FunctionStatus is what the Scaler knows about one function.
 type FunctionStatus struct {
 	// Function is the function's name.
 	Function string `json:"function"`
+	// Flow describes the function's flow settings ("rate 100/1s",
+	// "ordered by subject", "batch 100/200ms"); empty when none is set.
+	Flow string `json:"flow,omitempty"`
 	// Backlog is Pending + AckPending at the last poll.
 	Backlog uint64 `json:"backlog"`
 	// Pending is the number of events not yet delivered.
@@ -125,7 +131,7 @@ func New(src BacklogSource, rt Runtime, cfg Config, opts ...Option) (*Scaler, er
 		if err := p.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("scaler: function %q: %w", fn.Name, err))
 		}
-		s.fns = append(s.fns, &scaledFunction{name: fn.Name, params: p, status: FunctionStatus{Function: fn.Name}})
+		s.fns = append(s.fns, &scaledFunction{name: fn.Name, params: p, status: FunctionStatus{Function: fn.Name, Flow: fn.Flow}})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnmesh/fnmesh/broker"
+	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
@@ -54,6 +55,10 @@ type Function struct {
 	MaxReplicas int `json:"maxReplicas"`
 	// Subjects are its consumer's filter subjects.
 	Subjects []string `json:"subjects"`
+	// RateLimit, Ordering and Batch are its flow settings, when set.
+	RateLimit *config.RateLimit `json:"rateLimit,omitempty"`
+	Ordering  *config.Ordering  `json:"ordering,omitempty"`
+	Batch     *config.Batch     `json:"batch,omitempty"`
 	// Match applies the function's finer filters (source, CESQL, ...) to
 	// the events a replay sends it; nil matches every event.
 	Match func(*event.Event) bool `json:"-"`

@@ -2,7 +2,9 @@ package meshmap
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
@@ -23,7 +25,44 @@ func Params(fn *config.Function) scale.Params {
 	if s.MinReplicaCount != nil {
 		p.Min = *s.MinReplicaCount
 	}
+	p.Cap = FlowCap(fn)
 	return p
+}
+
+// FlowSummary describes the flow settings of fn for the status, e.g.
+// "rate 100/1s" or "ordered by subject"; "" when none is set.
+func FlowSummary(fn *config.Function) string {
+	var parts []string
+	if r := fn.RateLimit; r != nil {
+		parts = append(parts, fmt.Sprintf("rate %d/%s", r.Events, r.Per.D()))
+	}
+	if o := fn.Ordering; o != nil {
+		parts = append(parts, "ordered by "+o.Key)
+	}
+	if b := fn.Batch; b != nil {
+		parts = append(parts, fmt.Sprintf("batch %d/%s", b.MaxEvents, b.MaxWait.D()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FlowCap is the most replicas the flow settings of fn keep busy, 0 for
+// no bound:
+//
+//   - rateLimit: ceil(events per second / concurrency), at least 1. A
+//     replica with concurrency c whose handlers take up to 1 s starts c
+//     events a second, so more replicas than that would wait for tokens
+//     (for handlers slower than 1 s, raise concurrency);
+//   - ordering: 1, since one replica receives at a time (the pinned one;
+//     see workers.Ordering) and more would stand by.
+func FlowCap(fn *config.Function) int {
+	switch {
+	case fn.Ordering != nil:
+		return 1
+	case fn.RateLimit != nil && fn.RateLimit.Events > 0 && fn.RateLimit.Per.D() > 0:
+		perSec := float64(fn.RateLimit.Events) / fn.RateLimit.Per.D().Seconds()
+		return max(1, int(math.Ceil(perSec/float64(max(fn.Concurrency, 1)))))
+	}
+	return 0
 }
 
 // Runtime is the runtime fn asks for (run.runtime, defaulted by the mesh).
@@ -71,7 +110,7 @@ func FunctionsOn(m *config.Mesh, runtime string) Functions {
 		if runtime != "" && Runtime(fn) != runtime {
 			continue
 		}
-		out.Scaler.Functions = append(out.Scaler.Functions, scale.Function{Name: fn.Name, Params: Params(fn)})
+		out.Scaler.Functions = append(out.Scaler.Functions, scale.Function{Name: fn.Name, Params: Params(fn), Flow: FlowSummary(fn)})
 		out.Workloads = append(out.Workloads, Workload(fn))
 		out.Consumers = append(out.Consumers, Worker(m, fn))
 	}

@@ -38,7 +38,31 @@ func Worker(m *config.Mesh, fn *config.Function) workers.Config {
 		},
 		StartFrom:   fn.StartFrom,
 		MaxReplicas: Params(fn).WithDefaults().Max,
+		RateLimit:   rateLimit(fn.RateLimit),
+		Ordering:    ordering(fn.Ordering),
+		Batch:       batch(fn.Batch),
 	}
+}
+
+func batch(b *config.Batch) *workers.Batch {
+	if b == nil {
+		return nil
+	}
+	return &workers.Batch{MaxEvents: b.MaxEvents, MaxWait: b.MaxWait.D()}
+}
+
+func rateLimit(r *config.RateLimit) *workers.RateLimit {
+	if r == nil {
+		return nil
+	}
+	return &workers.RateLimit{Events: r.Events, Per: r.Per.D()}
+}
+
+func ordering(o *config.Ordering) *workers.Ordering {
+	if o == nil {
+		return nil
+	}
+	return &workers.Ordering{Key: o.Key}
 }
 
 // filterSpecs maps the mesh's filters onto the worker's.

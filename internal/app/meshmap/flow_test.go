@@ -1,0 +1,93 @@
+package meshmap_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/workers"
+)
+
+func TestFlowSettingsMapped(t *testing.T) {
+	m, err := meshmap.Parse("m.yaml", []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: limited
+    run: { exec: [cat] }
+    concurrency: 4
+    rateLimit: { events: 100, per: 1s }
+  - name: ordered
+    run: { exec: [cat] }
+    ordering: { key: "CONCAT(source, '/', subject)" }
+  - name: batched
+    run: { exec: [cat] }
+    batch: { maxEvents: 50, maxWait: 200ms }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := m.Function("limited")
+	w := meshmap.Worker(m, fn)
+	if w.RateLimit == nil || *w.RateLimit != (workers.RateLimit{Events: 100, Per: time.Second}) {
+		t.Errorf("rate limit = %+v", w.RateLimit)
+	}
+	// 100/s over concurrency 4 keeps at most 25 replicas busy (1 s per
+	// event at most).
+	if p := meshmap.Params(fn).WithDefaults(); p.Cap != 25 {
+		t.Errorf("cap = %d, want 25", p.Cap)
+	}
+	fn, _ = m.Function("ordered")
+	if w := meshmap.Worker(m, fn); w.Ordering == nil || w.Ordering.Key != "CONCAT(source, '/', subject)" {
+		t.Errorf("ordering = %+v", w.Ordering)
+	}
+	if got := meshmap.FlowSummary(fn); got != "ordered by CONCAT(source, '/', subject)" {
+		t.Errorf("summary = %q", got)
+	}
+	f := meshmap.FunctionsOn(m, "")
+	if got := f.Scaler.Functions[0].Flow; got != "rate 100/1s" {
+		t.Errorf("scaler flow of limited = %q, want rate 100/1s", got)
+	}
+	if c := meshmap.FlowCap(fn); c != 1 {
+		t.Errorf("ordered cap = %d, want 1 (one replica receives)", c)
+	}
+	fn, _ = m.Function("batched")
+	if w := meshmap.Worker(m, fn); w.Batch == nil || *w.Batch != (workers.Batch{MaxEvents: 50, MaxWait: 200 * time.Millisecond}) {
+		t.Errorf("batch = %+v", w.Batch)
+	}
+	if got := meshmap.FlowSummary(fn); got != "batch 50/200ms" {
+		t.Errorf("summary = %q", got)
+	}
+}
+
+func TestFlowRulesHavePositions(t *testing.T) {
+	_, err := meshmap.Parse("m.yaml", []byte(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: a
+    run: { exec: [cat] }
+    rateLimit: { events: 0, per: 1s }
+  - name: b
+    run: { exec: [cat] }
+    rateLimit: { events: 1, per: 1s }
+    ordering:
+      key: "CONCAT(source"
+  - name: c
+    run: { exec: [cat] }
+    batch: { maxEvents: 0, maxWait: 2m }
+`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		"m.yaml:6:26: functions[0].rateLimit.events: must be at least 1",
+		"m.yaml:10:5: functions[1].ordering: cannot be combined with rateLimit",
+		"m.yaml:11:12: functions[1].ordering.key: must be an attribute name or a CloudEvents SQL expression: column 14: mismatched input '<EOF>' expecting {')', ','}",
+		"m.yaml:14:25: functions[2].batch.maxEvents: must be between 1 and 10000",
+		"m.yaml:14:37: functions[2].batch.maxWait: must be between 1ms and 1m",
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("errors:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

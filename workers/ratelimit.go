@@ -1,0 +1,237 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// RateLimit bounds the events a function starts, across all its replicas
+// and nodes: at most Events per Per.
+//
+// The state is one key per function in the JetStream key-value bucket
+// RateLimitBucket, changed only by compare-and-set (a KV Update with the
+// revision read), so every replica on every node draws from one budget.
+// The key holds a GCRA "theoretical arrival time": each event moves it on
+// by Per/Events, and an event may start when the time is at most a small
+// burst ahead of now. The burst is a tenth of Events (at least one), so
+// any window of length W starts at most Events x W/Per + Events/10
+// events: within 10 % over any window of 10 x Per or longer.
+//
+// A replica takes a token before it asks the consumer for a message, so
+// events over the limit stay in the stream: they are not delivered, not
+// retried and not counted as attempts. Retried events take a token too.
+// The replicas' clocks are assumed to agree (to well under Per/Events).
+type RateLimit struct {
+	// Events is the number of events per Per (>= 1).
+	Events int
+	// Per is the period (>= 1ms, at most 24h).
+	Per time.Duration
+}
+
+// RateLimitBucket is the key-value bucket that holds the rate limit state
+// of every function (key: the function's name).
+const RateLimitBucket = "fnmesh_ratelimits"
+
+// PerSecond is the limit as events per second.
+func (r RateLimit) PerSecond() float64 { return float64(r.Events) / r.Per.Seconds() }
+
+// String is the limit as the mesh file spells it ("100/1s").
+func (r RateLimit) String() string { return strconv.Itoa(r.Events) + "/" + r.Per.String() }
+
+func (r *RateLimit) check(p *problems) {
+	if r == nil {
+		return
+	}
+	if r.Events < 1 {
+		p.add([]PathStep{Key("rateLimit"), Key("events")}, "must be at least 1")
+	}
+	if r.Per < time.Millisecond || r.Per > MaxTimeout {
+		p.add([]PathStep{Key("rateLimit"), Key("per")}, "must be between 1ms and 24h")
+	}
+}
+
+// interval and tolerance of the GCRA.
+func (r RateLimit) gcra() (interval, tolerance time.Duration) {
+	interval = max(time.Duration(math.Round(float64(r.Per)/float64(r.Events))), 1)
+	burst := max(r.Events/10, 1)
+	return interval, time.Duration(burst-1) * interval
+}
+
+// limiter draws tokens of one function's global budget.
+type limiter struct {
+	kv        jetstream.KeyValue
+	key       string
+	interval  time.Duration
+	tolerance time.Duration
+}
+
+// newLimiter opens (creating it when missing) the bucket of the limits.
+func newLimiter(ctx context.Context, js jetstream.JetStream, fn string, r RateLimit) (*limiter, error) {
+	kv, err := js.KeyValue(ctx, RateLimitBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      RateLimitBucket,
+			Description: "fnmesh: rate limit state per function",
+			History:     1,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, RateLimitBucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rate limit bucket %s: %w", RateLimitBucket, err)
+	}
+	iv, tol := r.gcra()
+	return &limiter{kv: kv, key: fn, interval: iv, tolerance: tol}, nil
+}
+
+// take waits until the budget has a token and takes it. It returns an
+// error when ctx ends or the bucket cannot be read or written.
+func (l *limiter) take(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var tat int64
+		var rev uint64
+		e, err := l.kv.Get(ctx, l.key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+		case err != nil:
+			return fmt.Errorf("rate limit: read %s: %w", l.key, err)
+		default:
+			rev = e.Revision()
+			tat, _ = strconv.ParseInt(string(e.Value()), 10, 64) // a bad value counts as an old one
+		}
+		now := time.Now().UnixNano()
+		if wait := tat - int64(l.tolerance) - now; wait > 0 {
+			if !sleep(ctx, time.Duration(wait)) {
+				return ctx.Err()
+			}
+			continue
+		}
+		next := strconv.AppendInt(nil, max(tat, now)+int64(l.interval), 10)
+		if rev == 0 {
+			_, err = l.kv.Create(ctx, l.key, next)
+		} else {
+			_, err = l.kv.Update(ctx, l.key, next, rev)
+		}
+		if err == nil {
+			return nil
+		}
+		if !casConflict(err) {
+			return fmt.Errorf("rate limit: write %s: %w", l.key, err)
+		}
+		// Another replica took a token meanwhile: read again.
+	}
+}
+
+// casConflict reports whether a KV Create or Update failed because the key
+// changed since it was read.
+func casConflict(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// limitedConsume is the consume loop of a rate-limited function: for each
+// free slot it first takes a token of the global budget, then fetches one
+// message. A token taken while the stream is empty is kept for the next
+// message. It returns when ctx ends or the connection is closed.
+func (w *Worker) limitedConsume(ctx, hard context.Context, cons jetstream.Consumer, inflight *sync.WaitGroup) error {
+	js, err := jetstream.New(w.b.Consumers.Conn())
+	if err != nil {
+		return fmt.Errorf("workers: function %q: %w", w.cfg.Function, err)
+	}
+	var lim *limiter
+	wait := 100 * time.Millisecond
+	backoff := func(err error) bool {
+		w.log.Warn("rate limit: cannot take a token; retrying", "error", err, "retry_in", wait)
+		ok := sleep(ctx, wait)
+		wait = min(2*wait, 2*time.Second)
+		return ok
+	}
+	token := false
+	for {
+		select {
+		case w.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		for !token {
+			if lim == nil {
+				lim, err = newLimiter(ctx, js, w.cfg.Function, *w.cfg.RateLimit)
+			}
+			if err == nil {
+				err = lim.take(ctx)
+			}
+			if ctx.Err() != nil {
+				w.release(1)
+				return nil
+			}
+			if err != nil {
+				if w.b.Consumers.Conn().IsClosed() {
+					w.release(1)
+					return closedErr(w.cfg.Function)
+				}
+				if !backoff(err) {
+					w.release(1)
+					return nil
+				}
+				continue
+			}
+			token, wait = true, 100*time.Millisecond
+		}
+		if w.lost.Load() {
+			c, err := w.ensure(ctx)
+			if err != nil {
+				w.release(1)
+				return nil
+			}
+			cons = c
+		}
+		fctx, cancel := context.WithTimeout(ctx, pullExpiry)
+		batch, err := cons.Fetch(1, jetstream.FetchContext(fctx))
+		var msg jetstream.Msg
+		if err == nil {
+			for m := range batch.Messages() {
+				msg = m
+			}
+			err = batch.Error()
+		}
+		cancel()
+		if msg == nil {
+			w.release(1)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+				if w.b.Consumers.Conn().IsClosed() {
+					return closedErr(w.cfg.Function)
+				}
+				w.fetchFailed(err)
+				if !sleep(ctx, wait) {
+					return nil
+				}
+				wait = min(2*wait, 2*time.Second)
+			}
+			continue // the token is kept for the next message
+		}
+		token, wait = false, 100*time.Millisecond
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			w.settleMsg(hard, msg)
+		}()
+	}
+}
