@@ -46,6 +46,10 @@ type App struct {
 	evictions *broker.EvictionWatch
 
 	mux      *triggers.Mux
+	// triggerCfg is what mux was built from, counts what its triggers
+	// received (for the triggers view).
+	triggerCfg triggers.MuxConfig
+	counts     *triggerCounts
 	replies  *triggers.ReplyWaiter
 	runtimes []closer
 	scalers  []*scale.Scaler
