@@ -91,7 +91,8 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 
 // Stream writes server-sent events to w until ctx ends: "run" with each
 // history record sq selects (its id is the history sequence, for
-// Last-Event-ID), and with sq.Status "functions" with the functions'
+// Last-Event-ID; it is on the last record of each history message, which
+// holds a batch), and with sq.Status "functions" with the functions'
 // figures. An error before the first byte is returned for the caller to
 // answer; later ones end the stream.
 func (a *API) Stream(ctx context.Context, w http.ResponseWriter, sq StreamQuery) error {
@@ -151,11 +152,17 @@ func (a *API) Stream(ctx context.Context, w http.ResponseWriter, sq StreamQuery)
 		}
 		if err == nil {
 			after = max(after, res.LastSeq)
-			for _, rec := range res.Records {
+			for i, rec := range res.Records {
 				if !a.streamMatch(ctx, sq, rec, cache) {
 					continue
 				}
-				if !send("run", strconv.FormatUint(rec.HistorySeq, 10), rec) {
+				// One history message holds a batch of records: the id
+				// (where a reconnect resumes) goes on the batch's last.
+				id := ""
+				if i == len(res.Records)-1 || res.Records[i+1].HistorySeq != rec.HistorySeq {
+					id = strconv.FormatUint(rec.HistorySeq, 10)
+				}
+				if !send("run", id, rec) {
 					return nil
 				}
 				lastWrite = time.Now()

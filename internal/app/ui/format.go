@@ -156,4 +156,3 @@ func showEvent(raw json.RawMessage) shownEvent {
 	}
 	return se
 }
-

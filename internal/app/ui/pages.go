@@ -272,4 +272,3 @@ func newestFirst(rs []history.Record) []history.Record {
 	slices.SortStableFunc(out, func(a, b history.Record) int { return cmp.Compare(b.Time.UnixNano(), a.Time.UnixNano()) })
 	return out
 }
-

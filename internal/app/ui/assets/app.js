@@ -28,6 +28,7 @@
   function runRow(table, r) {
     var tr = el("tr", "fresh");
     tr.setAttribute("data-seq", r.historySeq);
+    tr.setAttribute("data-run", runKey(r));
     var heads = table.querySelectorAll("thead th");
     for (var i = 0; i < heads.length; i++) {
       var h = heads[i].textContent.trim().toLowerCase(), td = el("td");
@@ -48,13 +49,16 @@
     return tr;
   }
 
+  // runKey names one run: a history message holds several.
+  function runKey(r) { return r.historySeq + "/" + r.function + "/" + (r.eventId || "") + "/" + r.attempt; }
+
   function addRun(r) {
     var tables = document.querySelectorAll("table[data-live-runs]");
     for (var i = 0; i < tables.length; i++) {
       var t = tables[i];
       if (t.closest("#failures") && r.outcome === "ok") continue;
       var tb = t.tBodies[0], none = tb.querySelector("tr.none");
-      if (tb.querySelector('tr[data-seq="' + r.historySeq + '"]')) continue; // already shown
+      if (tb.querySelector('tr[data-run="' + CSS.escape(runKey(r)) + '"]')) continue; // already shown
       if (none) none.remove();
       tb.insertBefore(runRow(t, r), tb.firstChild);
       while (tb.rows.length > 50) tb.deleteRow(tb.rows.length - 1);
