@@ -3,6 +3,9 @@ package ui_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -33,6 +36,8 @@ triggers:
   - name: orders
     http: { path: /orders }
     emit: { type: com.example.order.created, source: /shop/api }
+  - name: github
+    webhook: { provider: github, path: /hooks/github, secretRef: { value: %q } }
   - name: nightly-report
     cron: { schedule: "0 3 * * *" }
     emit: { type: com.example.report.due }
@@ -47,7 +52,10 @@ functions:
     run: { exec: ["true"] }
 `
 
-const token = "dashboard-test-token-7c1f"
+const (
+	token      = "dashboard-test-token-7c1f"
+	hookSecret = "github-hook-secret-91d2"
+)
 
 // TestDashboardInBrowser runs `up` with a function that fails until a
 // file exists, then drives the dashboard in headless chromium: sign in
@@ -72,7 +80,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	ready := filepath.Join(dir, "warehouse-ready")
 	file := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(file, fmt.Appendf(nil, browserMesh, ready), 0o600); err != nil {
+	if err := os.WriteFile(file, fmt.Appendf(nil, browserMesh, hookSecret, ready), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	m, err := meshmap.Load(file)
@@ -101,6 +109,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+
+	// A signed GitHub delivery and one with a bad signature.
+	githubHook(t, base, "d-1", hookSecret)
+	githubHook(t, base, "d-2", "not-the-secret")
 
 	// Three orders that fail: three dead letters.
 	var ids []string
@@ -201,6 +213,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	if text := b.text(`#crons`); !strings.Contains(text, "nightly-report") || !strings.Contains(text, "03:00:00.000") {
 		t.Errorf("cron table = %q, want nightly-report with its next fire at 03:00", text)
 	}
+	if text := b.text(`#webhooks`); !strings.Contains(text, "github\t1\t0\t1\t0") {
+		t.Errorf("webhook table = %q, want github with 1 accepted, 0 duplicates, 1 bad signature", text)
+	}
 	b.shot("triggers")
 	shots := b.shots
 
@@ -250,7 +265,6 @@ func apiGet(t *testing.T, url string, v any) {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 }
-
 
 // browser runs the steps of the test in one tab, failing the test on an
 // error.
@@ -309,4 +323,21 @@ func (b browser) shot(name string) {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	b.shots[name] = png
+}
+
+func githubHook(t *testing.T, base, id, secret string) {
+	t.Helper()
+	body := []byte(`{"ref": "refs/heads/main", "repository": {"full_name": "example/shop"}}`)
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	req, _ := http.NewRequest(http.MethodPost, base+"/hooks/github", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", id)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }

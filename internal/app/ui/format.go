@@ -74,8 +74,10 @@ func roundDur(d time.Duration) string {
 		return d.Round(100 * time.Microsecond).String()
 	case d < time.Minute:
 		return d.Round(10 * time.Millisecond).String()
-	default:
+	case d < time.Hour:
 		return d.Round(time.Second).String()
+	default:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 	}
 }
 
@@ -103,6 +105,8 @@ type shownEvent struct {
 	ID, Type, Source string
 	Attrs            []attr
 	Data             string
+	// Compact is the data on one line (JSON compacted), for previews.
+	Compact string
 	// Binary is true when the data is base64 (data_base64).
 	Binary bool
 }
@@ -147,12 +151,17 @@ func showEvent(raw json.RawMessage) shownEvent {
 			se.Data = string(d)
 		}
 		// A JSON string holding text is shown as the text.
+		var compact bytes.Buffer
+		if json.Compact(&compact, d) == nil {
+			se.Compact = compact.String()
+		}
 		var s string
 		if json.Unmarshal(d, &s) == nil {
-			se.Data = s
+			se.Data, se.Compact = s, s
 		}
 	} else if _, ok := m["data_base64"]; ok {
 		se.Data, se.Binary = str("data_base64"), true
+		se.Compact = se.Data
 	}
 	return se
 }

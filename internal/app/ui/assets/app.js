@@ -34,8 +34,8 @@
       var h = heads[i].textContent.trim().toLowerCase(), td = el("td");
       switch (h) {
         case "time": td.className = "mono nowrap"; td.textContent = clock(r.time); break;
-        case "function": td.appendChild(link("/ui/functions/" + encodeURIComponent(r.function), r.function)); break;
-        case "event": td.className = "mono"; if (r.eventId) td.appendChild(link("/ui/events/" + encodeURIComponent(r.eventId), short(r.eventId, 24))); break;
+        case "function": td.className = "nowrap"; td.appendChild(link("/ui/functions/" + encodeURIComponent(r.function), r.function)); break;
+        case "event": td.className = "mono nowrap"; td.title = r.eventId || ""; if (r.eventId) td.appendChild(link("/ui/events/" + encodeURIComponent(r.eventId), short(r.eventId, 18))); break;
         case "type": td.textContent = r.type || ""; break;
         case "attempt": td.className = "num"; td.textContent = r.attempt; break;
         case "outcome": td.appendChild(el("span", "badge " + outcomeClass(r.outcome), r.outcome)); break;
