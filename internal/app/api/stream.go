@@ -124,7 +124,9 @@ func (a *API) Stream(ctx context.Context, w http.ResponseWriter, sq StreamQuery)
 		return rc.Flush() == nil
 	}
 	_ = rc.SetWriteDeadline(time.Now().Add(keepAlive * 2))
-	if _, err := fmt.Fprint(w, ": fnmesh run stream\nretry: 2000\n\n"); err != nil || rc.Flush() != nil {
+	// The opening block carries the start as its id: a client that
+	// reconnects before any run resumes there, not at the new end.
+	if _, err := fmt.Fprintf(w, ": fnmesh run stream\nid: %d\nretry: 2000\n\n", after); err != nil || rc.Flush() != nil {
 		return nil
 	}
 	interval := a.cfg.StreamInterval
