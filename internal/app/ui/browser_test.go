@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := os.WriteFile(file, fmt.Appendf(nil, browserMesh, hookSecret, ready), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Tracing on, exported to a sink that takes everything: the runs carry
+	// trace ids for the event page to link.
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer sink.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.URL)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
 	m, err := meshmap.Load(file)
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +199,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("the event succeeds", chromedp.Navigate(base+"/ui/events/"+ids[0]), chromedp.WaitVisible(css(`table[data-live-runs] span.badge.ok`)))
 	if text := b.text(`table[data-live-runs]`); !strings.Contains(text, "deadletter") {
 		t.Errorf("runs of %s = %q, want the dead letter and the ok run", ids[0], text)
+	}
+	b.do("reload the event", chromedp.Reload(), chromedp.WaitVisible(css(`#trace-link`)))
+	if href := b.evalString(`document.getElementById("trace-link").href`); !strings.HasPrefix(href, "http://127.0.0.1:16686/trace/") || len(href) != len("http://127.0.0.1:16686/trace/")+32 {
+		t.Errorf("trace link = %q, want FNMESH_TRACE_URL with a 32-hex trace id", href)
 	}
 	var runs struct {
 		Runs []struct{ EventID, Outcome string }
@@ -306,6 +320,15 @@ func (b browser) eval(expr string) int {
 		b.t.Fatalf("%s: %v", expr, err)
 	}
 	return n
+}
+
+func (b browser) evalString(expr string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %v", expr, err)
+	}
+	return s
 }
 
 func (b browser) poll(what, expr string) {
