@@ -61,13 +61,13 @@ func TestTailFollowsTheStreamAndResumes(t *testing.T) {
 		t.Errorf("printed %v", got)
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	if len(lastIDs) != 2 || lastIDs[0] != "" || lastIDs[1] != "6" {
 		t.Errorf("Last-Event-ID of the connections = %q, want \"\" then 6", lastIDs)
 	}
 	if auths[1] != "Bearer tail-token" || !strings.Contains(queries[0], "cesql=priority") || !strings.Contains(queries[0], "function=f") {
 		t.Errorf("requests: %q %q", queries, auths)
 	}
+	mu.Unlock()
 
 	err = tailRuns(context.Background(), g, ts.URL, url.Values{"cesql": {"bad"}}, func(history.Record) {})
 	if err == nil || err.Error() != "--cesql: 1:4: syntax error" {
