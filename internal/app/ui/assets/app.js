@@ -19,6 +19,14 @@
       pad(d.getHours(), 2) + ":" + pad(d.getMinutes(), 2) + ":" + pad(d.getSeconds(), 2) + "." + pad(d.getMilliseconds(), 3);
   }
   function short(s, n) { s = s || ""; return s.length > n ? s.slice(0, n) + "\u2026" : s; }
+  // dur rounds a Go duration string as the server's pages do.
+  function dur(s) {
+    var m = /^(\d+(?:\.\d+)?)(ms|µs|s)$/.exec(s || "");
+    if (!m) return s;
+    var v = parseFloat(m[1]);
+    var f = m[2] === "ms" ? v.toFixed(1) : m[2] === "s" ? v.toFixed(2) : v.toFixed(0);
+    return f.replace(/\.0+$/, "") + m[2];
+  }
   function outcomeClass(o) { return o === "ok" ? "ok" : o === "retry" ? "warn" : "bad"; }
   function pct(f) { return (f * 100).toFixed(1) + "%"; }
   function rate(f) { return f.toFixed(2) + "/s"; }
@@ -39,7 +47,7 @@
         case "type": td.textContent = r.type || ""; break;
         case "attempt": td.className = "num"; td.textContent = r.attempt; break;
         case "outcome": td.appendChild(el("span", "badge " + outcomeClass(r.outcome), r.outcome)); break;
-        case "duration": td.className = "num mono"; td.textContent = r.duration; break;
+        case "duration": td.className = "num mono"; td.textContent = dur(r.duration); break;
         case "replica": td.className = "mono small"; td.textContent = r.replica || ""; break;
         case "trace": td.className = "mono small"; td.textContent = short(r.traceId, 12); break;
         case "error": td.className = "err"; td.textContent = short(r.error, 120); break;
