@@ -39,6 +39,8 @@ func (a *App) handler() (http.Handler, error) {
 		return nil, err
 	}
 	ops[ui.Prefix] = dash
+	// The mesh file refuses a trigger at /; the check keeps a Mux built
+	// otherwise from losing its root to the redirect.
 	if !a.triggerAt("/") {
 		ops["GET /{$}"] = http.RedirectHandler(ui.Prefix, http.StatusFound)
 	}

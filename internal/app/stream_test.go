@@ -202,3 +202,4 @@ func postPriority(t *testing.T, base, id, priority string) {
 		t.Fatalf("POST /events %s: %d", id, resp.StatusCode)
 	}
 }
+
