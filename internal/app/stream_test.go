@@ -202,4 +202,3 @@ func postPriority(t *testing.T, base, id, priority string) {
 		t.Fatalf("POST /events %s: %d", id, resp.StatusCode)
 	}
 }
-
