@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,8 +21,9 @@ import (
 	"github.com/fnmesh/fnmesh/internal/history"
 )
 
-// tailInterval is how often `events tail` asks for new runs.
-const tailInterval = time.Second
+// tailRetry is how long `events tail` waits before it reconnects a run
+// stream that ended.
+const tailRetry = time.Second
 
 func newEventsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "events", Short: "What happened to events: one event with its runs, or the runs as they happen (from a running `fnmesh up`)"}
@@ -50,58 +52,32 @@ func newEventsCmd(g *globals) *cobra.Command {
 			return printRuns(out, v.Runs)
 		},
 	}
-	var fn, outcome, typ string
+	var fn, outcome, typ, cesql string
 	tail := &cobra.Command{
 		Use:   "tail",
-		Short: "Print runs as they are recorded (polls the runs endpoint), until interrupted",
+		Short: "Print runs as they are recorded (follows the mesh's run stream), until interrupted",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
-			if fn != "" {
-				q.Set("function", fn)
+			for k, v := range map[string]string{"function": fn, "outcome": outcome, "type": typ, "cesql": cesql} {
+				if v != "" {
+					q.Set(k, v)
+				}
 			}
-			if outcome != "" {
-				q.Set("outcome", outcome)
-			}
-			// Start at the end: the last record stored now.
-			q.Set("limit", "1")
-			var res history.Result
-			if err := apiCall(cmd.Context(), g, base, "/api/v1/runs?"+q.Encode(), &res); err != nil {
-				return err
-			}
-			q.Set("limit", fmt.Sprint(history.MaxLimit))
 			enc := json.NewEncoder(cmd.OutOrStdout())
-			t := time.NewTicker(tailInterval)
-			defer t.Stop()
-			for {
-				q.Set("after", fmt.Sprint(res.LastSeq))
-				if err := apiCall(cmd.Context(), g, base, "/api/v1/runs?"+q.Encode(), &res); err != nil {
-					if cmd.Context().Err() != nil {
-						return nil
-					}
-					return err
+			return tailRuns(cmd.Context(), g, base, q, func(r history.Record) {
+				if g.output == "json" {
+					_ = enc.Encode(r)
+				} else {
+					fmt.Fprintln(cmd.OutOrStdout(), runLine(r))
 				}
-				for _, r := range res.Records {
-					if typ != "" && r.Type != typ {
-						continue
-					}
-					if g.output == "json" {
-						_ = enc.Encode(r)
-					} else {
-						fmt.Fprintln(cmd.OutOrStdout(), runLine(r))
-					}
-				}
-				select {
-				case <-cmd.Context().Done():
-					return nil
-				case <-t.C:
-				}
-			}
+			})
 		},
 	}
 	tail.Flags().StringVar(&fn, "function", "", "only this function's runs")
 	tail.Flags().StringVar(&outcome, "outcome", "", "only runs with this outcome: ok, retry or deadletter")
 	tail.Flags().StringVar(&typ, "type", "", "only runs of events of this type")
+	tail.Flags().StringVar(&cesql, "cesql", "", "only runs of events this CloudEvents SQL expression selects (evaluated by the mesh on the stored event)")
 	cmd.AddCommand(get, tail, newReplayCmd(g))
 	return cmd
 }
@@ -212,4 +188,88 @@ func apiCall(ctx context.Context, g *globals, base, path string, v any) error {
 		return fmt.Errorf("get %s: %w", u, err)
 	}
 	return nil
+}
+
+// tailRuns follows GET /api/v1/stream with q and calls show for every run,
+// until ctx ends. A stream that breaks is reconnected after the last run
+// it sent (Last-Event-ID); bad input is an error naming its flag.
+func tailRuns(ctx context.Context, g *globals, base string, q url.Values, show func(history.Record)) error {
+	u := strings.TrimSuffix(base, "/") + "/api/v1/stream?" + q.Encode()
+	last := ""
+	for {
+		err := followStream(ctx, g, u, &last, show)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var fe *api.FieldError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("--%s: %s", fe.Field, fe.Rule)
+		}
+		if err != nil && last == "" {
+			return err // never connected: say why
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(tailRetry):
+		}
+	}
+}
+
+// followStream reads one connection of the run stream; *last is the id of
+// the last batch seen.
+func followStream(ctx context.Context, g *globals, u string, last *string, show func(history.Record)) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if *last != "" {
+		req.Header.Set("Last-Event-ID", *last)
+	}
+	if token := g.env.OperationsToken(); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("get %s: %w (is `fnmesh up` running?)", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var e api.Error
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			if e.Field != "" {
+				return &api.FieldError{Field: e.Field, Rule: e.Error}
+			}
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("get %s: %s", u, resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var name, data, id string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if name == "run" {
+				var r history.Record
+				if json.Unmarshal([]byte(data), &r) == nil {
+					show(r)
+				}
+			}
+			if id != "" {
+				*last = id
+			}
+			name, data, id = "", "", ""
+		case strings.HasPrefix(line, "event: "):
+			name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data += strings.TrimPrefix(line, "data: ")
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimPrefix(line, "id: ")
+		}
+	}
+	return sc.Err()
 }

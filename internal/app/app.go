@@ -45,11 +45,15 @@ type App struct {
 	streams   *broker.StreamCheck
 	evictions *broker.EvictionWatch
 
-	mux      *triggers.Mux
-	replies  *triggers.ReplyWaiter
-	runtimes []closer
-	scalers  []*scale.Scaler
-	srv      *triggers.Server
+	mux *triggers.Mux
+	// triggerCfg is what mux was built from, counts what its triggers
+	// received (for the triggers view).
+	triggerCfg triggers.MuxConfig
+	counts     *triggerCounts
+	replies    *triggers.ReplyWaiter
+	runtimes   []closer
+	scalers    []*scale.Scaler
+	srv        *triggers.Server
 
 	draining  atomic.Bool
 	closeOnce sync.Once

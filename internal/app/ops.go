@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/fnmesh/fnmesh/internal/app/ui"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
@@ -31,12 +32,43 @@ func (a *App) handler() (http.Handler, error) {
 		}
 		ops[pattern] = protected
 	}
+	// The dashboard takes the same token its own way (a browser cannot
+	// send a bearer header on navigation: a session cookie).
+	dash, err := ui.New(ui.Config{API: api, Token: a.cfg.Env.OperationsToken(), TraceURL: a.cfg.Env.TraceURL, Secure: a.cfg.Env.TLSCert != "", Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	ops[ui.Prefix] = dash
+	// The mesh file refuses a trigger at /; the check keeps a Mux built
+	// otherwise from losing its root to the redirect.
+	if !a.triggerAt("/") {
+		ops["GET /{$}"] = http.RedirectHandler(ui.Prefix, http.StatusFound)
+	}
 	untraced := make([]string, 0, len(ops))
 	for pattern, h := range ops {
 		a.mux.Handle(pattern, h)
 		untraced = append(untraced, pattern)
 	}
 	return a.tel.HTTP(a.mux, untraced...), nil
+}
+
+// triggerAt reports whether a trigger (the ingest endpoint, a route or a
+// webhook) is mounted at path p.
+func (a *App) triggerAt(p string) bool {
+	if a.triggerCfg.Ingest.Path == p {
+		return true
+	}
+	for _, r := range a.triggerCfg.Routes {
+		if r.Path == p {
+			return true
+		}
+	}
+	for _, h := range a.triggerCfg.Hooks {
+		if h.Path == p {
+			return true
+		}
+	}
+	return false
 }
 
 // readyz answers 200 while `up` is not draining, the broker is reachable

@@ -28,7 +28,8 @@ func (a *App) triggers(ctx context.Context) (*triggers.Mux, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []triggers.Option{triggers.WithLogger(a.log), triggers.WithObserver(a.tel)}
+	a.triggerCfg, a.counts = cfg, newTriggerCounts(a.tel)
+	opts := []triggers.Option{triggers.WithLogger(a.log), triggers.WithObserver(a.counts)}
 	if len(cfg.Hooks) > 0 {
 		kv, err := a.client.KeyValue(ctx, meshmap.KV(m, broker.KVConfig{Bucket: triggers.WebhookBucket, Description: "webhook delivery ids", TTL: triggers.WebhookDedupTTL}))
 		if err != nil {

@@ -63,6 +63,10 @@ type Env struct {
 	// FNMESH_TLS_CERT, FNMESH_TLS_KEY.
 	TLSCert string `envconfig:"FNMESH_TLS_CERT"`
 	TLSKey  string `envconfig:"FNMESH_TLS_KEY"`
+	// TraceURL links the dashboard's trace ids to a trace UI: {traceId}
+	// is replaced by the id (http://localhost:16686/trace/{traceId}).
+	// FNMESH_TRACE_URL, default empty: ids are shown plain.
+	TraceURL string `envconfig:"FNMESH_TRACE_URL"`
 	// ClusterEnv holds the cluster settings of the embedded server.
 	ClusterEnv
 }

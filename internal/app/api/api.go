@@ -88,6 +88,11 @@ type Config struct {
 	Log *slog.Logger
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
+	// Triggers describes the mesh's triggers at a time (nil: none).
+	Triggers func(now time.Time) TriggersView
+	// StreamInterval is how often GET /api/v1/stream reads new history
+	// (0 = StreamInterval).
+	StreamInterval time.Duration
 }
 
 // API serves /api/v1/.
@@ -114,6 +119,8 @@ func New(cfg Config) (*API, error) {
 	a.mux.HandleFunc("GET /api/v1/deadletters", a.deadLetters)
 	a.mux.HandleFunc("POST /api/v1/deadletters/redrive", a.redrive)
 	a.mux.HandleFunc("POST /api/v1/deadletters/purge", a.purge)
+	a.mux.HandleFunc("GET /api/v1/triggers", a.triggers)
+	a.mux.HandleFunc("GET /api/v1/stream", a.stream)
 	if cfg.Replayer != nil {
 		a.mux.HandleFunc("POST /api/v1/replay", a.replay)
 	}
@@ -121,6 +128,15 @@ func New(cfg Config) (*API, error) {
 		writeError(w, http.StatusNotFound, "", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return a, nil
+}
+
+// FunctionList returns the mesh's functions (Config.Functions, in file
+// order).
+func (a *API) FunctionList() []Function { return a.cfg.Functions }
+
+// Runs answers a history query.
+func (a *API) Runs(ctx context.Context, q history.Query) (history.Result, error) {
+	return a.cfg.Runs.Runs(ctx, q)
 }
 
 // ServeHTTP serves the API.

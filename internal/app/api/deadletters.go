@@ -44,8 +44,19 @@ func (a *API) deadLetters(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 100
 	}
+	out, err := a.DeadLetters(r.Context(), sel, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deadLetters": out})
+}
+
+// DeadLetters returns at most limit dead letters sel selects, oldest
+// first.
+func (a *API) DeadLetters(ctx context.Context, sel broker.Selection, limit int) ([]DeadLetterView, error) {
 	out := []DeadLetterView{}
-	err = a.cfg.DeadLetters.List(r.Context(), sel.Function, sel.Since, func(d broker.DeadLetter) bool {
+	err := a.cfg.DeadLetters.List(ctx, sel.Function, sel.Since, func(d broker.DeadLetter) bool {
 		if !sel.Selects(d) {
 			return true
 		}
@@ -58,11 +69,19 @@ func (a *API) deadLetters(w http.ResponseWriter, r *http.Request) {
 		out = append(out, dv)
 		return len(out) < limit
 	})
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deadLetters": out})
+	return out, err
+}
+
+// Redrive stores the dead letters sel selects again in their streams
+// (dryRun only counts them) and returns how many.
+func (a *API) Redrive(ctx context.Context, sel broker.Selection, dryRun bool) (int, error) {
+	return a.cfg.DeadLetters.RedriveSelected(ctx, sel, dryRun)
+}
+
+// Purge deletes the dead letters sel selects (dryRun only counts them) and
+// returns how many.
+func (a *API) Purge(ctx context.Context, sel broker.Selection, dryRun bool) (int, error) {
+	return a.cfg.DeadLetters.Purge(ctx, sel, dryRun)
 }
 
 // selector is the body of POST /api/v1/deadletters/{redrive,purge}: the

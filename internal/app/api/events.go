@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -30,6 +31,9 @@ type EventView struct {
 	Stored []StoredView `json:"stored"`
 	// Runs are the attempts recorded, oldest first.
 	Runs []history.Record `json:"runs"`
+	// LastSeq is the last history sequence read: a run stream started
+	// after it misses none of the event's later runs.
+	LastSeq uint64 `json:"lastSeq"`
 }
 
 // StoredView is one stored copy of an event.
@@ -53,12 +57,30 @@ func (a *API) event(w http.ResponseWriter, r *http.Request) {
 	if scan == 0 {
 		scan = DefaultScanLimit
 	}
-	res, err := a.cfg.Runs.Runs(r.Context(), history.Query{EventID: id, Limit: history.MaxLimit})
+	v, err := a.Event(r.Context(), id, scan)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	v := EventView{ID: id, Stored: []StoredView{}, Runs: res.Records}
+	if len(v.Stored) == 0 && len(v.Runs) == 0 {
+		writeError(w, http.StatusNotFound, "id", "no event with id "+strconv.Quote(id)+" in the history or the last "+strconv.Itoa(scan)+" messages of each stream")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// Event returns the stored copies and the runs of the event id; when the
+// history does not know it, the first scan messages of each stream are
+// searched. An event found nowhere has no copies and no runs.
+func (a *API) Event(ctx context.Context, id string, scan int) (EventView, error) {
+	if scan <= 0 {
+		scan = DefaultScanLimit
+	}
+	res, err := a.cfg.Runs.Runs(ctx, history.Query{EventID: id, Limit: history.MaxLimit})
+	if err != nil {
+		return EventView{}, err
+	}
+	v := EventView{ID: id, Stored: []StoredView{}, Runs: res.Records, LastSeq: res.LastSeq}
 	seen := map[string]bool{}
 	for _, rec := range res.Records {
 		key := rec.Stream + "/" + strconv.FormatUint(rec.Seq, 10)
@@ -66,13 +88,12 @@ func (a *API) event(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		seen[key] = true
-		se, err := a.cfg.Events.GetEvent(r.Context(), rec.Stream, rec.Seq)
+		se, err := a.cfg.Events.GetEvent(ctx, rec.Stream, rec.Seq)
 		if errors.Is(err, broker.ErrNoMessage) {
 			continue // removed by the stream's limits since
 		}
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return v, err
 		}
 		if se.Event != nil && se.Event.ID() == id {
 			v.Stored = append(v.Stored, storedView(rec.Stream, se))
@@ -82,24 +103,19 @@ func (a *API) event(w http.ResponseWriter, r *http.Request) {
 		// Not in the history (not delivered yet, or recorded before its
 		// retention): look at the newest messages of each stream.
 		for _, stream := range a.cfg.Streams {
-			if err := a.scan(r, stream, id, scan, &v); err != nil {
-				a.fail(w, r, err)
-				return
+			if err := a.scan(ctx, stream, id, scan, &v); err != nil {
+				return v, err
 			}
 		}
 	}
-	if len(v.Stored) == 0 && len(v.Runs) == 0 {
-		writeError(w, http.StatusNotFound, "id", "no event with id "+strconv.Quote(id)+" in the history or the last "+strconv.Itoa(scan)+" messages of each stream")
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	return v, nil
 }
 
 // scan reads stream from its start and keeps the copies of id, stopping
 // after limit messages.
-func (a *API) scan(r *http.Request, stream, id string, limit int, v *EventView) error {
+func (a *API) scan(ctx context.Context, stream, id string, limit int, v *EventView) error {
 	n := 0
-	return a.cfg.Events.ReadStream(r.Context(), stream, "", func(se broker.StoredEvent) bool {
+	return a.cfg.Events.ReadStream(ctx, stream, "", func(se broker.StoredEvent) bool {
 		n++
 		if se.Event != nil && se.Event.ID() == id {
 			v.Stored = append(v.Stored, storedView(stream, se))

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -41,6 +42,17 @@ type Figures struct {
 }
 
 func (a *API) functions(w http.ResponseWriter, r *http.Request) {
+	out, err := a.Functions(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"functions": out})
+}
+
+// Functions returns every function with the scaler's view and the
+// figures of the last RateWindow of history.
+func (a *API) Functions(ctx context.Context) ([]FunctionView, error) {
 	status := map[string]scale.FunctionStatus{}
 	if a.cfg.Status != nil {
 		for _, s := range a.cfg.Status() {
@@ -53,15 +65,14 @@ func (a *API) functions(w http.ResponseWriter, r *http.Request) {
 		if s, ok := status[fn.Name]; ok {
 			v.Scale = &s
 		}
-		res, err := a.cfg.Runs.Runs(r.Context(), history.Query{Function: fn.Name, Since: a.cfg.Now().Add(-RateWindow), Limit: history.MaxLimit})
+		res, err := a.cfg.Runs.Runs(ctx, history.Query{Function: fn.Name, Since: a.cfg.Now().Add(-RateWindow), Limit: history.MaxLimit})
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return nil, err
 		}
 		v.Recent = figures(res, RateWindow)
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"functions": out})
+	return out, nil
 }
 
 func figures(res history.Result, window time.Duration) Figures {

@@ -52,3 +52,31 @@ func FuzzParseReplay(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseStreamQuery: any query string and Last-Event-ID header is
+// either a stream query or a *FieldError naming the parameter; CESQL
+// syntax errors included.
+func FuzzParseStreamQuery(f *testing.F) {
+	for _, s := range []string{"function=f&outcome=ok&type=t&status=1", "cesql=type+%3D+%27a%27&after=7", "cesql=type+%3D", "status=maybe", "after=x", "event=e-1&after=0"} {
+		f.Add(s, "")
+		f.Add(s, "12")
+	}
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, raw, lastID string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		sq, err := api.ParseStreamQuery(v, lastID)
+		var fe *api.FieldError
+		if err != nil && (!errors.As(err, &fe) || fe.Field == "") {
+			t.Fatalf("error %v does not name a field", err)
+		}
+		if err == nil && v.Get("cesql") != "" && sq.Match == nil {
+			t.Fatalf("a CESQL filter compiled to nothing: %+v", sq)
+		}
+		if err == nil && sq.FromEnd && (v.Has("after") || lastID != "") {
+			t.Fatalf("starts at the end despite after/Last-Event-ID: %+v", sq)
+		}
+	})
+}
