@@ -23,9 +23,9 @@ var (
 	// already stored (same source and id): JetStream refuses the whole
 	// batch, so nothing of it was stored.
 	ErrBatchDuplicate = errors.New("the batch holds an event that is already stored (same source and id)")
-	// ErrBatchStreams means the events of an atomic batch are not all
-	// captured by one stream: an atomic batch is stored by one stream.
-	ErrBatchStreams = errors.New("the events of an atomic batch must all belong to one stream")
+	// ErrBatchStreams means the events of a batch are not all captured by
+	// one stream: JetStream stores a batch in one stream.
+	ErrBatchStreams = errors.New("the events of a batch must all belong to one stream")
 	// ErrBatchTooLarge means an atomic batch has more than MaxAtomicBatch
 	// events.
 	ErrBatchTooLarge = fmt.Errorf("an atomic batch holds at most %d events", MaxAtomicBatch)
@@ -90,16 +90,14 @@ func (c *Client) PublishBatch(ctx context.Context, events []*event.Event, mode B
 		if err != nil {
 			return BatchResult{}, &BatchEventError{Index: i, Err: err}
 		}
-		if mode == BatchAtomic {
-			s, err := c.scheduleInfo(ctx, msg.Subject)
-			if err != nil {
-				return BatchResult{}, &BatchEventError{Index: i, Err: err}
-			}
-			if stream != "" && s.name != stream {
-				return BatchResult{}, &BatchEventError{Index: i, Err: fmt.Errorf("%w: stored by %s, the batch so far by %s", ErrBatchStreams, s.name, stream)}
-			}
-			stream = s.name
+		s, err := c.scheduleInfo(ctx, msg.Subject)
+		if err != nil {
+			return BatchResult{}, &BatchEventError{Index: i, Err: err}
 		}
+		if stream != "" && s.name != stream {
+			return BatchResult{}, &BatchEventError{Index: i, Err: fmt.Errorf("%w: stored by %s, the batch so far by %s", ErrBatchStreams, s.name, stream)}
+		}
+		stream = s.name
 		if delayed && time.Until(at) > 0 {
 			if err := c.scheduleMsg(ctx, e, msg, at); err != nil {
 				return BatchResult{}, &BatchEventError{Index: i, Err: err}

@@ -195,8 +195,22 @@ func parseStatus(err error) int {
 	return bodyStatus(err)
 }
 
-// validate runs the data validator over every event.
+// validate checks the deliverat extension of every event and runs the
+// data validator over them.
 func (in *Ingest) validate(events []*event.Event, mode requestMode) error {
+	for i, e := range events {
+		if _, _, err := broker.DeliverAt(e); err != nil {
+			var ae *broker.AttributeError
+			var err2 error = attrErr(broker.DeliverAtExtension, err.Error())
+			if errors.As(err, &ae) {
+				err2 = attrErr(ae.Attribute, ae.Err.Error())
+			}
+			if mode == modeBatch {
+				err2 = &BatchError{Index: i, Err: err2}
+			}
+			return err2
+		}
+	}
 	if in.validator == nil {
 		return nil
 	}
