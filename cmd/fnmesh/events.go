@@ -103,6 +103,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 	tail.Flags().StringVar(&outcome, "outcome", "", "only runs with this outcome: ok, retry or deadletter")
 	tail.Flags().StringVar(&typ, "type", "", "only runs of events of this type")
 	cmd.AddCommand(get, tail, newReplayCmd(g))
+	addScheduledCmds(cmd, g, &base)
 	return cmd
 }
 
