@@ -17,7 +17,7 @@ func TestStreamSchedules(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, yaml, path, rule string
-		line, column          int
+		line, column           int
 	}{
 		{"limits default to discard new", "    schedules: true\n    maxMsgs: 10\n", "streams[0].schedules", "needs discard: old", 6, 16},
 		{"discard new", "    schedules: true\n    discard: new\n", "streams[0].schedules", "needs discard: old", 6, 16},
