@@ -15,8 +15,11 @@ import (
 
 // delayLead is how far after the start the first event is due: the
 // publishing of every event must end before the first is due, so that
-// publishing does not queue behind deliveries.
-const delayLead = 10 * time.Second
+// publishing does not queue behind deliveries. A second plus a
+// millisecond per event, at most 10 s.
+func delayLead(count int) time.Duration {
+	return min(time.Second+time.Duration(count)*time.Millisecond, 10*time.Second)
+}
 
 // delayGrace is how long after the last event is due the scenario waits
 // for stragglers.
@@ -85,7 +88,7 @@ func runDelay(ctx context.Context, e *env, cfg Config) (Result, error) {
 	defer cc.Stop()
 
 	data, ctype := payload(cfg.Size)
-	start := time.Now().Add(delayLead)
+	start := time.Now().Add(delayLead(cfg.Count))
 	step := cfg.Duration / time.Duration(cfg.Count)
 	var next atomic.Int64
 	var wg sync.WaitGroup
