@@ -31,6 +31,7 @@ type Client struct {
 	cfg   Config
 	log   *slog.Logger
 	hooks PublishHooks
+	sched schedCache
 }
 
 // PublishHooks lets callers observe and decorate publishes (tracing, metrics).

@@ -25,10 +25,30 @@ type Ack struct {
 // Nats-Msg-Id = DedupID(source, id) and waits for the PubAck. Publishing
 // the same (source, id) twice within the stream's duplicate window stores it
 // once; the second Ack has Duplicate set.
+//
+// An event with a "deliverat" extension in the future is stored at once as
+// a JetStream message schedule (see DeliverAt and ScheduleSubjects): the
+// server publishes it on its subject at that time, with the same headers,
+// and until then no consumer of the event subjects sees it. The stream must
+// be declared with Schedules; a time further ahead than its MaxDelay (or
+// MaxAge) is an *AttributeError naming "deliverat". A time in the past is
+// delivered at once.
 func (c *Client) Publish(ctx context.Context, e *event.Event) (Ack, error) {
+	at, delayed, err := DeliverAt(e)
+	if err != nil {
+		return Ack{}, fmt.Errorf("broker: publish: %w", err)
+	}
 	msg, err := EncodeMsg(Subject(c.cfg.SubjectPrefix, e.Type()), e)
 	if err != nil {
 		return Ack{}, err
+	}
+	if delayed && time.Until(at) > 0 {
+		sctx, cancel := c.withTimeout(ctx)
+		err := c.scheduleMsg(sctx, e, msg, at)
+		cancel()
+		if err != nil {
+			return Ack{}, err
+		}
 	}
 	return c.send(ctx, e, msg)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,15 @@ type StreamSpec struct {
 	// de-duplication; never longer than MaxAge (0 = 2m, or MaxAge when
 	// that is shorter).
 	DuplicateWindow time.Duration
+	// Schedules lets the stream keep scheduled events (events with a
+	// "deliverat" extension, see Client.Publish): JetStream message
+	// schedules, with the stream also capturing ScheduleSubjects(Name).
+	// It needs DiscardOld (JetStream's rule). Once on, a stream keeps it:
+	// JetStream cannot turn schedules off.
+	Schedules bool
+	// MaxDelay bounds how far ahead a scheduled event may be (0 = no bound
+	// but MaxAge). It is kept in the stream's metadata.
+	MaxDelay time.Duration
 }
 
 // Validate reports every field of s that breaks a rule, as *FieldError
@@ -78,6 +88,8 @@ func (s StreamSpec) Validate() error {
 	add("Storage", CheckStorage(s.Storage))
 	add("MaxAge", checkMaxAge(s.MaxAge))
 	add("DuplicateWindow", CheckDuplicateWindow(s.DuplicateWindow, s.MaxAge))
+	add("Schedules", CheckSchedules(s.Schedules, s.Discard, s.HasLimits()))
+	add("MaxDelay", CheckMaxDelay(s.MaxDelay, s.MaxAge))
 	return r.err()
 }
 
@@ -155,6 +167,30 @@ func CheckDuplicateWindow(window, maxAge time.Duration) error {
 	return nil
 }
 
+// CheckSchedules reports a stream with schedules whose discard policy is
+// (or defaults to) new: JetStream schedules only on discard-old streams.
+func CheckSchedules(on bool, d Discard, hasLimits bool) error {
+	if !on {
+		return nil
+	}
+	if d == DiscardNew || (d == "" && hasLimits) {
+		return errors.New("needs discard: old (JetStream keeps scheduled events only in discard-old streams; with limits set, discard defaults to new)")
+	}
+	return nil
+}
+
+// CheckMaxDelay reports a negative maxDelay, or one longer than maxAge (a
+// schedule older than maxAge would be removed before its time).
+func CheckMaxDelay(d, maxAge time.Duration) error {
+	switch {
+	case d < 0:
+		return errors.New("must not be negative (0 means up to maxAge)")
+	case maxAge > 0 && d > maxAge:
+		return fmt.Errorf("must not be longer than maxAge (%s): a scheduled event would be removed before its time", maxAge)
+	}
+	return nil
+}
+
 // jetstream is the JetStream configuration of s.
 func (s StreamSpec) jetstream() jetstream.StreamConfig {
 	sc := jetstream.StreamConfig{
@@ -172,6 +208,15 @@ func (s StreamSpec) jetstream() jetstream.StreamConfig {
 	}
 	if s.Storage == StorageMemory {
 		sc.Storage = jetstream.MemoryStorage
+	}
+	// Atomic and fast batch publish (PublishBatch) cost nothing unused.
+	sc.AllowAtomicPublish, sc.AllowBatchPublish = true, true
+	if s.Schedules {
+		sc.AllowMsgSchedules, sc.AllowRollup = true, true
+		sc.Subjects = append(slices.Clone(s.Subjects), ScheduleSubjects(s.Name))
+		if s.MaxDelay > 0 {
+			sc.Metadata = map[string]string{metaMaxDelay: s.MaxDelay.String()}
+		}
 	}
 	return sc
 }
@@ -224,6 +269,13 @@ func (c *Client) EnsureStreams(ctx context.Context, specs ...StreamSpec) error {
 			continue
 		}
 		s.Discard = d
+		if !s.Schedules {
+			// JetStream cannot turn schedules off: a stream that has them
+			// keeps them (and the subjects they are kept on).
+			if st, err := c.js.Stream(ctx, s.Name); err == nil && st.CachedInfo().Config.AllowMsgSchedules {
+				s.Schedules = true
+			}
+		}
 		sc := s.jetstream()
 		if _, err := c.js.CreateOrUpdateStream(ctx, sc); err != nil {
 			errs = append(errs, fmt.Errorf("broker: stream %s: %w", sc.Name, c.classify(sc.Name, err)))

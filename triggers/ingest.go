@@ -97,11 +97,21 @@ func (c IngestConfig) Validate() error {
 // is configured and missing or wrong; 405 for methods other than POST and
 // OPTIONS; 413 over the size limit; 415 for a request that is not
 // CloudEvents; 429 with Retry-After when MaxInFlight requests are
-// publishing; 503 with Retry-After while the broker is unreachable. Events
-// of a batch are stored in order; when one fails, the rest are not tried
-// and the answer (503, or 500 for an unexpected error) lists per index
-// which were stored, so the client can retry the batch: storing is
-// idempotent by (source, id).
+// publishing; 503 with Retry-After while the broker is unreachable.
+//
+// A batch is stored with JetStream atomic batch publish when the publisher
+// is a BatchPublisher (*broker.Client): every event or none, at most
+// broker.MaxAtomicBatch; a failure answers which event (index) and why,
+// and that nothing was stored (409 when an event of it is already
+// stored). With ?atomic=false (AtomicParam) it uses fast batch publish:
+// no size limit, not atomic, the answer marks what was acknowledged.
+// Other publishers store a batch event by event, in order; when one
+// fails, the rest are not tried and the answer lists per index which were
+// stored, so the client can retry: storing is idempotent by (source, id).
+//
+// An event with a "deliverat" extension (RFC 3339) is stored at once and
+// delivered at that time (see broker.Client.Publish); a bad value is 400
+// naming the attribute.
 //
 // OPTIONS answers the CloudEvents webhook abuse-protection handshake:
 // a request with WebHook-Request-Origin gets WebHook-Allowed-Origin: *.
@@ -195,8 +205,22 @@ func parseStatus(err error) int {
 	return bodyStatus(err)
 }
 
-// validate runs the data validator over every event.
+// validate checks the deliverat extension of every event and runs the
+// data validator over them.
 func (in *Ingest) validate(events []*event.Event, mode requestMode) error {
+	for i, e := range events {
+		if _, _, err := broker.DeliverAt(e); err != nil {
+			var ae *broker.AttributeError
+			var err2 error = attrErr(broker.DeliverAtExtension, err.Error())
+			if errors.As(err, &ae) {
+				err2 = attrErr(ae.Attribute, ae.Err.Error())
+			}
+			if mode == modeBatch {
+				err2 = &BatchError{Index: i, Err: err2}
+			}
+			return err2
+		}
+	}
 	if in.validator == nil {
 		return nil
 	}

@@ -28,7 +28,9 @@ type batchItem struct {
 // batchAnswer is the body answering a batch. Error is set when not every
 // event was stored.
 type batchAnswer struct {
-	Error    string      `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Index is the event at fault when the batch failed because of one.
+	Index    *int        `json:"index,omitempty"`
 	Accepted int         `json:"accepted"`
 	Results  []batchItem `json:"results"`
 }
@@ -48,6 +50,9 @@ func (in *Ingest) publish(w http.ResponseWriter, r *http.Request, events []*even
 			return
 		}
 		writeJSON(w, http.StatusAccepted, storedAnswer{ID: e.ID(), Stream: ack.Stream, Seq: ack.Sequence, Duplicate: ack.Duplicate})
+		return
+	}
+	if bp, ok := in.pub.(BatchPublisher); ok && in.publishBatch(w, r, bp, events) {
 		return
 	}
 	ans := batchAnswer{Results: make([]batchItem, len(events))}

@@ -259,35 +259,38 @@ func TestIngestValidator(t *testing.T) {
 }
 
 // TestIngestBatchPartialFailure stores a batch whose second event no stream
-// captures: the first is stored, the second fails, the third is not tried,
-// and the answer says so per index. No stream is an unavailable store
-// (503 with Retry-After: a stream deleted under `up` is re-created), never
-// a 500.
+// captures: the batch is atomic, so none is stored, and the answer names
+// the second. The same with ?atomic=false (fast batch publish): the
+// stream of every event is known before anything is sent. No stream is an
+// unavailable store (503 with Retry-After: a stream deleted under `up` is
+// re-created), never a 500.
 func TestIngestBatchPartialFailure(t *testing.T) {
 	env := newIngestEnv(t, []broker.StreamSpec{{Name: "EVENTS", Subjects: []string{"events.com.example.kept"}}}, IngestConfig{})
 	body := "[" + structuredBody(map[string]any{"id": "1", "type": "com.example.kept"}) + "," +
 		structuredBody(map[string]any{"id": "2", "type": "com.example.lost"}) + "," +
 		structuredBody(map[string]any{"id": "3", "type": "com.example.kept"}) + "]"
-	a := ingestDo(t, http.MethodPost, env.url, batchHeaders(), strBody(body))
-	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
-		t.Fatalf("status %d (Retry-After %q), want 503 with Retry-After: %s", a.status, a.header.Get("Retry-After"), a.body)
-	}
-	var ba batchAnswer
-	if err := json.Unmarshal(a.body, &ba); err != nil {
-		t.Fatal(err)
-	}
-	if ba.Accepted != 1 || ba.Error != errUnavailable.Error() || len(ba.Results) != 3 {
-		t.Fatalf("answer %s", a.body)
-	}
-	r := ba.Results
-	if !r[0].Stored || r[0].Seq != 1 || r[1].Stored || r[1].Error != errUnavailable.Error() || r[2].Stored || r[2].Error != notTried {
-		t.Errorf("results %+v", r)
-	}
-	if n := len(env.stored(t)); n != 1 {
-		t.Errorf("%d events stored, want 1", n)
+	for _, url := range []string{env.url, env.url + "?atomic=false"} {
+		a := ingestDo(t, http.MethodPost, url, batchHeaders(), strBody(body))
+		if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
+			t.Fatalf("%s: status %d (Retry-After %q), want 503 with Retry-After: %s", url, a.status, a.header.Get("Retry-After"), a.body)
+		}
+		var ba batchAnswer
+		if err := json.Unmarshal(a.body, &ba); err != nil {
+			t.Fatal(err)
+		}
+		if ba.Accepted != 0 || ba.Error != errUnavailable.Error() || len(ba.Results) != 3 || ba.Index == nil || *ba.Index != 1 {
+			t.Fatalf("%s: answer %s", url, a.body)
+		}
+		r := ba.Results
+		if r[0].Stored || r[1].Stored || r[1].Error != errUnavailable.Error() || r[2].Stored || r[0].Error == "" || r[2].Error == "" {
+			t.Errorf("%s: results %+v", url, r)
+		}
+		if n := len(env.stored(t)); n != 0 {
+			t.Errorf("%s: %d events stored, want 0", url, n)
+		}
 	}
 	// One event no stream captures: 503, never the internals.
-	a = ingestDo(t, http.MethodPost, env.url, binaryHeaders("ce-type", "com.example.lost"), strBody("x"))
+	a := ingestDo(t, http.MethodPost, env.url, binaryHeaders("ce-type", "com.example.lost"), strBody("x"))
 	if eb := a.errorJSON(t); a.status != http.StatusServiceUnavailable || eb.Error != errUnavailable.Error() {
 		t.Errorf("single: %d %s", a.status, a.body)
 	}

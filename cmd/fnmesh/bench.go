@@ -44,6 +44,7 @@ deleted after). Flags left unset take the scenario's defaults.`,
 	pf.IntVar(&cfg.Rate, "rate", 0, "publish rate in events/s (latency; default 5000)")
 	pf.BoolVar(&cfg.History, "history", false, "pipeline: also measure fnmesh with the run history recorded, and report history on/off")
 	pf.DurationVar(&cfg.Work, "work", 0, "handler work per event (scale; default 5ms)")
+	pf.IntVar(&cfg.Batch, "batch", 0, "ingest: post batches of this many events and compare with posting them one by one (atomic up to 1000, else fast batch publish)")
 	pf.StringVar(&natsURL, "nats-url", "", "external NATS server (credentials from NATS_USER, NATS_CREDS, ...; default: embedded)")
 	pf.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (samples carry the label side=fnmesh|baseline)")
 
@@ -52,6 +53,7 @@ deleted after). Flags left unset take the scenario's defaults.`,
 		{bench.Pipeline, "publish then consume --count events: fnmesh workers vs nats.go Consume+Ack"},
 		{bench.Latency, "publish-to-handler latency at --rate events/s: fnmesh vs nats.go"},
 		{bench.Scale, "cold start, scale-up and drain with the process runtime vs one fixed replica"},
+		{bench.Delay, "schedule --count events (default 10000) with deliverat over --duration (default 1m) and report how late they arrive"},
 	} {
 		cmd.AddCommand(&cobra.Command{
 			Use:   sc.name,

@@ -79,6 +79,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 	tail.Flags().StringVar(&typ, "type", "", "only runs of events of this type")
 	tail.Flags().StringVar(&cesql, "cesql", "", "only runs of events this CloudEvents SQL expression selects (evaluated by the mesh on the stored event)")
 	cmd.AddCommand(get, tail, newReplayCmd(g))
+	addScheduledCmds(cmd, g, &base)
 	return cmd
 }
 

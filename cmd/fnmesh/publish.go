@@ -29,6 +29,8 @@ type publishFlags struct {
 	url, token                                                        string
 	direct                                                            bool
 	timeout                                                           time.Duration
+	at                                                                string
+	in                                                                time.Duration
 }
 
 func newPublishCmd(g *globals) *cobra.Command {
@@ -38,6 +40,8 @@ func newPublishCmd(g *globals) *cobra.Command {
 		Short: "Publish a CloudEvent over HTTP to a running mesh, or straight to NATS",
 		Example: `  fnmesh publish --type com.example.order.created --source /shop/api --data '{"order":42}'
   fnmesh publish --type com.example.ping --source /cli --nats   # straight to JetStream (NATS_URL)
+  fnmesh publish --type com.example.remind --in 24h               # delivered in 24 hours (deliverat)
+  fnmesh publish --type com.example.remind --at 2030-01-02T09:00:00Z
 
 The mesh is found as by every command: FNMESH_URL (HTTP) and NATS_URL
 (broker), else the ` + "`fnmesh up`" + ` running on the data directory
@@ -84,6 +88,9 @@ The mesh is found as by every command: FNMESH_URL (HTTP) and NATS_URL
 	fl.StringVar(&f.token, "token", os.Getenv("FNMESH_TOKEN"), "bearer token for ingest (env FNMESH_TOKEN)")
 	fl.BoolVar(&f.direct, "nats", false, "publish straight to JetStream at NATS_URL instead of over HTTP")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "give up after this long")
+	fl.StringVar(&f.at, "at", "", "deliver at this RFC 3339 time (sets the deliverat extension; the stream needs schedules: true)")
+	fl.DurationVar(&f.in, "in", 0, "deliver after this long, e.g. 10m (sets deliverat to now + this)")
+	cmd.MarkFlagsMutuallyExclusive("at", "in")
 	_ = cmd.MarkFlagRequired("type")
 	return cmd
 }
@@ -125,6 +132,18 @@ func (f *publishFlags) event() (*event.Event, error) {
 	}
 	if f.dataschema != "" {
 		e.SetDataSchema(f.dataschema)
+	}
+	switch {
+	case f.at != "":
+		t, err := time.Parse(time.RFC3339Nano, f.at)
+		if err != nil {
+			return nil, fmt.Errorf("--at %q: must be an RFC 3339 time such as 2030-01-02T09:00:00Z", f.at)
+		}
+		e.SetExtension(broker.DeliverAtExtension, t.UTC().Format(time.RFC3339Nano))
+	case f.in < 0:
+		return nil, fmt.Errorf("--in %s: must not be negative", f.in)
+	case f.in > 0:
+		e.SetExtension(broker.DeliverAtExtension, time.Now().Add(f.in).UTC().Format(time.RFC3339Nano))
 	}
 	for _, kv := range f.ext {
 		k, v, ok := strings.Cut(kv, "=")

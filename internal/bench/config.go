@@ -32,10 +32,11 @@ const (
 	Pipeline = "pipeline"
 	Latency  = "latency"
 	Scale    = "scale"
+	Delay    = "delay"
 )
 
 // Scenarios lists the scenario names in the order they are documented.
-func Scenarios() []string { return []string{Ingest, Pipeline, Latency, Scale} }
+func Scenarios() []string { return []string{Ingest, Pipeline, Latency, Scale, Delay} }
 
 // Config is what a run measures. Zero numeric fields take the scenario's
 // default (see Defaults); the flag names in error messages are those of
@@ -64,6 +65,11 @@ type Config struct {
 	// Work is how long the scale scenario's handler works on each event.
 	// Flag --work.
 	Work time.Duration
+	// Batch, when not 0, makes the ingest scenario compare batches of this
+	// many events (application/cloudevents-batch+json, stored atomically
+	// up to 1,000, else with fast batch publish) against posting the same
+	// events one by one. Flag --batch.
+	Batch int
 
 	// NATS says how to reach an external NATS server; an empty URL starts an
 	// embedded one with its store in a temporary directory.
@@ -93,6 +99,10 @@ func Defaults(scenario string, cfg Config) Config {
 			*p = v
 		}
 	}
+	if scenario == Delay {
+		set(&cfg.Count, 10000)
+		setD(&cfg.Duration, time.Minute)
+	}
 	if scenario == Scale {
 		set(&cfg.Count, 2000)
 		set(&cfg.Concurrency, 4)
@@ -118,6 +128,7 @@ const (
 	minDuration    = 100 * time.Millisecond
 	maxDuration    = time.Hour
 	maxWork        = time.Minute
+	maxBatch       = 100_000
 )
 
 // Validate checks scenario and the settings of cfg after Defaults; every
@@ -145,6 +156,9 @@ func Validate(scenario string, cfg Config) error {
 	}
 	if cfg.Work < 0 || cfg.Work > maxWork {
 		bad("work", "must be between 0 and %s, got %s", maxWork, cfg.Work)
+	}
+	if cfg.Batch < 0 || cfg.Batch > maxBatch {
+		bad("batch", "must be between 0 and %d, got %d", maxBatch, cfg.Batch)
 	}
 	if scenario == Latency && cfg.Size < 8 {
 		bad("size", "the latency scenario carries an 8-byte timestamp in the payload: must be at least 8, got %d", cfg.Size)

@@ -39,6 +39,9 @@ type Result struct {
 	// CPURatio is FnMesh.CPUUsPerEvent / Baseline.CPUUsPerEvent (lower is
 	// better for fnmesh).
 	CPURatio float64 `json:"cpu_ratio"`
+	// Early counts the events of the delay scenario delivered before
+	// their deliverat (not counted in the lateness figures).
+	Early int64 `json:"early,omitempty"`
 	// Scale holds the scale scenario's report.
 	Scale *ScaleReport `json:"scale,omitempty"`
 	// Machine is where it ran.
@@ -61,6 +64,8 @@ type Params struct {
 	Rate int `json:"rate,omitempty"`
 	// Work per event of the scale scenario's handler, as a Go duration.
 	Work string `json:"work,omitempty"`
+	// Batch is the events per request of ingest --batch.
+	Batch int `json:"batch,omitempty"`
 	// Broker is "embedded" or "external".
 	Broker string `json:"broker"`
 }
@@ -136,7 +141,14 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "%s: %s\n", r.Scenario, r.describe())
 	fmt.Fprintf(&b, "machine: %s\n\n", r.Machine)
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
-	unit := map[string]string{Ingest: "req/s", Pipeline: "events/s", Latency: "events/s", Scale: "events/s"}[r.Scenario]
+	unit := map[string]string{Ingest: "req/s", Pipeline: "events/s", Latency: "events/s", Scale: "events/s", Delay: "events/s"}[r.Scenario]
+	if r.Scenario == Ingest && r.Params.Batch > 0 {
+		unit = "events/s"
+	}
+	if r.Scenario == Delay {
+		head := "lateness: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%d events, %d early)\n\n"
+		fmt.Fprintf(&b, head, r.FnMesh.P50Ms, r.FnMesh.P99Ms, r.FnMesh.MaxMs, r.FnMesh.Count, r.Early)
+	}
 	pub := r.Scenario == Pipeline
 	lat := r.Scenario != Scale
 	head := "\t" + unit
@@ -206,7 +218,12 @@ func (r *Result) describe() string {
 	p := r.Params
 	switch r.Scenario {
 	case Ingest:
+		if p.Batch > 0 {
+			return fmt.Sprintf("%d clients, %s per side, %d B data, batches of %d vs one by one, %s broker", p.Concurrency, p.Duration, p.Size, p.Batch, p.Broker)
+		}
 		return fmt.Sprintf("%d clients, %s per side, %d B bodies, %s broker", p.Concurrency, p.Duration, p.Size, p.Broker)
+	case Delay:
+		return fmt.Sprintf("%d events scheduled with deliverat over %s, %d B, %s broker; latency columns are lateness", p.Count, p.Duration, p.Size, p.Broker)
 	case Pipeline:
 		return fmt.Sprintf("%d events of %d B, %d publishers, %d replica(s) x concurrency %d, %s broker",
 			p.Count, p.Size, p.Concurrency, p.Replicas, p.Concurrency, p.Broker)
@@ -249,7 +266,9 @@ func params(scenario string, cfg Config) Params {
 	}
 	switch scenario {
 	case Ingest:
-		p.Duration = cfg.Duration.String()
+		p.Duration, p.Batch = cfg.Duration.String(), cfg.Batch
+	case Delay:
+		p.Count, p.Duration = cfg.Count, cfg.Duration.String()
 	case Pipeline:
 		p.Count = cfg.Count
 	case Latency:

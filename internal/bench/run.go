@@ -21,7 +21,13 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 	var res Result
 	switch scenario {
 	case Ingest:
-		res, err = runIngest(ctx, e, cfg)
+		if cfg.Batch > 0 {
+			res, err = runIngestBatch(ctx, e, cfg)
+		} else {
+			res, err = runIngest(ctx, e, cfg)
+		}
+	case Delay:
+		res, err = runDelay(ctx, e, cfg)
 	case Pipeline:
 		res, err = runPipeline(ctx, e, cfg)
 	case Latency:

@@ -84,6 +84,14 @@ type Stream struct {
 	// durable choice: an acknowledged event survives a power cut) or
 	// "default" to let the server flush on its own interval.
 	Sync string `yaml:"sync,omitempty" json:"sync,omitempty" jsonschema:"enum=default,enum=always"`
+	// Schedules lets events of this stream carry "deliverat" (RFC 3339):
+	// each is stored at once as a JetStream message schedule and delivered
+	// at that time. Needs discard: old. Once on, it stays on (JetStream
+	// cannot turn it off).
+	Schedules bool `yaml:"schedules,omitempty" json:"schedules,omitempty"`
+	// MaxDelay bounds how far ahead a deliverat may be (Go duration; 0 =
+	// up to maxAge, or no bound). Only with schedules.
+	MaxDelay Duration `yaml:"maxDelay,omitempty" json:"maxDelay,omitempty"`
 
 	// replicasDefaulted records that Replicas was not given (see
 	// Mesh.WithClusterReplicas).

@@ -57,6 +57,12 @@ func (m *Mesh) validateStreams(v *problems) {
 		check("maxMsgsPerSubject", broker.CheckLimit(s.MaxMsgsPerSubject))
 		check("discard", broker.CheckDiscard(broker.Discard(s.Discard)))
 		check("duplicateWindow", broker.CheckDuplicateWindow(s.DuplicateWindow.D(), s.MaxAge.D()))
+		check("schedules", broker.CheckSchedules(s.Schedules, broker.Discard(s.Discard),
+			s.MaxMsgs > 0 || s.MaxBytes > 0 || s.MaxMsgsPerSubject > 0))
+		check("maxDelay", broker.CheckMaxDelay(s.MaxDelay.D(), s.MaxAge.D()))
+		if s.MaxDelay.D() > 0 && !s.Schedules {
+			v.add(p.key("maxDelay"), "needs schedules: true")
+		}
 	}
 	m.validateDeadLetterSubjects(v, seen, owners)
 }

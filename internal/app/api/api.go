@@ -75,7 +75,10 @@ type Config struct {
 	Runs   Runs
 	Events Events
 	// Replayer sends events again (nil: POST /api/v1/replay answers 404).
-	Replayer    Replayer
+	Replayer Replayer
+	// Scheduled lists and cancels scheduled events (nil: the
+	// /api/v1/scheduled endpoints answer 404).
+	Scheduled   Scheduled
 	DeadLetters DeadLetters
 	// Functions are the mesh's functions, in file order.
 	Functions []Function
@@ -123,6 +126,9 @@ func New(cfg Config) (*API, error) {
 	a.mux.HandleFunc("GET /api/v1/stream", a.stream)
 	if cfg.Replayer != nil {
 		a.mux.HandleFunc("POST /api/v1/replay", a.replay)
+	}
+	if cfg.Scheduled != nil {
+		a.routeScheduled()
 	}
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "no such endpoint: "+r.Method+" "+r.URL.Path)

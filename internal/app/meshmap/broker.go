@@ -26,6 +26,8 @@ func Stream(s config.Stream) broker.StreamSpec {
 		Replicas:          s.Replicas,
 		Storage:           broker.Storage(s.Storage),
 		DuplicateWindow:   s.DuplicateWindow.D(),
+		Schedules:         s.Schedules,
+		MaxDelay:          s.MaxDelay.D(),
 	}
 }
 
