@@ -9,13 +9,11 @@ import (
 	"slices"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
@@ -27,9 +25,9 @@ var ErrNoDeployment = errors.New("no deployment for function")
 
 // Config configures a Runtime.
 type Config struct {
-	// Clientset talks to the cluster (kubernetes.NewForConfig, or the fake
-	// clientset in tests). Required.
-	Clientset kubernetes.Interface
+	// API talks to the cluster (NewREST, or kubetest's adapter of the
+	// client-go fake clientset in tests). Required.
+	API API
 	// Namespace holds the Deployments. Default DefaultNamespace.
 	Namespace string
 	// Functions are the functions the runtime may scale (their
@@ -52,7 +50,7 @@ type Config struct {
 // functions whose Deployment is scaled by a KEDA ScaledObject; KEDA and the
 // scale.Scaler would fight over the count.
 type Runtime struct {
-	cs  kubernetes.Interface
+	api API
 	ns  string
 	fns scale.Workloads
 	cfg Config
@@ -83,8 +81,8 @@ func (c *Config) setDefaults() {
 // Validate checks what New cannot default.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Clientset == nil {
-		errs = append(errs, errors.New("kubernetes runtime: Clientset is nil"))
+	if c.API == nil {
+		errs = append(errs, errors.New("kubernetes runtime: API is nil"))
 	}
 	if _, err := scale.IndexWorkloads("kubernetes runtime", c.Functions); err != nil {
 		errs = append(errs, err)
@@ -101,7 +99,7 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 		return nil, err
 	}
 	fns, _ := scale.IndexWorkloads("kubernetes runtime", cfg.Functions) // valid
-	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.Log}, nil
+	return &Runtime{api: cfg.API, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.Log}, nil
 }
 
 // Selector is the label selector of the worker pods of function fn.
@@ -121,13 +119,13 @@ func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error)
 	if _, err := rt.fns.Lookup("list", fn); err != nil {
 		return nil, err
 	}
-	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: Selector(fn)})
+	pods, err := rt.api.ListPods(ctx, rt.ns, Selector(fn))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: list pods of %s in %s: %w", fn, rt.ns, err)
 	}
-	out := make([]scale.Replica, 0, len(pods.Items))
-	for i := range pods.Items {
-		p := &pods.Items[i]
+	out := make([]scale.Replica, 0, len(pods))
+	for i := range pods {
+		p := &pods[i]
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
@@ -173,10 +171,9 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 		return err
 	}
 	name := DeploymentName(fn)
-	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
 	// The scale subresource: the scaler's Role grants get and patch on
 	// deployments/scale only, never on the Deployment itself.
-	d, err := rt.cs.AppsV1().Deployments(rt.ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "scale")
+	d, err := rt.api.ScaleDeployment(ctx, rt.ns, name, int32(n))
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: scale %s: deployment %s/%s: %w (apply the manifests of `fnmesh deploy render` first)", fn, rt.ns, name, ErrNoDeployment)
 	}
@@ -187,7 +184,7 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	return nil
 }
 
-func generation(d *appsv1.Deployment) int64 {
+func generation(d *autoscalingv1.Scale) int64 {
 	if d == nil {
 		return 0
 	}
@@ -203,8 +200,7 @@ func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
 	if _, err := rt.fns.Lookup("stop", fn); err != nil {
 		return err
 	}
-	pods := rt.cs.CoreV1().Pods(rt.ns)
-	p, err := pods.Get(ctx, id, metav1.GetOptions{})
+	p, err := rt.api.GetPod(ctx, rt.ns, id)
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, scale.ErrNoReplica)
 	}
@@ -219,14 +215,14 @@ func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
 		secs := int64((rt.cfg.GracePeriod + time.Second - 1) / time.Second)
 		opts.GracePeriodSeconds = &secs
 	}
-	if err := pods.Delete(ctx, id, opts); err != nil && !apierrors.IsNotFound(err) {
+	if err := rt.api.DeletePod(ctx, rt.ns, id, opts); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: delete pod: %w", fn, id, err)
 	}
 	rt.log.Info("kubernetes runtime: pod deleted", "function", fn, "pod", id)
 	t := time.NewTicker(rt.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		cur, err := pods.Get(ctx, id, metav1.GetOptions{})
+		cur, err := rt.api.GetPod(ctx, rt.ns, id)
 		switch {
 		case apierrors.IsNotFound(err), err == nil && cur.UID != p.UID:
 			return nil
