@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/kubescaler"
@@ -63,11 +61,11 @@ func runScaler(cmd *cobra.Command, g *globals, cfg kubescaler.Config, kubeconfig
 	if err != nil {
 		return err
 	}
-	var rc *rest.Config
+	var rc *kube.RESTConfig
 	if kubeconfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+		rc, err = kube.LoadKubeconfig(kubeconfig)
 	} else {
-		rc, err = rest.InClusterConfig()
+		rc, err = kube.InClusterConfig()
 	}
 	if err != nil {
 		return fmt.Errorf("scaler: kubernetes client: %w", err)

@@ -22,7 +22,7 @@ import (
 )
 
 // A scaler takes the Lease and scales the function's Deployment. A real
-// program passes kube.NewREST(rest.InClusterConfig()); the fake
+// program passes kube.NewREST(kube.InClusterConfig()); the fake
 // clientset stands in for a cluster here, and an embedded server for NATS.
 func ExampleNew() {
 	dir, err := os.MkdirTemp("", "kubescaler")

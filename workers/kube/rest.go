@@ -1,131 +1,191 @@
 package kube
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 )
 
-// REST is the Cluster of a real API server: k8s.io/client-go/rest with a
-// scheme that holds only the kinds fnmesh reads and writes (core/v1 Pod,
-// PodList and DeleteOptions, autoscaling/v1 Scale, coordination/v1 Lease,
-// and the API's Status). The typed clientset of client-go registers every
-// API group of Kubernetes in its scheme, which costs the binary about
-// 8 MB; this client does not link it.
+// REST is the Cluster of a real API server. It sends JSON over net/http
+// (RESTConfig: a service account's token, re-read as it rotates, and CA,
+// or a kubeconfig's token or client certificate) and decodes the answers
+// into the k8s.io/api types with encoding/json. It does not use client-go:
+// its typed clientset registers every API group of Kubernetes in its
+// scheme (8 MB of the binary), and even its rest package with a scheme of
+// five kinds costs 8 MB more than this client.
+// API errors are decoded from the server's Status into
+// *apierrors.StatusError, as client-go does.
 type REST struct {
-	core, apps, coordination *rest.RESTClient
+	hc   *http.Client
+	base *url.URL
+	ua   string
 }
 
 var _ Cluster = (*REST)(nil)
 
-// scheme is the minimal scheme of REST.
-func scheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	core := schema.GroupVersion{Version: "v1"}
-	s.AddKnownTypes(core, &corev1.Pod{}, &corev1.PodList{})
-	metav1.AddToGroupVersion(s, core) // Status and DeleteOptions
-	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion, &autoscalingv1.Scale{})
-	metav1.AddToGroupVersion(s, autoscalingv1.SchemeGroupVersion)
-	s.AddKnownTypes(coordinationv1.SchemeGroupVersion, &coordinationv1.Lease{})
-	metav1.AddToGroupVersion(s, coordinationv1.SchemeGroupVersion)
-	return s, nil
+// maxBody bounds what REST reads of one answer (a pod list of a large
+// namespace stays far below it).
+const maxBody = 64 << 20
+
+// NewREST returns the client of cfg's cluster (InClusterConfig, or
+// LoadKubeconfig's). It does not contact the cluster.
+func NewREST(cfg *RESTConfig) (*REST, error) {
+	hc, err := cfg.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	host := cfg.Host
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	base, err := url.Parse(host)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("kubernetes client: host %q: not a URL", cfg.Host)
+	}
+	base.Path = strings.TrimRight(base.Path, "/")
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = "fnmesh"
+	}
+	return &REST{hc: hc, base: base, ua: ua}, nil
 }
 
-// NewREST returns the client of cfg's cluster (rest.InClusterConfig, or a
-// kubeconfig's). It does not contact the cluster.
-func NewREST(cfg *rest.Config) (*REST, error) {
-	s, err := scheme()
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: scheme: %w", err)
-	}
-	codecs := serializer.NewCodecFactory(s).WithoutConversion()
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
-	}
-	client := func(apiPath string, gv schema.GroupVersion) (*rest.RESTClient, error) {
-		c := rest.CopyConfig(cfg)
-		c.APIPath = apiPath
-		c.GroupVersion = &gv
-		c.NegotiatedSerializer = codecs
-		c.ContentType = runtime.ContentTypeJSON
-		c.AcceptContentTypes = runtime.ContentTypeJSON
-		if c.UserAgent == "" {
-			c.UserAgent = "fnmesh"
+// do sends body (nil, or JSON-encoded in) to path and decodes the answer
+// into out (when non-nil). gr and name say what the call was about in an
+// error.
+func (r *REST) do(ctx context.Context, method, path, contentType string, in any, out any, gr schema.GroupResource, name string) error {
+	u := *r.base
+	p, q, _ := strings.Cut(path, "?")
+	u.Path += p
+	u.RawQuery = q
+	var body io.Reader
+	if in != nil {
+		b, ok := in.([]byte)
+		if !ok {
+			var err error
+			if b, err = json.Marshal(in); err != nil {
+				return fmt.Errorf("kubernetes client: %s %s: encode: %w", method, p, err)
+			}
 		}
-		rc, err := rest.RESTClientForConfigAndClient(c, hc)
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes client: %s: %w", gv, err)
-		}
-		return rc, nil
+		body = bytes.NewReader(b)
 	}
-	r := &REST{}
-	if r.core, err = client("/api", schema.GroupVersion{Version: "v1"}); err != nil {
-		return nil, err
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %s %s: %w", method, p, err)
 	}
-	if r.apps, err = client("/apis", schema.GroupVersion{Group: "apps", Version: "v1"}); err != nil {
-		return nil, err
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", r.ua)
+	if in != nil {
+		req.Header.Set("Content-Type", contentType)
 	}
-	if r.coordination, err = client("/apis", coordinationv1.SchemeGroupVersion); err != nil {
-		return nil, err
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %s %s: %w", method, p, err)
 	}
-	return r, nil
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %s %s: read answer: %w", method, p, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return statusError(resp.StatusCode, data, method, gr, name)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("kubernetes client: %s %s: decode answer: %w", method, p, err)
+	}
+	return nil
 }
 
-// ScaleDeployment patches deployments/NAME/scale.
+// statusError is the API's error for an answer with code: the Status the
+// server sent when it is one, else a generic error of the code (as
+// client-go builds them).
+func statusError(code int, data []byte, method string, gr schema.GroupResource, name string) error {
+	var st metav1.Status
+	if json.Unmarshal(data, &st) == nil && st.Kind == "Status" && st.Code != 0 {
+		return &apierrors.StatusError{ErrStatus: st}
+	}
+	verb := strings.ToLower(method)
+	return apierrors.NewGenericServerResponse(code, verb, gr, name, strings.TrimSpace(string(data)), 0, true)
+}
+
+var (
+	podsGR   = schema.GroupResource{Resource: "pods"}
+	scaleGR  = schema.GroupResource{Group: "apps", Resource: "deployments/scale"}
+	leasesGR = schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}
+)
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// ScaleDeployment merge-patches deployments/NAME/scale.
 func (r *REST) ScaleDeployment(ctx context.Context, ns, name string, replicas int32) (*autoscalingv1.Scale, error) {
 	out := &autoscalingv1.Scale{}
-	err := r.apps.Patch(types.MergePatchType).Namespace(ns).Resource("deployments").Name(name).SubResource("scale").
-		Body(fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)).Do(ctx).Into(out)
+	path := "/apis/apps/v1/namespaces/" + pathEscape(ns) + "/deployments/" + pathEscape(name) + "/scale"
+	err := r.do(ctx, http.MethodPatch, path, "application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas), out, scaleGR, name)
 	return out, err
 }
 
 // ListPods lists pods by label selector.
 func (r *REST) ListPods(ctx context.Context, ns, selector string) ([]corev1.Pod, error) {
 	out := &corev1.PodList{}
-	err := r.core.Get().Namespace(ns).Resource("pods").Param("labelSelector", selector).Do(ctx).Into(out)
+	path := "/api/v1/namespaces/" + pathEscape(ns) + "/pods?labelSelector=" + url.QueryEscape(selector)
+	err := r.do(ctx, http.MethodGet, path, "", nil, out, podsGR, "")
 	return out.Items, err
 }
 
 // GetPod reads a pod.
 func (r *REST) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
 	out := &corev1.Pod{}
-	err := r.core.Get().Namespace(ns).Resource("pods").Name(name).Do(ctx).Into(out)
+	err := r.do(ctx, http.MethodGet, "/api/v1/namespaces/"+pathEscape(ns)+"/pods/"+pathEscape(name), "", nil, out, podsGR, name)
 	return out, err
 }
 
 // DeletePod deletes a pod.
 func (r *REST) DeletePod(ctx context.Context, ns, name string, opts metav1.DeleteOptions) error {
-	return r.core.Delete().Namespace(ns).Resource("pods").Name(name).Body(&opts).Do(ctx).Error()
+	opts.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "DeleteOptions"}
+	return r.do(ctx, http.MethodDelete, "/api/v1/namespaces/"+pathEscape(ns)+"/pods/"+pathEscape(name), "application/json", &opts, nil, podsGR, name)
+}
+
+func leasePath(ns string) string {
+	return "/apis/coordination.k8s.io/v1/namespaces/" + pathEscape(ns) + "/leases"
 }
 
 // GetLease reads a Lease.
 func (r *REST) GetLease(ctx context.Context, ns, name string) (*coordinationv1.Lease, error) {
 	out := &coordinationv1.Lease{}
-	err := r.coordination.Get().Namespace(ns).Resource("leases").Name(name).Do(ctx).Into(out)
+	err := r.do(ctx, http.MethodGet, leasePath(ns)+"/"+pathEscape(name), "", nil, out, leasesGR, name)
 	return out, err
 }
 
 // CreateLease creates a Lease.
 func (r *REST) CreateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	in := l.DeepCopy()
+	in.TypeMeta = metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"}
 	out := &coordinationv1.Lease{}
-	err := r.coordination.Post().Namespace(l.Namespace).Resource("leases").Body(l).Do(ctx).Into(out)
+	err := r.do(ctx, http.MethodPost, leasePath(l.Namespace), "application/json", in, out, leasesGR, l.Name)
 	return out, err
 }
 
 // UpdateLease replaces a Lease; the server refuses it with 409 Conflict
 // when l.ResourceVersion is not the Lease's current one.
 func (r *REST) UpdateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	in := l.DeepCopy()
+	in.TypeMeta = metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"}
 	out := &coordinationv1.Lease{}
-	err := r.coordination.Put().Namespace(l.Namespace).Resource("leases").Name(l.Name).Body(l).Do(ctx).Into(out)
+	err := r.do(ctx, http.MethodPut, leasePath(l.Namespace)+"/"+pathEscape(l.Name), "application/json", in, out, leasesGR, l.Name)
 	return out, err
 }
