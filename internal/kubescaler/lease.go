@@ -8,10 +8,6 @@ import (
 	"sync"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/fnmesh/fnmesh/workers/kube"
 )
 
@@ -45,9 +41,9 @@ type elector struct {
 	now                   func() time.Time
 
 	mu           sync.Mutex
-	observed     *coordinationv1.Lease // last Lease read or written
-	observedTime time.Time             // when observed last changed
-	leader       string                // holder of observed
+	observed     *kube.Lease // last Lease read or written
+	observedTime time.Time   // when observed last changed
+	leader       string      // holder of observed
 }
 
 // leaseSeconds is the elector's LeaseDuration in whole seconds (at least 1).
@@ -123,13 +119,13 @@ func (e *elector) renewUntil(ctx context.Context) bool {
 // ours, writes it with this elector as holder. It reports whether this
 // elector holds the Lease now.
 func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
-	now := metav1.NewMicroTime(e.now())
+	now := kube.MicroTime{Time: e.now()}
 	secs := e.leaseSeconds()
 	cur, err := e.api.GetLease(ctx, e.ns, e.name)
-	if apierrors.IsNotFound(err) {
-		l := &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: e.name, Namespace: e.ns},
-			Spec: coordinationv1.LeaseSpec{
+	if kube.IsNotFound(err) {
+		l := &kube.Lease{
+			Metadata: kube.ObjectMeta{Name: e.name, Namespace: e.ns},
+			Spec: kube.LeaseSpec{
 				HolderIdentity: &e.id, LeaseDurationSeconds: &secs,
 				AcquireTime: &now, RenewTime: &now, LeaseTransitions: new(int32(0)),
 			},
@@ -156,7 +152,7 @@ func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 	if holder != "" && holder != e.id && expiry.After(now.Time) {
 		return false // held by another, not expired
 	}
-	next := cur.DeepCopy()
+	next := &kube.Lease{Metadata: cur.Metadata, Spec: cur.Spec}
 	if holder != e.id {
 		next.Spec.AcquireTime = &now
 		next.Spec.LeaseTransitions = new(deref(cur.Spec.LeaseTransitions) + 1)
@@ -173,7 +169,7 @@ func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 
 // observe records l as the last Lease seen; observedTime moves only when
 // its spec changed, which is what expiry is measured from.
-func (e *elector) observe(l *coordinationv1.Lease, now time.Time) {
+func (e *elector) observe(l *kube.Lease, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.observed == nil || !sameSpec(e.observed.Spec, l.Spec) {
@@ -198,8 +194,8 @@ func (e *elector) release() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.renew)
 	defer cancel()
-	now := metav1.NewMicroTime(e.now())
-	next := l.DeepCopy()
+	now := kube.MicroTime{Time: e.now()}
+	next := &kube.Lease{Metadata: l.Metadata, Spec: l.Spec}
 	next.Spec.HolderIdentity = new("")
 	next.Spec.LeaseDurationSeconds = new(int32(1))
 	next.Spec.AcquireTime, next.Spec.RenewTime = &now, &now
@@ -233,18 +229,18 @@ func (e *elector) check(tolerance time.Duration) error {
 	return nil
 }
 
-func sameSpec(a, b coordinationv1.LeaseSpec) bool {
+func sameSpec(a, b kube.LeaseSpec) bool {
 	return deref(a.HolderIdentity) == deref(b.HolderIdentity) &&
 		deref(a.LeaseDurationSeconds) == deref(b.LeaseDurationSeconds) &&
 		deref(a.LeaseTransitions) == deref(b.LeaseTransitions) &&
 		microEqual(a.RenewTime, b.RenewTime) && microEqual(a.AcquireTime, b.AcquireTime)
 }
 
-func microEqual(a, b *metav1.MicroTime) bool {
+func microEqual(a, b *kube.MicroTime) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Equal(b)
+	return a.Equal(b.Time)
 }
 
 func deref[T any](p *T) T {

@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/fnmesh/fnmesh/workers/kube/kubetest"
 	"github.com/fnmesh/fnmesh/workers/scale"
 	"github.com/fnmesh/fnmesh/workers/scale/runtimetest"
 )
@@ -28,7 +27,7 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T) scale.Runtime {
 			cs := fake.NewClientset(deployment("drain", 0))
 			ctl = startController(t, cs, "drain")
-			rt, err := New(Config{API: kubetest.New(cs), Namespace: "fn", Functions: []scale.Workload{{Function: "drain"}}, PollInterval: 5 * time.Millisecond})
+			rt, err := New(Config{API: newFakeCluster(cs), Namespace: "fn", Functions: []scale.Workload{{Function: "drain"}}, PollInterval: 5 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

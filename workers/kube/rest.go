@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,24 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // REST is the Cluster of a real API server. It sends JSON over net/http
 // (RESTConfig: a service account's token, re-read as it rotates, and CA,
 // or a kubeconfig's token or client certificate) and decodes the answers
-// into the k8s.io/api types with encoding/json. It does not use client-go:
+// into this package's kinds with encoding/json. It does not use client-go:
 // its typed clientset registers every API group of Kubernetes in its
 // scheme (8 MB of the binary), and even its rest package with a scheme of
 // five kinds costs 8 MB more than this client.
-// API errors are decoded from the server's Status into
-// *apierrors.StatusError, as client-go does.
+// A refusal is an *APIError with the reason of the server's Status.
 type REST struct {
 	hc   *http.Client
 	base *url.URL
@@ -65,7 +58,7 @@ func NewREST(cfg *RESTConfig) (*REST, error) {
 // do sends body (nil, or JSON-encoded in) to path and decodes the answer
 // into out (when non-nil). gr and name say what the call was about in an
 // error.
-func (r *REST) do(ctx context.Context, method, path, contentType string, in any, out any, gr schema.GroupResource, name string) error {
+func (r *REST) do(ctx context.Context, method, path, contentType string, in any, out any) error {
 	u := *r.base
 	p, q, _ := strings.Cut(path, "?")
 	u.Path += p
@@ -100,7 +93,7 @@ func (r *REST) do(ctx context.Context, method, path, contentType string, in any,
 		return fmt.Errorf("kubernetes client: %s %s: read answer: %w", method, p, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return statusError(resp.StatusCode, data, method, gr, name)
+		return statusError(resp.StatusCode, data)
 	}
 	if out == nil {
 		return nil
@@ -111,53 +104,67 @@ func (r *REST) do(ctx context.Context, method, path, contentType string, in any,
 	return nil
 }
 
-// statusError is the API's error for an answer with code: the Status the
-// server sent when it is one, else a generic error of the code (as
-// client-go builds them).
-func statusError(code int, data []byte, method string, gr schema.GroupResource, name string) error {
-	var st metav1.Status
-	if json.Unmarshal(data, &st) == nil && st.Kind == "Status" && st.Code != 0 {
-		return &apierrors.StatusError{ErrStatus: st}
+// statusError is the *APIError of an answer with code, with the reason
+// and message of the Status the server sent when it sent one.
+func statusError(code int, data []byte) error {
+	var st struct {
+		Kind    string `json:"kind"`
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
 	}
-	verb := strings.ToLower(method)
-	return apierrors.NewGenericServerResponse(code, verb, gr, name, strings.TrimSpace(string(data)), 0, true)
+	e := &APIError{Code: code, Reason: http.StatusText(code)}
+	if json.Unmarshal(data, &st) == nil && st.Kind == "Status" {
+		e.Reason, e.Message = cmp.Or(st.Reason, e.Reason), st.Message
+	} else if len(data) > 0 {
+		e.Message = strings.TrimSpace(string(data[:min(len(data), 512)]))
+	}
+	return e
 }
 
-var (
-	podsGR   = schema.GroupResource{Resource: "pods"}
-	scaleGR  = schema.GroupResource{Group: "apps", Resource: "deployments/scale"}
-	leasesGR = schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}
-)
+// leaseBody is a Lease with its kind, as the API wants it written.
+type leaseBody struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	*Lease
+}
 
 func pathEscape(s string) string { return url.PathEscape(s) }
 
 // ScaleDeployment merge-patches deployments/NAME/scale.
-func (r *REST) ScaleDeployment(ctx context.Context, ns, name string, replicas int32) (*autoscalingv1.Scale, error) {
-	out := &autoscalingv1.Scale{}
+func (r *REST) ScaleDeployment(ctx context.Context, ns, name string, replicas int32) (*Scale, error) {
+	out := &Scale{}
 	path := "/apis/apps/v1/namespaces/" + pathEscape(ns) + "/deployments/" + pathEscape(name) + "/scale"
-	err := r.do(ctx, http.MethodPatch, path, "application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas), out, scaleGR, name)
+	err := r.do(ctx, http.MethodPatch, path, "application/merge-patch+json", fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas), out)
 	return out, err
 }
 
 // ListPods lists pods by label selector.
-func (r *REST) ListPods(ctx context.Context, ns, selector string) ([]corev1.Pod, error) {
-	out := &corev1.PodList{}
+func (r *REST) ListPods(ctx context.Context, ns, selector string) ([]Pod, error) {
+	out := &struct {
+		Items []Pod `json:"items"`
+	}{}
 	path := "/api/v1/namespaces/" + pathEscape(ns) + "/pods?labelSelector=" + url.QueryEscape(selector)
-	err := r.do(ctx, http.MethodGet, path, "", nil, out, podsGR, "")
+	err := r.do(ctx, http.MethodGet, path, "", nil, out)
 	return out.Items, err
 }
 
 // GetPod reads a pod.
-func (r *REST) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
-	out := &corev1.Pod{}
-	err := r.do(ctx, http.MethodGet, "/api/v1/namespaces/"+pathEscape(ns)+"/pods/"+pathEscape(name), "", nil, out, podsGR, name)
+func (r *REST) GetPod(ctx context.Context, ns, name string) (*Pod, error) {
+	out := &Pod{}
+	err := r.do(ctx, http.MethodGet, "/api/v1/namespaces/"+pathEscape(ns)+"/pods/"+pathEscape(name), "", nil, out)
 	return out, err
 }
 
 // DeletePod deletes a pod.
-func (r *REST) DeletePod(ctx context.Context, ns, name string, opts metav1.DeleteOptions) error {
-	opts.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "DeleteOptions"}
-	return r.do(ctx, http.MethodDelete, "/api/v1/namespaces/"+pathEscape(ns)+"/pods/"+pathEscape(name), "application/json", &opts, nil, podsGR, name)
+func (r *REST) DeletePod(ctx context.Context, ns, name string, opts DeleteOptions) error {
+	body := map[string]any{"apiVersion": "v1", "kind": "DeleteOptions"}
+	if opts.GracePeriodSeconds != nil {
+		body["gracePeriodSeconds"] = *opts.GracePeriodSeconds
+	}
+	if opts.PreconditionUID != "" {
+		body["preconditions"] = map[string]string{"uid": opts.PreconditionUID}
+	}
+	return r.do(ctx, http.MethodDelete, "/api/v1/namespaces/"+pathEscape(ns)+"/pods/"+pathEscape(name), "application/json", body, nil)
 }
 
 func leasePath(ns string) string {
@@ -165,27 +172,25 @@ func leasePath(ns string) string {
 }
 
 // GetLease reads a Lease.
-func (r *REST) GetLease(ctx context.Context, ns, name string) (*coordinationv1.Lease, error) {
-	out := &coordinationv1.Lease{}
-	err := r.do(ctx, http.MethodGet, leasePath(ns)+"/"+pathEscape(name), "", nil, out, leasesGR, name)
+func (r *REST) GetLease(ctx context.Context, ns, name string) (*Lease, error) {
+	out := &Lease{}
+	err := r.do(ctx, http.MethodGet, leasePath(ns)+"/"+pathEscape(name), "", nil, out)
 	return out, err
 }
 
 // CreateLease creates a Lease.
-func (r *REST) CreateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
-	in := l.DeepCopy()
-	in.TypeMeta = metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"}
-	out := &coordinationv1.Lease{}
-	err := r.do(ctx, http.MethodPost, leasePath(l.Namespace), "application/json", in, out, leasesGR, l.Name)
+func (r *REST) CreateLease(ctx context.Context, l *Lease) (*Lease, error) {
+	in := leaseBody{APIVersion: "coordination.k8s.io/v1", Kind: "Lease", Lease: l}
+	out := &Lease{}
+	err := r.do(ctx, http.MethodPost, leasePath(l.Metadata.Namespace), "application/json", in, out)
 	return out, err
 }
 
 // UpdateLease replaces a Lease; the server refuses it with 409 Conflict
 // when l.ResourceVersion is not the Lease's current one.
-func (r *REST) UpdateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
-	in := l.DeepCopy()
-	in.TypeMeta = metav1.TypeMeta{APIVersion: "coordination.k8s.io/v1", Kind: "Lease"}
-	out := &coordinationv1.Lease{}
-	err := r.do(ctx, http.MethodPut, leasePath(l.Namespace)+"/"+pathEscape(l.Name), "application/json", in, out, leasesGR, l.Name)
+func (r *REST) UpdateLease(ctx context.Context, l *Lease) (*Lease, error) {
+	in := leaseBody{APIVersion: "coordination.k8s.io/v1", Kind: "Lease", Lease: l}
+	out := &Lease{}
+	err := r.do(ctx, http.MethodPut, leasePath(l.Metadata.Namespace)+"/"+pathEscape(l.Metadata.Name), "application/json", in, out)
 	return out, err
 }

@@ -9,12 +9,6 @@ import (
 	"slices"
 	"time"
 
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -104,10 +98,9 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 
 // Selector is the label selector of the worker pods of function fn.
 func Selector(fn string) string {
-	return labels.SelectorFromSet(labels.Set{
-		LabelName:     WorkerName,
-		LabelFunction: FunctionLabel(fn),
-	}).String()
+	// Both values are valid label values (FunctionLabel), so the
+	// selector needs no quoting; keys sorted, as labels.Set writes them.
+	return LabelName + "=" + WorkerName + "," + LabelFunction + "=" + FunctionLabel(fn)
 }
 
 // List returns the pods of fn's Deployment, oldest first. Pods being deleted
@@ -126,10 +119,10 @@ func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error)
 	out := make([]scale.Replica, 0, len(pods))
 	for i := range pods {
 		p := &pods[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if p.Status.Phase == PodSucceeded || p.Status.Phase == PodFailed {
 			continue
 		}
-		out = append(out, scale.Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
+		out = append(out, scale.Replica{ID: p.Metadata.Name, Started: podStarted(p), State: podState(p)})
 	}
 	slices.SortStableFunc(out, func(a, b scale.Replica) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
@@ -138,16 +131,16 @@ func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error)
 }
 
 // podStarted is when the pod started, or was created when it has not.
-func podStarted(p *corev1.Pod) time.Time {
+func podStarted(p *Pod) time.Time {
 	if p.Status.StartTime != nil {
-		return p.Status.StartTime.Time
+		return *p.Status.StartTime
 	}
-	return p.CreationTimestamp.Time
+	return p.Metadata.CreationTimestamp
 }
 
 // podState maps a pod to a scale.Replica state.
-func podState(p *corev1.Pod) string {
-	if p.DeletionTimestamp != nil {
+func podState(p *Pod) string {
+	if p.Metadata.DeletionTimestamp != nil {
 		return scale.ReplicaStopping
 	}
 	for _, c := range p.Status.ContainerStatuses {
@@ -155,7 +148,7 @@ func podState(p *corev1.Pod) string {
 			return scale.ReplicaBackoff
 		}
 	}
-	if p.Status.Phase == corev1.PodRunning {
+	if p.Status.Phase == PodRunning {
 		return scale.ReplicaRunning
 	}
 	return scale.ReplicaStarting
@@ -174,7 +167,7 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	// The scale subresource: the scaler's Role grants get and patch on
 	// deployments/scale only, never on the Deployment itself.
 	d, err := rt.api.ScaleDeployment(ctx, rt.ns, name, int32(n))
-	if apierrors.IsNotFound(err) {
+	if IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: scale %s: deployment %s/%s: %w (apply the manifests of `fnmesh deploy render` first)", fn, rt.ns, name, ErrNoDeployment)
 	}
 	if err != nil {
@@ -184,11 +177,11 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	return nil
 }
 
-func generation(d *autoscalingv1.Scale) int64 {
+func generation(d *Scale) int64 {
 	if d == nil {
 		return 0
 	}
-	return d.Generation
+	return d.Metadata.Generation
 }
 
 // Stop deletes one pod of fn with its grace period (Config.GracePeriod
@@ -201,21 +194,21 @@ func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
 		return err
 	}
 	p, err := rt.api.GetPod(ctx, rt.ns, id)
-	if apierrors.IsNotFound(err) {
+	if IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, scale.ErrNoReplica)
 	}
 	if err != nil {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, err)
 	}
-	if p.Labels[LabelName] != WorkerName || p.Labels[LabelFunction] != FunctionLabel(fn) {
+	if p.Metadata.Labels[LabelName] != WorkerName || p.Metadata.Labels[LabelFunction] != FunctionLabel(fn) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, scale.ErrNoReplica)
 	}
-	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}}
+	opts := DeleteOptions{PreconditionUID: p.Metadata.UID}
 	if rt.cfg.GracePeriod > 0 {
 		secs := int64((rt.cfg.GracePeriod + time.Second - 1) / time.Second)
 		opts.GracePeriodSeconds = &secs
 	}
-	if err := rt.api.DeletePod(ctx, rt.ns, id, opts); err != nil && !apierrors.IsNotFound(err) {
+	if err := rt.api.DeletePod(ctx, rt.ns, id, opts); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: delete pod: %w", fn, id, err)
 	}
 	rt.log.Info("kubernetes runtime: pod deleted", "function", fn, "pod", id)
@@ -224,7 +217,7 @@ func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
 	for {
 		cur, err := rt.api.GetPod(ctx, rt.ns, id)
 		switch {
-		case apierrors.IsNotFound(err), err == nil && cur.UID != p.UID:
+		case IsNotFound(err), err == nil && cur.Metadata.UID != p.Metadata.UID:
 			return nil
 		case err != nil && ctx.Err() == nil:
 			return fmt.Errorf("kubernetes runtime: stop %s/%s: wait for the pod to go: %w", fn, id, err)

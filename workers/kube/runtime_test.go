@@ -18,7 +18,6 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/fnmesh/fnmesh/internal/poll"
-	"github.com/fnmesh/fnmesh/workers/kube/kubetest"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -46,7 +45,7 @@ func workerPod(fn, name string, started time.Time, phase corev1.PodPhase) *corev
 func newKube(t *testing.T, objs ...runtime.Object) (*Runtime, *fake.Clientset) {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
-	rt, err := New(Config{API: kubetest.New(cs), Namespace: "fn", Functions: kubeFunctions, PollInterval: 10 * time.Millisecond})
+	rt, err := New(Config{API: newFakeCluster(cs), Namespace: "fn", Functions: kubeFunctions, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +269,7 @@ func TestNewKubeRuntimeErrors(t *testing.T) {
 	if _, err := New(Config{Functions: kubeFunctions}); err == nil || !strings.Contains(err.Error(), "API is nil") {
 		t.Errorf("nil API: err = %v", err)
 	}
-	if _, err := New(Config{API: kubetest.New(fake.NewClientset()), Functions: []scale.Workload{{}}}); err == nil || !strings.Contains(err.Error(), "Functions[0].Function: required") {
+	if _, err := New(Config{API: newFakeCluster(fake.NewClientset()), Functions: []scale.Workload{{}}}); err == nil || !strings.Contains(err.Error(), "Functions[0].Function: required") {
 		t.Errorf("empty function name: err = %v", err)
 	}
 }
