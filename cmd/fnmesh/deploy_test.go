@@ -1,3 +1,5 @@
+//go:build !noderender
+
 package main
 
 import (

@@ -12,12 +12,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/kubescaler"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
+	"github.com/fnmesh/fnmesh/workers/kube"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -62,16 +61,16 @@ func runScaler(cmd *cobra.Command, g *globals, cfg kubescaler.Config, kubeconfig
 	if err != nil {
 		return err
 	}
-	var rc *rest.Config
+	var rc *kube.RESTConfig
 	if kubeconfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+		rc, err = kube.LoadKubeconfig(kubeconfig)
 	} else {
-		rc, err = rest.InClusterConfig()
+		rc, err = kube.InClusterConfig()
 	}
 	if err != nil {
 		return fmt.Errorf("scaler: kubernetes client: %w", err)
 	}
-	cs, err := kubescaler.NewClientset(rc)
+	cs, err := kube.NewREST(rc)
 	if err != nil {
 		return fmt.Errorf("scaler: kubernetes client: %w", err)
 	}
@@ -98,7 +97,7 @@ func runScaler(cmd *cobra.Command, g *globals, cfg kubescaler.Config, kubeconfig
 	if err != nil {
 		return err
 	}
-	cfg.Clientset, cfg.Functions, cfg.Workloads, cfg.Log, cfg.Backlog = cs, fns.Scaler.Functions, fns.Workloads, log, backlog
+	cfg.Cluster, cfg.Functions, cfg.Workloads, cfg.Log, cfg.Backlog = cs, fns.Scaler.Functions, fns.Workloads, log, backlog
 	cfg.Metrics = func(d scale.Decision) { tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To) }
 	s, err := kubescaler.New(cfg)
 	if err != nil {

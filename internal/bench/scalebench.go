@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +74,10 @@ type ScaleReport struct {
 	MaxReplicas int `json:"maxReplicas"`
 	// DrainSingle is the time to acknowledge the same burst with one fixed replica.
 	DrainSingle time.Duration `json:"drainSingle"`
+	// IdleRSSKiB is the resident set (VmRSS) of the one replica left
+	// running after the single-replica drain, idle for a second, in KiB
+	// (0 where /proc cannot be read).
+	IdleRSSKiB int `json:"idleRSSKiB,omitempty"`
 }
 
 // MarshalJSON writes the durations as strings ("1.5s"), as every JSON
@@ -90,7 +96,8 @@ func (r ScaleReport) MarshalJSON() ([]byte, error) {
 		DrainScaled     string `json:"drainScaled"`
 		MaxReplicas     int    `json:"maxReplicas"`
 		DrainSingle     string `json:"drainSingle"`
-	}{r.Function, r.Events, r.ColdStart.String(), r.ScaleUpStart.String(), opt, r.DrainScaled.String(), r.MaxReplicas, r.DrainSingle.String()})
+		IdleRSSKiB      int    `json:"idleRSSKiB,omitempty"`
+	}{r.Function, r.Events, r.ColdStart.String(), r.ScaleUpStart.String(), opt, r.DrainScaled.String(), r.MaxReplicas, r.DrainSingle.String(), r.IdleRSSKiB})
 }
 
 // Speedup is DrainSingle / DrainScaled.
@@ -112,6 +119,9 @@ func (r ScaleReport) String() string {
 	}
 	fmt.Fprintf(&b, "drain, scaled (max %d replicas):          %s\n", r.MaxReplicas, r.DrainScaled.Round(time.Millisecond))
 	fmt.Fprintf(&b, "drain, one replica:                       %s (speedup %.2fx)\n", r.DrainSingle.Round(time.Millisecond), r.Speedup())
+	if r.IdleRSSKiB > 0 {
+		fmt.Fprintf(&b, "idle replica resident set (VmRSS):        %s\n", formatKiB(r.IdleRSSKiB))
+	}
 	return b.String()
 }
 
@@ -138,6 +148,15 @@ func measureScale(ctx context.Context, cfg scaleBenchConfig) (ScaleReport, error
 	}
 	if rep.DrainSingle, err = b.single(ctx); err != nil {
 		return rep, err
+	}
+	// The replica that drained the burst, idle for a second.
+	select {
+	case <-ctx.Done():
+		return rep, ctx.Err()
+	case <-time.After(time.Second):
+	}
+	if rss := childRSS(os.Getpid()); len(rss) > 0 {
+		rep.IdleRSSKiB = slices.Max(rss)
 	}
 	return rep, b.scaleTo(ctx, 0, b.cfg.PhaseTimeout)
 }

@@ -81,7 +81,7 @@ func TestMeasureScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", rep)
-	if rep.ColdStart <= 0 || rep.ScaleUpStart <= 0 || rep.DrainScaled <= 0 || rep.DrainSingle <= 0 {
+	if rep.ColdStart <= 0 || rep.ScaleUpStart <= 0 || rep.DrainScaled <= 0 || rep.DrainSingle <= 0 || rep.IdleRSSKiB <= 0 {
 		t.Errorf("missing measurements: %+v", rep)
 	}
 	if rep.ScaleUpFirstAck < rep.ScaleUpStart || rep.DrainScaled < rep.ScaleUpStart {

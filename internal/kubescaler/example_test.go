@@ -17,11 +17,12 @@ import (
 	"github.com/fnmesh/fnmesh/internal/kubescaler"
 	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/workers/kube"
+	"github.com/fnmesh/fnmesh/workers/kube/kubetest"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // A scaler takes the Lease and scales the function's Deployment. A real
-// program passes kubernetes.NewForConfig(rest.InClusterConfig()); the fake
+// program passes kube.NewREST(kube.InClusterConfig()); the fake
 // clientset stands in for a cluster here, and an embedded server for NATS.
 func ExampleNew() {
 	dir, err := os.MkdirTemp("", "kubescaler")
@@ -68,7 +69,7 @@ functions:
 		log.Fatal(err)
 	}
 	s, err := kubescaler.New(kubescaler.Config{
-		Clientset: cs, Namespace: "shop", Functions: fns.Scaler.Functions, Workloads: fns.Workloads, Backlog: backlog, Identity: "scaler-0",
+		Cluster: kubetest.New(cs), Namespace: "shop", Functions: fns.Scaler.Functions, Workloads: fns.Workloads, Backlog: backlog, Identity: "scaler-0",
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -9,11 +9,6 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
-
 	"github.com/fnmesh/fnmesh/workers/kube"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
@@ -28,8 +23,9 @@ const (
 
 // Config configures a Scaler.
 type Config struct {
-	// Clientset talks to the cluster. Required.
-	Clientset kubernetes.Interface
+	// Cluster talks to the cluster (kube.NewREST, or kubetest's adapter of
+	// a client-go clientset). Required.
+	Cluster kube.Cluster
 	// Namespace holds the functions' Deployments and the Lease. Default
 	// "default".
 	Namespace string
@@ -75,8 +71,8 @@ func (c *Config) validate() error {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
-	if c.Clientset == nil {
-		errs = append(errs, errors.New("kubescaler: Clientset: required"))
+	if c.Cluster == nil {
+		errs = append(errs, errors.New("kubescaler: Cluster: required"))
 	}
 	if len(c.Functions) == 0 || len(c.Workloads) == 0 {
 		errs = append(errs, errors.New("kubescaler: Functions and Workloads: required"))
@@ -90,8 +86,8 @@ func (c *Config) validate() error {
 	if c.LeaseDuration <= c.RenewDeadline {
 		errs = append(errs, fmt.Errorf("kubescaler: LeaseDuration %s: must be longer than RenewDeadline %s", c.LeaseDuration, c.RenewDeadline))
 	}
-	if float64(c.RenewDeadline) <= leaderelection.JitterFactor*float64(c.RetryPeriod) {
-		errs = append(errs, fmt.Errorf("kubescaler: RenewDeadline %s: must be longer than %.1f x RetryPeriod %s", c.RenewDeadline, leaderelection.JitterFactor, c.RetryPeriod))
+	if float64(c.RenewDeadline) <= JitterFactor*float64(c.RetryPeriod) {
+		errs = append(errs, fmt.Errorf("kubescaler: RenewDeadline %s: must be longer than %.1f x RetryPeriod %s", c.RenewDeadline, JitterFactor, c.RetryPeriod))
 	}
 	if c.RetryPeriod < 0 || c.RenewDeadline < 0 {
 		errs = append(errs, errors.New("kubescaler: RenewDeadline and RetryPeriod: must be positive"))
@@ -104,11 +100,10 @@ func (c *Config) validate() error {
 type Scaler struct {
 	cfg Config
 	rt  *kube.Runtime
+	el  *elector
 
 	mu      sync.Mutex
-	le      *leaderelection.LeaderElector // of the current campaign
-	leader  string                        // last observed holder
-	current *scale.Scaler                 // while leading
+	current *scale.Scaler // while leading
 }
 
 // New checks cfg and returns a Scaler. It does not contact the cluster.
@@ -116,70 +111,29 @@ func New(cfg Config) (*Scaler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	rt, err := kube.New(kube.Config{Clientset: cfg.Clientset, Namespace: cfg.Namespace, Functions: cfg.Workloads}, scale.WithLogger(cfg.Log))
+	rt, err := kube.New(kube.Config{API: cfg.Cluster, Namespace: cfg.Namespace, Functions: cfg.Workloads}, scale.WithLogger(cfg.Log))
 	if err != nil {
 		return nil, fmt.Errorf("kubescaler: %w", err)
 	}
-	return &Scaler{cfg: cfg, rt: rt}, nil
+	el := &elector{
+		api: cfg.Cluster, ns: cfg.Namespace, name: cfg.LeaseName, id: cfg.Identity,
+		duration: cfg.LeaseDuration, renew: cfg.RenewDeadline, wait: cfg.RetryPeriod,
+		log: cfg.Log, now: time.Now,
+	}
+	return &Scaler{cfg: cfg, rt: rt, el: el}, nil
 }
 
 // Run campaigns for the Lease until ctx ends and scales while it holds it.
 // On the way out it releases the Lease, so another scaler takes over at
 // once; it leaves every replica count as it is. Run returns nil when ctx
-// ends, or the error of a campaign that could not start.
+// ends.
 func (s *Scaler) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
-		if err := s.campaign(ctx); err != nil {
-			return err
-		}
+		// run returns once the Lease is lost (or ctx ended) and the
+		// scaling it started has stopped, so that a new campaign never
+		// overlaps an old leader's polls.
+		s.el.run(ctx, s.lead)
 	}
-	return nil
-}
-
-// campaign waits for the Lease, scales while it is held and returns once
-// it is lost (or ctx ends) and the scaling has stopped.
-func (s *Scaler) campaign(ctx context.Context) error {
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Name: s.cfg.LeaseName, Namespace: s.cfg.Namespace},
-		Client:     s.cfg.Clientset.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: s.cfg.Identity},
-	}
-	var scaling sync.WaitGroup
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock:            lock,
-		Name:            s.cfg.LeaseName,
-		LeaseDuration:   s.cfg.LeaseDuration,
-		RenewDeadline:   s.cfg.RenewDeadline,
-		RetryPeriod:     s.cfg.RetryPeriod,
-		ReleaseOnCancel: true,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(lctx context.Context) {
-				scaling.Add(1)
-				defer scaling.Done()
-				s.lead(lctx)
-			},
-			OnStoppedLeading: func() {},
-			OnNewLeader: func(id string) {
-				s.mu.Lock()
-				s.leader = id
-				s.mu.Unlock()
-				if id != s.cfg.Identity {
-					s.cfg.Log.Info("kubescaler: another scaler leads; waiting", "leader", id, "lease", s.cfg.LeaseName)
-				}
-			},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("kubescaler: %w", err)
-	}
-	s.mu.Lock()
-	s.le = le
-	s.mu.Unlock()
-	le.Run(ctx)
-	// le.Run returns once the lease is lost; the scaling goroutine it
-	// started sees its context end. Wait for it so that a new campaign
-	// never overlaps an old leader's polls.
-	scaling.Wait()
 	return nil
 }
 
@@ -212,11 +166,11 @@ func (s *Scaler) Leading() bool {
 }
 
 // Leader is the identity of the last Lease holder this scaler observed
-// ("" before the first observation).
+// ("" before the first observation and while the Lease is released).
 func (s *Scaler) Leader() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.leader
+	s.el.mu.Lock()
+	defer s.el.mu.Unlock()
+	return s.el.leader
 }
 
 // Status is the status of every function while this scaler leads, nil
@@ -235,11 +189,5 @@ func (s *Scaler) Status() []scale.FunctionStatus {
 // not renewed the Lease for tolerance past its expiry (its scaling is
 // stuck), nil otherwise.
 func (s *Scaler) Check(tolerance time.Duration) error {
-	s.mu.Lock()
-	le := s.le
-	s.mu.Unlock()
-	if le == nil {
-		return nil
-	}
-	return le.Check(tolerance)
+	return s.el.check(tolerance)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/kube"
+	"github.com/fnmesh/fnmesh/workers/kube/kubetest"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -264,7 +265,7 @@ func (ms *mesh) work(t *testing.T, n int) {
 func newScaler(t *testing.T, ms *mesh, cs *fake.Clientset, id string) *Scaler {
 	t.Helper()
 	s, err := New(Config{
-		Clientset: cs, Namespace: ns, Functions: ms.fns.Scaler.Functions, Workloads: ms.fns.Workloads, Backlog: ms.backlog, Identity: id,
+		Cluster: kubetest.New(cs), Namespace: ns, Functions: ms.fns.Scaler.Functions, Workloads: ms.fns.Workloads, Backlog: ms.backlog, Identity: id,
 		LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 50 * time.Millisecond,
 	})
 	if err != nil {
@@ -380,8 +381,8 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"empty", Config{}, "Clientset: required"},
-		{"identity", Config{Clientset: fake.NewClientset(), Functions: kubeFunctions(ms).Scaler.Functions, Workloads: kubeFunctions(ms).Workloads, Backlog: nopBacklog{}}, "Identity: required"},
+		{"empty", Config{}, "Cluster: required"},
+		{"identity", Config{Cluster: kubetest.New(fake.NewClientset()), Functions: kubeFunctions(ms).Scaler.Functions, Workloads: kubeFunctions(ms).Workloads, Backlog: nopBacklog{}}, "Identity: required"},
 		{"lease", Config{LeaseDuration: time.Second, RenewDeadline: 2 * time.Second}, "LeaseDuration 1s: must be longer than RenewDeadline 2s"},
 		{"retry", Config{RenewDeadline: time.Second, RetryPeriod: time.Second}, "RenewDeadline 1s: must be longer than 1.2 x RetryPeriod 1s"},
 	}

@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T) scale.Runtime {
 			cs := fake.NewClientset(deployment("drain", 0))
 			ctl = startController(t, cs, "drain")
-			rt, err := New(Config{Clientset: cs, Namespace: "fn", Functions: []scale.Workload{{Function: "drain"}}, PollInterval: 5 * time.Millisecond})
+			rt, err := New(Config{API: newFakeCluster(cs), Namespace: "fn", Functions: []scale.Workload{{Function: "drain"}}, PollInterval: 5 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

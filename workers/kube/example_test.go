@@ -10,17 +10,18 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/fnmesh/fnmesh/workers/kube"
+	"github.com/fnmesh/fnmesh/workers/kube/kubetest"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // The Kubernetes runtime scales the Deployment `fnmesh deploy render`
-// wrote for a function. A real program passes kubernetes.NewForConfig(cfg);
+// wrote for a function. A real program passes kube.NewREST(cfg);
 // the fake clientset stands in for a cluster here.
 func ExampleNew() {
 	cs := fake.NewClientset(&appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: kube.DeploymentName("fulfil-order"), Namespace: "shop"},
 	})
-	rt, err := kube.New(kube.Config{Clientset: cs, Namespace: "shop", Functions: []scale.Workload{{Function: "fulfil-order"}}})
+	rt, err := kube.New(kube.Config{API: kubetest.New(cs), Namespace: "shop", Functions: []scale.Workload{{Function: "fulfil-order"}}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,14 +9,6 @@ import (
 	"slices"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
@@ -27,9 +19,9 @@ var ErrNoDeployment = errors.New("no deployment for function")
 
 // Config configures a Runtime.
 type Config struct {
-	// Clientset talks to the cluster (kubernetes.NewForConfig, or the fake
-	// clientset in tests). Required.
-	Clientset kubernetes.Interface
+	// API talks to the cluster (NewREST, or kubetest's adapter of the
+	// client-go fake clientset in tests). Required.
+	API API
 	// Namespace holds the Deployments. Default DefaultNamespace.
 	Namespace string
 	// Functions are the functions the runtime may scale (their
@@ -52,7 +44,7 @@ type Config struct {
 // functions whose Deployment is scaled by a KEDA ScaledObject; KEDA and the
 // scale.Scaler would fight over the count.
 type Runtime struct {
-	cs  kubernetes.Interface
+	api API
 	ns  string
 	fns scale.Workloads
 	cfg Config
@@ -83,8 +75,8 @@ func (c *Config) setDefaults() {
 // Validate checks what New cannot default.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Clientset == nil {
-		errs = append(errs, errors.New("kubernetes runtime: Clientset is nil"))
+	if c.API == nil {
+		errs = append(errs, errors.New("kubernetes runtime: API is nil"))
 	}
 	if _, err := scale.IndexWorkloads("kubernetes runtime", c.Functions); err != nil {
 		errs = append(errs, err)
@@ -101,15 +93,14 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 		return nil, err
 	}
 	fns, _ := scale.IndexWorkloads("kubernetes runtime", cfg.Functions) // valid
-	return &Runtime{cs: cfg.Clientset, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.Log}, nil
+	return &Runtime{api: cfg.API, ns: cfg.Namespace, fns: fns, cfg: cfg, log: o.Log}, nil
 }
 
 // Selector is the label selector of the worker pods of function fn.
 func Selector(fn string) string {
-	return labels.SelectorFromSet(labels.Set{
-		LabelName:     WorkerName,
-		LabelFunction: FunctionLabel(fn),
-	}).String()
+	// Both values are valid label values (FunctionLabel), so the
+	// selector needs no quoting; keys sorted, as labels.Set writes them.
+	return LabelName + "=" + WorkerName + "," + LabelFunction + "=" + FunctionLabel(fn)
 }
 
 // List returns the pods of fn's Deployment, oldest first. Pods being deleted
@@ -121,17 +112,17 @@ func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error)
 	if _, err := rt.fns.Lookup("list", fn); err != nil {
 		return nil, err
 	}
-	pods, err := rt.cs.CoreV1().Pods(rt.ns).List(ctx, metav1.ListOptions{LabelSelector: Selector(fn)})
+	pods, err := rt.api.ListPods(ctx, rt.ns, Selector(fn))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: list pods of %s in %s: %w", fn, rt.ns, err)
 	}
-	out := make([]scale.Replica, 0, len(pods.Items))
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+	out := make([]scale.Replica, 0, len(pods))
+	for i := range pods {
+		p := &pods[i]
+		if p.Status.Phase == PodSucceeded || p.Status.Phase == PodFailed {
 			continue
 		}
-		out = append(out, scale.Replica{ID: p.Name, Started: podStarted(p), State: podState(p)})
+		out = append(out, scale.Replica{ID: p.Metadata.Name, Started: podStarted(p), State: podState(p)})
 	}
 	slices.SortStableFunc(out, func(a, b scale.Replica) int {
 		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID))
@@ -140,16 +131,16 @@ func (rt *Runtime) List(ctx context.Context, fn string) ([]scale.Replica, error)
 }
 
 // podStarted is when the pod started, or was created when it has not.
-func podStarted(p *corev1.Pod) time.Time {
+func podStarted(p *Pod) time.Time {
 	if p.Status.StartTime != nil {
-		return p.Status.StartTime.Time
+		return *p.Status.StartTime
 	}
-	return p.CreationTimestamp.Time
+	return p.Metadata.CreationTimestamp
 }
 
 // podState maps a pod to a scale.Replica state.
-func podState(p *corev1.Pod) string {
-	if p.DeletionTimestamp != nil {
+func podState(p *Pod) string {
+	if p.Metadata.DeletionTimestamp != nil {
 		return scale.ReplicaStopping
 	}
 	for _, c := range p.Status.ContainerStatuses {
@@ -157,7 +148,7 @@ func podState(p *corev1.Pod) string {
 			return scale.ReplicaBackoff
 		}
 	}
-	if p.Status.Phase == corev1.PodRunning {
+	if p.Status.Phase == PodRunning {
 		return scale.ReplicaRunning
 	}
 	return scale.ReplicaStarting
@@ -173,11 +164,10 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 		return err
 	}
 	name := DeploymentName(fn)
-	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
 	// The scale subresource: the scaler's Role grants get and patch on
 	// deployments/scale only, never on the Deployment itself.
-	d, err := rt.cs.AppsV1().Deployments(rt.ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "scale")
-	if apierrors.IsNotFound(err) {
+	d, err := rt.api.ScaleDeployment(ctx, rt.ns, name, int32(n))
+	if IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: scale %s: deployment %s/%s: %w (apply the manifests of `fnmesh deploy render` first)", fn, rt.ns, name, ErrNoDeployment)
 	}
 	if err != nil {
@@ -187,11 +177,11 @@ func (rt *Runtime) Scale(ctx context.Context, fn string, n int) error {
 	return nil
 }
 
-func generation(d *appsv1.Deployment) int64 {
+func generation(d *Scale) int64 {
 	if d == nil {
 		return 0
 	}
-	return d.Generation
+	return d.Metadata.Generation
 }
 
 // Stop deletes one pod of fn with its grace period (Config.GracePeriod
@@ -203,32 +193,31 @@ func (rt *Runtime) Stop(ctx context.Context, fn, id string) error {
 	if _, err := rt.fns.Lookup("stop", fn); err != nil {
 		return err
 	}
-	pods := rt.cs.CoreV1().Pods(rt.ns)
-	p, err := pods.Get(ctx, id, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	p, err := rt.api.GetPod(ctx, rt.ns, id)
+	if IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, scale.ErrNoReplica)
 	}
 	if err != nil {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: %w", fn, id, err)
 	}
-	if p.Labels[LabelName] != WorkerName || p.Labels[LabelFunction] != FunctionLabel(fn) {
+	if p.Metadata.Labels[LabelName] != WorkerName || p.Metadata.Labels[LabelFunction] != FunctionLabel(fn) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: the pod is not a worker of %s: %w", fn, id, fn, scale.ErrNoReplica)
 	}
-	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}}
+	opts := DeleteOptions{PreconditionUID: p.Metadata.UID}
 	if rt.cfg.GracePeriod > 0 {
 		secs := int64((rt.cfg.GracePeriod + time.Second - 1) / time.Second)
 		opts.GracePeriodSeconds = &secs
 	}
-	if err := pods.Delete(ctx, id, opts); err != nil && !apierrors.IsNotFound(err) {
+	if err := rt.api.DeletePod(ctx, rt.ns, id, opts); err != nil && !IsNotFound(err) {
 		return fmt.Errorf("kubernetes runtime: stop %s/%s: delete pod: %w", fn, id, err)
 	}
 	rt.log.Info("kubernetes runtime: pod deleted", "function", fn, "pod", id)
 	t := time.NewTicker(rt.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		cur, err := pods.Get(ctx, id, metav1.GetOptions{})
+		cur, err := rt.api.GetPod(ctx, rt.ns, id)
 		switch {
-		case apierrors.IsNotFound(err), err == nil && cur.UID != p.UID:
+		case IsNotFound(err), err == nil && cur.Metadata.UID != p.Metadata.UID:
 			return nil
 		case err != nil && ctx.Err() == nil:
 			return fmt.Errorf("kubernetes runtime: stop %s/%s: wait for the pod to go: %w", fn, id, err)

@@ -45,7 +45,7 @@ func workerPod(fn, name string, started time.Time, phase corev1.PodPhase) *corev
 func newKube(t *testing.T, objs ...runtime.Object) (*Runtime, *fake.Clientset) {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
-	rt, err := New(Config{Clientset: cs, Namespace: "fn", Functions: kubeFunctions, PollInterval: 10 * time.Millisecond})
+	rt, err := New(Config{API: newFakeCluster(cs), Namespace: "fn", Functions: kubeFunctions, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,10 +266,10 @@ func TestKubeRuntimeStopContext(t *testing.T) {
 }
 
 func TestNewKubeRuntimeErrors(t *testing.T) {
-	if _, err := New(Config{Functions: kubeFunctions}); err == nil || !strings.Contains(err.Error(), "Clientset") {
-		t.Errorf("nil Clientset: err = %v", err)
+	if _, err := New(Config{Functions: kubeFunctions}); err == nil || !strings.Contains(err.Error(), "API is nil") {
+		t.Errorf("nil API: err = %v", err)
 	}
-	if _, err := New(Config{Clientset: fake.NewClientset(), Functions: []scale.Workload{{}}}); err == nil || !strings.Contains(err.Error(), "Functions[0].Function: required") {
+	if _, err := New(Config{API: newFakeCluster(fake.NewClientset()), Functions: []scale.Workload{{}}}); err == nil || !strings.Contains(err.Error(), "Functions[0].Function: required") {
 		t.Errorf("empty function name: err = %v", err)
 	}
 }
