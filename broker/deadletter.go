@@ -81,6 +81,9 @@ type DeadLetter struct {
 	// Err is set when the dead letter holds a message that was not a valid
 	// CloudEvent (dead-lettered because it could not be decoded).
 	Err error
+	// TraceParent is the W3C traceparent the dead letter was stored with
+	// (the trace of the failed attempts); empty when it was not traced.
+	TraceParent string
 }
 
 // Defaults of DeadLetterConfig.
@@ -196,7 +199,7 @@ func TruncateReason(s string) string {
 // store, not describe the message). hdr and data are not modified.
 func (q *DeadLetterQueue) DeadLetter(ctx context.Context, hdr nats.Header, data []byte, info DeadLetterInfo, msgID string) (Ack, error) {
 	if e, err := DecodeMsg(hdr, data); err == nil {
-		return q.DeadLetterEvent(ctx, e, info, msgID)
+		return q.deadLetterEvent(ctx, e, info, msgID, hdr)
 	}
 	return q.deadLetterRaw(ctx, hdr, data, info, msgID)
 }
@@ -205,6 +208,14 @@ func (q *DeadLetterQueue) DeadLetter(ctx context.Context, hdr nats.Header, data 
 // info on the dead-letter subject of info.Function and waits for the
 // PubAck; msgID is as for DeadLetter. e is not modified.
 func (q *DeadLetterQueue) DeadLetterEvent(ctx context.Context, e *event.Event, info DeadLetterInfo, msgID string) (Ack, error) {
+	return q.deadLetterEvent(ctx, e, info, msgID, nil)
+}
+
+// deadLetterEvent is DeadLetterEvent keeping the W3C trace headers of hdr
+// (the message as it was delivered), unless a publish hook sets those of
+// the context it runs in: either way the dead letter names the trace of
+// its failed attempts, which RedriveEvent carries on.
+func (q *DeadLetterQueue) deadLetterEvent(ctx context.Context, e *event.Event, info DeadLetterInfo, msgID string, hdr nats.Header) (Ack, error) {
 	if e == nil || e.Context == nil {
 		return Ack{}, fmt.Errorf("broker: dead letter: %w", cebind.NewAttributeError("specversion", "event has no context"))
 	}
@@ -214,7 +225,19 @@ func (q *DeadLetterQueue) DeadLetterEvent(ctx context.Context, e *event.Event, i
 			return Ack{}, fmt.Errorf("broker: dead letter: %w", &AttributeError{Attribute: name, Err: err})
 		}
 	}
-	return q.c.PublishTo(ctx, q.Subject(info.Function), &dl, msgID)
+	msg, err := EncodeMsg(q.Subject(info.Function), &dl)
+	if err != nil {
+		return Ack{}, err
+	}
+	if msgID != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
+	for _, k := range [...]string{"traceparent", "tracestate"} {
+		if v := hdr.Get(k); v != "" {
+			msg.Header.Set(k, v)
+		}
+	}
+	return q.c.send(ctx, &dl, msg)
 }
 
 // deadLetterRaw stores a message that is not a valid CloudEvent as it is.

@@ -74,3 +74,36 @@ func TestNewDeadLetterQueueValidates(t *testing.T) {
 		t.Errorf("StreamSpec() = %+v", spec)
 	}
 }
+
+// A dead letter keeps the traceparent it was stored with, and the event
+// Redrive sends carries it as replaytraceparent, so the new delivery can
+// link to the trace of the failed attempts.
+func TestRedriveEventCarriesTheDeadLettersTrace(t *testing.T) {
+	c := brokertest.Client(t, brokertest.Server(t, ""))
+	q := brokertest.DeadLetterQueue(t, c)
+	msg, err := broker.EncodeMsg("events.com.example.thing.happened", newEvent("t-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	msg.Header.Set("traceparent", tp)
+	if _, err := q.DeadLetter(context.Background(), msg.Header, msg.Data, broker.DeadLetterInfo{Function: "billing", Attempts: 1, Reason: "no"}, "dl-t-1"); err != nil {
+		t.Fatal(err)
+	}
+	got := listDeadLetters(t, q, "billing", time.Time{})
+	if len(got) != 1 || got[0].TraceParent != tp {
+		t.Fatalf("dead letters = %+v, want one with traceparent %s", got, tp)
+	}
+	e := broker.RedriveEvent(got[0])
+	if v := e.Extensions()[broker.ExtReplayTraceParent]; v != tp {
+		t.Errorf("redriven event's %s = %v, want %s", broker.ExtReplayTraceParent, v, tp)
+	}
+	if _, ok := e.Extensions()[broker.ExtDeadLetterReason]; ok {
+		t.Error("the redriven event keeps deadletterreason")
+	}
+	// Not traced: no extension.
+	got[0].TraceParent = ""
+	if _, ok := broker.RedriveEvent(got[0]).Extensions()[broker.ExtReplayTraceParent]; ok {
+		t.Error("an untraced dead letter's redrive carries replaytraceparent")
+	}
+}

@@ -124,8 +124,9 @@ func (q *DeadLetterQueue) Purge(ctx context.Context, sel Selection, dryRun bool)
 }
 
 // RedriveEvent returns the event of a dead letter as Redrive publishes it:
-// the deadletter* extensions removed and redrivefunction set to the
-// function that gave up. d.Event is not modified.
+// the deadletter* extensions removed, redrivefunction set to the function
+// that gave up and, when the dead letter was traced, replaytraceparent to
+// its trace (the new delivery links to it). d.Event is not modified.
 func RedriveEvent(d DeadLetter) *event.Event {
 	e := d.Event.Clone()
 	for _, name := range deadLetterExtensions {
@@ -133,6 +134,9 @@ func RedriveEvent(d DeadLetter) *event.Event {
 	}
 	if d.Function != "" {
 		_ = e.Context.SetExtension(ExtRedriveFunction, d.Function)
+	}
+	if d.TraceParent != "" {
+		_ = e.Context.SetExtension(ExtReplayTraceParent, d.TraceParent)
 	}
 	return &e
 }
@@ -195,7 +199,7 @@ func (q *DeadLetterQueue) read(ctx context.Context, fn string, since time.Time, 
 // message is not a valid CloudEvent. Attributes that are missing or
 // malformed are left zero (Time falls back to stored).
 func parseDeadLetter(seq uint64, stored time.Time, hdr nats.Header, data []byte) DeadLetter {
-	d := DeadLetter{Seq: seq, Time: stored}
+	d := DeadLetter{Seq: seq, Time: stored, TraceParent: hdr.Get("traceparent")}
 	get := func(name string) (string, bool) { return cebind.ExtensionHeader(hdr, name) }
 	e, err := DecodeMsg(hdr, data)
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 
 // ExtReplayOf is set on an event Replay sends again: "<stream>/<seq>" of
 // the original. ExtReplayTraceParent carries the original's W3C
-// traceparent, so the new delivery can link to the first trace.
+// traceparent (Replay's and Redrive's), so the new delivery links to the
+// first trace (telemetry's Deliver adds the span link).
 const (
 	ExtReplayOf          = "replayof"
 	ExtReplayTraceParent = "replaytraceparent"
