@@ -5,29 +5,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/fnmesh/fnmesh/internal/telemetry"
+	"github.com/fnmesh/fnmesh/internal/telemetry/telemetrytest"
 )
-
-// Promtool returns the path of promtool (Debian's prometheus package). A
-// test that needs it fails when it is missing, unless FNMESH_NO_PROMTOOL=1
-// says the machine cannot have it.
-func promtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("FNMESH_NO_PROMTOOL") == "1" {
-			t.Skip("promtool not installed and FNMESH_NO_PROMTOOL=1")
-		}
-		t.Fatalf("promtool not found in PATH (apt-get install -y prometheus), or set FNMESH_NO_PROMTOOL=1 to skip: %v", err)
-	}
-	return p
-}
 
 // scrapeText is the Prometheus text exposition of h.
 func scrapeText(t *testing.T, h http.Handler) []byte {
@@ -47,7 +31,6 @@ func scrapeText(t *testing.T, h http.Handler) []byte {
 // instrument touched, and checks that no label of the instrumentation
 // scope is empty.
 func TestMetricsPromtool(t *testing.T) {
-	tool := promtool(t)
 	ctx := context.Background()
 	tel, err := telemetry.Setup(ctx, "promtool-test")
 	if err != nil {
@@ -57,15 +40,7 @@ func TestMetricsPromtool(t *testing.T) {
 	exercise(t, tel)
 	body := scrapeText(t, tel.MetricsHandler)
 
-	cmd := exec.Command(tool, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(body)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s\n--- exposition:\n%s", err, out, body)
-	}
-	if empty := regexp.MustCompile(`otel_scope_[a-z_]+=""`).Find(body); empty != nil {
-		t.Errorf("exposition has an empty scope label %s", empty)
-	}
+	telemetrytest.CheckMetrics(t, body)
 	for _, family := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_cpu_seconds_total", "process_resident_memory_bytes", "target_info", "fnmesh_runs_total"} {
 		if !bytes.Contains(body, []byte("\n"+family)) {
 			t.Errorf("exposition has no %s", family)
