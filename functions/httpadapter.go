@@ -100,6 +100,9 @@ func NewHTTPAdapter(rawURL string, client *http.Client) Handler {
 	}
 	c.Transport = otelhttp.NewTransport(base,
 		otelhttp.WithPropagators(telemetry.EnvPropagator()),
+		// "POST", as the semantic conventions name a client span without
+		// a URL template.
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()))
 	a := &HTTPAdapter{url: rawURL, client: &c}
 	u, err := url.Parse(rawURL)

@@ -71,8 +71,8 @@ func TestHTTPAdapterSendsTraceparentAndAClientSpan(t *testing.T) {
 	for _, kv := range client.Attributes() {
 		attrs[kv.Key] = kv.Value.Emit()
 	}
-	if attrs["http.request.method"] != "POST" || attrs["http.response.status_code"] != "200" {
-		t.Errorf("client span attributes = %v", attrs)
+	if client.Name() != "POST" || attrs["http.request.method"] != "POST" || attrs["http.response.status_code"] != "200" {
+		t.Errorf("client span %q attributes = %v", client.Name(), attrs)
 	}
 }
 
