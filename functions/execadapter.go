@@ -10,10 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnmesh/fnmesh/internal/telemetry"
 )
 
 // ExitPermanent is the exit status with which an exec function says "do not
@@ -79,7 +82,11 @@ var _ Handler = (*ExecAdapter)(nil)
 // (empty: the current directory), with the event in the CloudEvents JSON
 // format on stdin. The environment is env (nil: this process's environment)
 // plus FNMESH_EVENT_ID, FNMESH_EVENT_TYPE, FNMESH_EVENT_SOURCE and
-// FNMESH_EVENT_SUBJECT.
+// FNMESH_EVENT_SUBJECT, and TRACEPARENT and TRACESTATE with the trace of
+// ctx (the delivery's process span) when it has one, so that a traced
+// program continues the event's trace (an fnmesh program does, through
+// telemetry.ContextFromEnv); a TRACEPARENT or TRACESTATE env already holds
+// is replaced.
 //
 // The exit status decides the outcome:
 //
@@ -120,12 +127,16 @@ func (a *ExecAdapter) Handle(ctx context.Context, e event.Event) ([]event.Event,
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = append(env[:len(env):len(env)],
+	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		return strings.HasPrefix(kv, telemetry.EnvTraceparent+"=") || strings.HasPrefix(kv, telemetry.EnvTracestate+"=")
+	})
+	cmd.Env = append(env,
 		"FNMESH_EVENT_ID="+e.ID(),
 		"FNMESH_EVENT_TYPE="+e.Type(),
 		"FNMESH_EVENT_SOURCE="+e.Source(),
 		"FNMESH_EVENT_SUBJECT="+e.Subject(),
 	)
+	cmd.Env = append(cmd.Env, telemetry.TraceEnv(ctx)...)
 	var errLog *execLines
 	if a.log != nil {
 		errLog = newExecLines(a.log, e.ID(), "stderr")

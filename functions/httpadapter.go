@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/fnmesh/fnmesh/internal/telemetry"
 )
 
 // StatusError is the error for an HTTP function that answered with a status
@@ -79,11 +83,28 @@ var _ Handler = (*HTTPAdapter)(nil)
 // The request is bounded by ctx (the function's timeout). client nil means a
 // client without its own timeout. A URL that is not absolute http(s) makes
 // every event fail permanently with an error saying so.
+//
+// Each request carries the trace of ctx (the delivery's process span) in
+// W3C traceparent and tracestate headers (OTEL_PROPAGATORS selects others)
+// and is an HTTP client span of its own (otelhttp), made by the tracer
+// provider of the span in ctx: with tracing off no span is recorded, but
+// the caller's trace context still passes on.
 func NewHTTPAdapter(rawURL string, client *http.Client) Handler {
-	a := &HTTPAdapter{url: rawURL, client: client}
-	if a.client == nil {
-		a.client = &http.Client{}
+	c := http.Client{}
+	if client != nil {
+		c = *client
 	}
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = otelhttp.NewTransport(base,
+		otelhttp.WithPropagators(telemetry.EnvPropagator()),
+		// "POST", as the semantic conventions name a client span without
+		// a URL template.
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()))
+	a := &HTTPAdapter{url: rawURL, client: &c}
 	u, err := url.Parse(rawURL)
 	switch {
 	case err != nil:

@@ -17,9 +17,11 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
+	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/triggers"
 )
 
@@ -199,6 +201,9 @@ func publishHTTP(ctx context.Context, url, token string, e *event.Event) (map[st
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	// Run by an exec function, publish continues the function's trace
+	// (TRACEPARENT and TRACESTATE, set by the exec adapter).
+	telemetry.EnvPropagator().Inject(telemetry.ContextFromEnv(ctx, os.LookupEnv), propagation.HeaderCarrier(req.Header))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("post %s: %w (is `fnmesh up` running?)", url, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/internal/app/nodes"
 	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -24,6 +25,10 @@ import (
 // may take: the HTTP server, the scalers and the runtimes drain one after
 // the other.
 const drainMargin = 10 * time.Second
+
+// runMetricsTail is how long the run history metrics read on after the
+// workers stopped: a little more than the recorders' flush interval.
+const runMetricsTail = 2 * history.DefaultFlushInterval
 
 // App is one running `fnmesh up`: what it started, so that Close stops it
 // in reverse order.
@@ -55,6 +60,7 @@ type App struct {
 	scalers    []*scale.Scaler
 	srv        *triggers.Server
 
+	started   time.Time // the run history metrics count from here
 	draining  atomic.Bool
 	closeOnce sync.Once
 }
@@ -80,7 +86,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh}
+	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh, started: time.Now()}
 	for _, w := range a.m.Warnings() {
 		a.log.Warn("mesh file: " + w)
 	}
@@ -140,6 +146,8 @@ func (a *App) Serve(ctx context.Context) error {
 	a.log.Info("mesh up", "http", a.srv.URL(), "nats", a.natsURL, "file", a.m.File,
 		"triggers", len(a.m.Triggers), "functions", len(a.m.Functions))
 
+	stopRunMetrics := a.runMetrics(a.started)
+	defer stopRunMetrics()
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
 	for _, c := range a.mux.Crons() {
@@ -177,6 +185,10 @@ func (a *App) Serve(ctx context.Context) error {
 	for _, rt := range a.runtimes {
 		errs = append(errs, rt.Close(sctx))
 	}
+	// The last records of the drained workers reach the history after
+	// them (history.DefaultFlushInterval).
+	time.Sleep(runMetricsTail)
+	stopRunMetrics()
 	wg.Wait()
 	return errors.Join(errs...)
 }

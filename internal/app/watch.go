@@ -25,9 +25,15 @@ func (a *App) watchStreams() error {
 		return err
 	}
 	a.streams = sc
-	names := make([]string, len(specs))
-	for i, s := range specs {
-		names[i] = s.Name
+	// The run history drops its oldest records by design, and its only
+	// consumers are readers (the run metrics' ordered consumer): it is
+	// not watched for evictions.
+	hist := meshmap.History(a.m)
+	names := make([]string, 0, len(specs))
+	for _, s := range specs {
+		if hist.Disabled || s.Name != hist.WithDefaults().Stream {
+			names = append(names, s.Name)
+		}
 	}
 	if a.evictions, err = a.client.WatchEvictions(names...); err != nil {
 		return err

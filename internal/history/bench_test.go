@@ -2,7 +2,9 @@ package history_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
@@ -45,4 +47,50 @@ func BenchmarkDeliverHook(b *testing.B) {
 		run(b, history.Hooks(rec, "r-1", base))
 		b.ReportMetric(float64(rec.Stats().Dropped), "dropped")
 	})
+}
+
+// BenchmarkCounter is how fast `up`'s run metrics read the history: b.N
+// records stored in batches of DefaultBatchSize, then counted by a Counter
+// from the start (records/s is the figure; compare with the pipeline's
+// events/s, each event leaving one record per function).
+func BenchmarkCounter(b *testing.B) {
+	srv := brokertest.Server(b, "")
+	cfg := history.Config{}
+	brokertest.Ensure(b, brokertest.Client(b, srv), cfg.StreamSpec())
+	rec, err := history.NewRecorder(brokertest.Conn(b, srv), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for i := range b.N {
+		rec.Record(history.Record{Function: fmt.Sprintf("f%d", i%4), Outcome: "ok", Duration: history.Duration(time.Millisecond), EventID: fmt.Sprint(i)})
+		if (i+1)%4096 == 0 {
+			// stay under the recorder's bounds (buffer and PubAck window)
+			for rec.Stats().Recorded < uint64(i+1) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	if err := rec.Close(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if st := rec.Stats(); st.Dropped+st.Failed != 0 {
+		b.Fatalf("recorder dropped %d, failed %d", st.Dropped, st.Failed)
+	}
+	var obs tally
+	c, err := history.NewCounter(brokertest.Conn(b, srv), cfg, &obs, start.Add(-time.Second), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	b.ResetTimer()
+	go func() { _ = c.Run(ctx); close(done) }()
+	for obs.total() < b.N {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

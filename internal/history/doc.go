@@ -14,4 +14,9 @@
 //
 // A Reader answers queries over the stream: runs of a function, of an
 // outcome, in a time range, of one event.
+//
+// A Counter reads every record stored from a start time on and tells a
+// RunObserver (telemetry.Metrics) of each: `up` counts the attempts of
+// every replica that way, so the metrics of a function outlive replicas
+// that scaled to zero.
 package history

@@ -10,6 +10,9 @@
 // span per delivery, the handler's ctx), HTTP wraps the trigger server (one
 // server span per request), and CountReceived and StartTick let triggers
 // count what arrives and give each cron tick a trace. Metrics are served
-// in the Prometheus format by MetricsHandler. docs/OBSERVABILITY.md
-// describes the resulting traces, metrics and logs.
+// in the Prometheus format by MetricsHandler, with the Go runtime and
+// process collectors; Metrics.ObserveRun counts the attempts `up` reads
+// from the run history. TraceEnv and ContextFromEnv carry a trace to a
+// child process in TRACEPARENT and TRACESTATE (exec functions).
+// docs/OBSERVABILITY.md describes the resulting traces, metrics and logs.
 package telemetry

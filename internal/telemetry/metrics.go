@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -31,6 +32,22 @@ type Metrics struct {
 	// Evicted counts events a stream removed before one of its consumers
 	// processed them, by stream and consumer (broker.EvictionWatch).
 	Evicted metric.Int64Counter
+	// PublishDuration is the time from the start of a publish to its PubAck
+	// (the event is stored), by outcome (ok, error).
+	PublishDuration metric.Float64Histogram
+
+	// Runs counts the attempts recorded in the run history, by function and
+	// outcome (ok, retry, deadletter). Fed by `up` from the history stream
+	// (history.Counter), so it outlives the replicas that did the work.
+	Runs metric.Int64Counter
+	// RunDuration is the duration of the recorded attempts, by function and
+	// outcome (history-fed, like Runs).
+	RunDuration metric.Float64Histogram
+	// Retries counts recorded attempts that asked for a retry, by function.
+	Retries metric.Int64Counter
+	// DeadLetters counts recorded attempts that dead-lettered their event,
+	// by function.
+	DeadLetters metric.Int64Counter
 
 	mu       sync.Mutex
 	backlog  map[string]int64
@@ -63,6 +80,21 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 	if m.IngestDuration, err = meter.Float64Histogram("fnmesh.ingest.duration", metric.WithDescription("Trigger HTTP request duration"), metric.WithUnit("s"), buckets); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
+	if m.PublishDuration, err = meter.Float64Histogram("fnmesh.publish.duration", metric.WithDescription("Time from publish to PubAck (event stored)"), metric.WithUnit("s"), buckets); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if m.Runs, err = meter.Int64Counter("fnmesh.runs", metric.WithDescription("Attempts recorded in the run history, by function and outcome"), metric.WithUnit("{attempt}")); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if m.RunDuration, err = meter.Float64Histogram("fnmesh.run.duration", metric.WithDescription("Duration of the attempts recorded in the run history"), metric.WithUnit("s"), buckets); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if m.Retries, err = meter.Int64Counter("fnmesh.retries", metric.WithDescription("Recorded attempts that failed and were retried"), metric.WithUnit("{attempt}")); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if m.DeadLetters, err = meter.Int64Counter("fnmesh.deadletters", metric.WithDescription("Recorded attempts that dead-lettered their event"), metric.WithUnit("{event}")); err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
 	if _, err = meter.Int64ObservableGauge("fnmesh.function.backlog", metric.WithDescription("Pending plus unacknowledged events per function"), metric.WithUnit("{event}"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			m.mu.Lock()
@@ -87,6 +119,22 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	return m, nil
+}
+
+// ObserveRun counts one attempt read from the run history: Runs and
+// RunDuration by function and outcome, and Retries or DeadLetters for the
+// outcomes "retry" and "deadletter".
+func (m *Metrics) ObserveRun(ctx context.Context, fn, outcome string, d time.Duration) {
+	fnAttr := attrFunc.String(fn)
+	set := metric.WithAttributes(fnAttr, metricOutcome.String(outcome))
+	m.Runs.Add(ctx, 1, set)
+	m.RunDuration.Record(ctx, d.Seconds(), set)
+	switch outcome {
+	case "retry":
+		m.Retries.Add(ctx, 1, metric.WithAttributes(fnAttr))
+	case "deadletter":
+		m.DeadLetters.Add(ctx, 1, metric.WithAttributes(fnAttr))
+	}
 }
 
 // SetScale records the latest backlog and replica counts of a function.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -32,6 +33,10 @@ func exercise(t *testing.T, tel *telemetry.Telemetry) {
 	mux.HandleFunc("POST /events", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	tel.HTTP(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/events", nil))
 	tel.Metrics.SetScale("fulfil", 12, 3, 2)
+	tel.Metrics.ObserveRun(ctx, "fulfil", "ok", 3*time.Millisecond)
+	tel.Metrics.ObserveRun(ctx, "fulfil", "retry", time.Millisecond)
+	tel.Metrics.ObserveRun(ctx, "fulfil", "retry", time.Millisecond)
+	tel.Metrics.ObserveRun(ctx, "fulfil", "deadletter", time.Millisecond)
 }
 
 // TestMetricNamesGolden pins the exposed metric families (names, types
@@ -87,6 +92,12 @@ func TestMetricValues(t *testing.T) {
 		{"fnmesh_function_backlog", []string{"function", "fulfil"}, 12},
 		{"fnmesh_function_replicas", []string{"function", "fulfil", "state", "desired"}, 3},
 		{"fnmesh_function_replicas", []string{"function", "fulfil", "state", "actual"}, 2},
+		{"fnmesh_publish_duration_seconds", []string{"outcome", "ok"}, 1},
+		{"fnmesh_runs_total", []string{"function", "fulfil", "outcome", "ok"}, 1},
+		{"fnmesh_runs_total", []string{"function", "fulfil", "outcome", "retry"}, 2},
+		{"fnmesh_run_duration_seconds", []string{"function", "fulfil", "outcome", "retry"}, 2},
+		{"fnmesh_retries_total", []string{"function", "fulfil"}, 2},
+		{"fnmesh_deadletters_total", []string{"function", "fulfil"}, 1},
 	}
 	for _, tt := range tests {
 		if got := telemetrytest.SampleValue(fams, tt.family, tt.labels...); got != tt.want {

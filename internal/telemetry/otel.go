@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/contrib/propagators/autoprop"
@@ -57,7 +60,8 @@ type Telemetry struct {
 // also pushed when OTEL_METRICS_EXPORTER is set.
 func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	res, err := resource.New(ctx,
-		resource.WithAttributes(semconv.ServiceName(service), semconv.ServiceNamespace("fnmesh")),
+		resource.WithAttributes(semconv.ServiceName(service), semconv.ServiceNamespace("fnmesh"),
+			semconv.ServiceVersion(Version()), semconv.ServiceInstanceID(uuid.NewString())),
 		resource.WithFromEnv(),
 		resource.WithTelemetrySDK(),
 		resource.WithHost(),
@@ -81,12 +85,11 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 			t.Recording = true
 		}
 	}
-	t.Tracer = tp.Tracer(ScopeName)
+	t.Tracer = tp.Tracer(ScopeName, scopeOptions...)
 
-	reg := prometheus.NewRegistry()
-	promExp, err := otelprom.New(otelprom.WithRegisterer(reg))
+	reg, promExp, err := newPrometheus()
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("telemetry: prometheus exporter: %w", err), t.Shutdown(ctx))
+		return nil, errors.Join(err, t.Shutdown(ctx))
 	}
 	mopts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(promExp)}
 	if os.Getenv("OTEL_METRICS_EXPORTER") != "" && !disabled {
@@ -101,11 +104,65 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	mp := sdkmetric.NewMeterProvider(mopts...)
 	t.shutdown = append(t.shutdown, mp.Shutdown)
 	t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	t.Metrics, err = NewMetrics(mp.Meter(ScopeName))
+	t.Metrics, err = NewMetrics(mp.Meter(ScopeName, meterOptions...))
 	if err != nil {
 		return nil, errors.Join(err, t.Shutdown(ctx))
 	}
 	return t, nil
+}
+
+// newPrometheus is the registry of the /metrics exposition: the OTel
+// exporter's families plus the Go runtime (go_*) and process (process_*)
+// collectors of the Prometheus client.
+func newPrometheus() (*prometheus.Registry, *otelprom.Exporter, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, nil, fmt.Errorf("telemetry: go collector: %w", err)
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, nil, fmt.Errorf("telemetry: process collector: %w", err)
+	}
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+	}
+	return reg, exp, nil
+}
+
+// The instrumentation scope carries its version and schema URL, so that
+// the otel_scope_version and otel_scope_schema_url labels of every sample
+// are never empty.
+var (
+	scopeOptions = []trace.TracerOption{trace.WithInstrumentationVersion(Version()), trace.WithSchemaURL(semconv.SchemaURL)}
+	meterOptions = []metric.MeterOption{metric.WithInstrumentationVersion(Version()), metric.WithSchemaURL(semconv.SchemaURL)}
+)
+
+// Version is the version of the running binary: its module version when
+// built by `go install module@version`, else the VCS revision it was built
+// from (with "+dirty" for a modified tree), else "devel".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		return rev[:min(12, len(rev))] + dirty
+	}
+	return "devel"
 }
 
 // NewForTest builds a Telemetry around given providers (for instance a
@@ -115,22 +172,21 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 // tracecontext and baggage. Recording is true.
 func NewForTest(tp trace.TracerProvider, mp metric.MeterProvider) (*Telemetry, error) {
 	t := &Telemetry{
-		Tracer:     tp.Tracer(ScopeName),
+		Tracer:     tp.Tracer(ScopeName, scopeOptions...),
 		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		Recording:  true,
 	}
 	if mp == nil {
-		reg := prometheus.NewRegistry()
-		promExp, err := otelprom.New(otelprom.WithRegisterer(reg))
+		reg, promExp, err := newPrometheus()
 		if err != nil {
-			return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+			return nil, err
 		}
 		sdk := sdkmetric.NewMeterProvider(sdkmetric.WithReader(promExp))
 		t.shutdown = append(t.shutdown, sdk.Shutdown)
 		t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 		mp = sdk
 	}
-	m, err := NewMetrics(mp.Meter(ScopeName))
+	m, err := NewMetrics(mp.Meter(ScopeName, meterOptions...))
 	if err != nil {
 		return nil, err
 	}

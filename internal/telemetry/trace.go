@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/fnmesh/fnmesh/workers"
 )
 
 // Header names of the CloudEvents distributed tracing extension as carried
@@ -67,14 +70,16 @@ func (t *Telemetry) BeforePublish(ctx context.Context, e *event.Event, msg *nats
 			}
 		}
 	}
+	start := time.Now()
 	return ctx, func(err error) {
 		outcome := "ok"
 		if err != nil {
 			outcome = "error"
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
+			failSpan(span, err)
 		}
-		t.Metrics.Published.Add(ctx, 1, metric.WithAttributes(metricOutcome.String(outcome)))
+		set := metric.WithAttributes(metricOutcome.String(outcome))
+		t.Metrics.Published.Add(ctx, 1, set)
+		t.Metrics.PublishDuration.Record(ctx, time.Since(start).Seconds(), set)
 		span.End()
 	}
 }
@@ -101,6 +106,9 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 			semconv.MessagingMessageID(carrier.Get(nats.MsgIdHdr)),
 			attrAttempt.Int64(int64(attempt)),
 		)
+		if m, ok := workers.MessageFrom(ctx); ok {
+			span.SetAttributes(semconv.MessagingDestinationName(m.Subject))
+		}
 		if e != nil {
 			span.SetAttributes(eventAttrs(e.ID(), e.Source(), e.Type(), e.Subject())...)
 		}
@@ -114,8 +122,7 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 	return ctx, func(outcome string, err error) {
 		span.SetAttributes(attrOutcome.String(outcome))
 		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
+			failSpan(span, err)
 		}
 		set := metric.WithAttributes(fnAttr, metricOutcome.String(outcome))
 		t.Metrics.Processed.Add(ctx, 1, set)
@@ -160,6 +167,7 @@ func (t *Telemetry) HTTP(next http.Handler, untraced ...string) http.Handler {
 			span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPResponseStatusCode(sw.status))
 			if sw.status >= 500 {
 				span.SetStatus(codes.Error, http.StatusText(sw.status))
+				span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(sw.status)))
 			}
 			span.End()
 			t.Metrics.IngestDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
@@ -194,11 +202,32 @@ func (t *Telemetry) StartTick(ctx context.Context, trigger string, tick time.Tim
 		trace.WithAttributes(attrTrigger.String(trigger), attrTick.String(tick.UTC().Format(time.RFC3339))))
 	return ctx, func(err error) {
 		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
+			failSpan(span, err)
 		}
 		span.End()
 	}
+}
+
+// failSpan marks span failed with err: status Error, the error recorded
+// as an exception event and error.type set (ErrorType).
+func failSpan(span trace.Span, err error) {
+	span.RecordError(err)
+	span.SetStatus(codes.Error, err.Error())
+	span.SetAttributes(semconv.ErrorTypeKey.String(ErrorType(err)))
+}
+
+// ErrorType is the error.type of err, a low-cardinality name: "timeout"
+// for a deadline, "canceled" for a cancellation, else what
+// semconv.ErrorType derives (an ErrorType() string method in err's chain,
+// or the Go type of err under its fmt.Errorf wrappers).
+func ErrorType(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return semconv.ErrorType(err).Value.AsString()
 }
 
 // CountReceived increments fnmesh.events.received for a trigger.

@@ -177,6 +177,9 @@ func TestDeliverOutcomes(t *testing.T) {
 			if sawAttempt != tt.wantEvent {
 				t.Errorf("attempt span event present = %v, want %v", sawAttempt, tt.wantEvent)
 			}
+			if et, ok := a["error.type"]; ok != (tt.err != nil) || (ok && et.AsString() != "*errors.errorString") {
+				t.Errorf("error.type = %q (present %v), want *errors.errorString on a failed span only", et.AsString(), ok)
+			}
 			if _, ok := a["cloudevents.event_id"]; ok == (e == nil) {
 				t.Errorf("cloudevents.event_id present = %v for event %v", ok, e != nil)
 			}

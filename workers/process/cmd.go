@@ -17,7 +17,10 @@ type spec struct {
 	fn   string
 	argv []string // argv[0] is a path or a name looked up in PATH
 	dir  string
-	env  []string // without FNMESH_REPLICA
+	env  []string // without FNMESH_REPLICA and FNMESH_HEALTH_ADDR
+	// health is the FNMESH_HEALTH_ADDR asked for: each replica gets a
+	// port of its own from it (allocHealth).
+	health healthBase
 }
 
 // spec resolves how w's workers are started: Command as given, a Generic
@@ -55,7 +58,11 @@ func (rt *Runtime) spec(w scale.Workload) (spec, error) {
 	default:
 		return spec{}, fmt.Errorf("process runtime: function %s: run: one of command, http or exec is required: %w", w.Function, scale.ErrNotRunnable)
 	}
-	return spec{fn: w.Function, argv: argv, dir: dir, env: rt.env(w)}, nil
+	env, health, err := healthFrom(w.Function, rt.env(w))
+	if err != nil {
+		return spec{}, err
+	}
+	return spec{fn: w.Function, argv: argv, dir: dir, env: env, health: health}, nil
 }
 
 // findProgram resolves the program name of field: a path (relative to dir)
@@ -98,11 +105,15 @@ func (rt *Runtime) env(w scale.Workload) []string {
 		workerenv.Env{Function: w.Function, File: rt.meshFile, NATS: rt.cfg.NATS})
 }
 
-// command builds the process of one replica.
-func (s spec) command(replica string) *exec.Cmd {
+// command builds the process of one replica; healthAddr is its
+// FNMESH_HEALTH_ADDR ("" for none).
+func (s spec) command(replica, healthAddr string) *exec.Cmd {
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Dir = s.dir
 	cmd.Env = append(slices.Clip(s.env), workerenv.Replica+"="+replica)
+	if healthAddr != "" {
+		cmd.Env = append(cmd.Env, workerenv.HealthAddr+"="+healthAddr)
+	}
 	cmd.SysProcAttr = procAttr()
 	return cmd
 }

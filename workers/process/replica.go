@@ -19,6 +19,10 @@ type replica struct {
 	id   string
 	seq  int
 	log  *slog.Logger
+	// healthAddr is the replica's FNMESH_HEALTH_ADDR, kept across restarts
+	// ("" for none); healthPort the port it holds in rt.ports (0 for none).
+	healthAddr string
+	healthPort int
 
 	stopCh   chan struct{} // closed by stop
 	stopOnce sync.Once
@@ -85,7 +89,7 @@ func (r *replica) runOnce() (ran time.Duration, stopped bool) {
 		return 0, true
 	default:
 	}
-	cmd := r.spec.command(r.id)
+	cmd := r.spec.command(r.id, r.healthAddr)
 	stdout := workerlog.New(r.log, "stdout")
 	stderr := workerlog.New(r.log, "stderr")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
@@ -98,6 +102,9 @@ func (r *replica) runOnce() (ran time.Duration, stopped bool) {
 	}
 	r.rt.setState(r, scale.ReplicaRunning, start)
 	log := r.log.With("pid", cmd.Process.Pid)
+	if r.healthAddr != "" {
+		log = log.With("health_addr", r.healthAddr)
+	}
 	log.Info("worker started", "argv", r.spec.argv)
 
 	exited := make(chan error, 1)

@@ -101,6 +101,7 @@ type Runtime struct {
 	closed   bool
 	replicas map[string][]*replica // by function, oldest first
 	seq      map[string]int        // last replica number by function
+	ports    map[int]bool          // health ports held by live replicas
 }
 
 var (
@@ -125,6 +126,7 @@ func New(cfg Config, opts ...scale.Option) (*Runtime, error) {
 		cfg: cfg, meshFile: abs, fns: fns, log: o.Log, environ: os.Environ,
 		replicas: map[string][]*replica{},
 		seq:      map[string]int{},
+		ports:    map[int]bool{},
 	}, nil
 }
 
@@ -169,6 +171,7 @@ func (rt *Runtime) Scale(_ context.Context, fn string, n int) error {
 	for range n - len(active) {
 		rt.seq[fn]++
 		r := newReplica(rt, spec, fmt.Sprintf("%s-%d", fn, rt.seq[fn]), rt.seq[fn])
+		r.healthAddr, r.healthPort = rt.allocHealth(spec)
 		rt.replicas[fn] = append(rt.replicas[fn], r)
 		go r.supervise()
 	}
@@ -245,6 +248,7 @@ func (rt *Runtime) Close(ctx context.Context) error {
 func (rt *Runtime) remove(r *replica) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	rt.releaseHealth(r.healthPort)
 	rt.replicas[r.spec.fn] = slices.DeleteFunc(rt.replicas[r.spec.fn], func(x *replica) bool { return x == r })
 	if len(rt.replicas[r.spec.fn]) == 0 {
 		delete(rt.replicas, r.spec.fn)

@@ -1,0 +1,136 @@
+package history_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/internal/history"
+	"github.com/fnmesh/fnmesh/internal/poll"
+)
+
+// tally counts observed attempts by "function/outcome" and sums their
+// durations.
+type tally struct {
+	mu  sync.Mutex
+	n   map[string]int
+	dur time.Duration
+}
+
+func (t *tally) ObserveRun(_ context.Context, fn, outcome string, d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[string]int{}
+	}
+	t.n[fn+"/"+outcome]++
+	t.dur += d
+}
+
+func (t *tally) get(key string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n[key]
+}
+
+func (t *tally) total() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sum := 0
+	for _, v := range t.n {
+		sum += v
+	}
+	return sum
+}
+
+// record stores recs in the history of cfg and waits until they are sent.
+func record(t *testing.T, rec *history.Recorder, recs ...history.Record) {
+	t.Helper()
+	before := rec.Stats().Recorded
+	for _, r := range recs {
+		rec.Record(r)
+	}
+	poll.Until(t, 10*time.Second, fmt.Sprintf("%d records sent", len(recs)), func() bool {
+		return rec.Stats().Recorded == before+uint64(len(recs))
+	})
+}
+
+func runCounter(t *testing.T, c *history.Counter) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Counter.Run: %v", err)
+		}
+	})
+}
+
+func TestCounterCountsWhatIsStoredFromItsStartOn(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	cfg := history.Config{}
+	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
+	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	record(t, rec, history.Record{Function: "f", Outcome: "ok", Duration: history.Duration(time.Second)})
+	time.Sleep(20 * time.Millisecond) // the stored time of the old record is before since
+
+	var obs tally
+	c, err := history.NewCounter(brokertest.Conn(t, srv), cfg, &obs, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCounter(t, c)
+	ms := history.Duration(time.Millisecond)
+	record(t, rec,
+		history.Record{Function: "f", Outcome: "ok", Duration: ms},
+		history.Record{Function: "f", Outcome: "retry", Duration: ms},
+		history.Record{Function: "f", Outcome: "deadletter", Duration: ms},
+		history.Record{Function: "g", Outcome: "ok", Duration: ms},
+		history.Record{Function: "g", Outcome: "ok", Duration: ms},
+	)
+	poll.Until(t, 10*time.Second, "5 attempts counted", func() bool { return obs.total() >= 5 })
+	time.Sleep(100 * time.Millisecond) // nothing more arrives
+	for key, want := range map[string]int{"f/ok": 1, "f/retry": 1, "f/deadletter": 1, "g/ok": 2} {
+		if got := obs.get(key); got != want {
+			t.Errorf("%s = %d, want %d", key, got, want)
+		}
+	}
+	obs.mu.Lock()
+	dur := obs.dur
+	obs.mu.Unlock()
+	if obs.total() != 5 || dur != 5*time.Millisecond {
+		t.Errorf("counted %d attempts of %v in all, want 5 of 5ms (the record stored before the start is not counted)", obs.total(), dur)
+	}
+}
+
+func TestCounterWaitsForTheStream(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	cfg := history.Config{}
+	var obs tally
+	c, err := history.NewCounter(brokertest.Conn(t, srv), cfg, &obs, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCounter(t, c)
+	time.Sleep(50 * time.Millisecond) // the counter finds no stream
+	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
+	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	record(t, rec, history.Record{Function: "f", Outcome: "ok"}, history.Record{Function: "f", Outcome: "retry"})
+	poll.Until(t, 10*time.Second, "2 attempts counted", func() bool { return obs.total() == 2 })
+	if obs.get("f/retry") != 1 {
+		t.Errorf("f/retry = %d, want 1", obs.get("f/retry"))
+	}
+}
