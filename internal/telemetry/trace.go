@@ -17,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -31,8 +32,11 @@ const (
 const (
 	attrAttempt attribute.Key = "messaging.nats.delivery.attempt"
 	attrOutcome attribute.Key = "fnmesh.outcome"
-	attrTrigger attribute.Key = "fnmesh.trigger"
-	attrTick    attribute.Key = "fnmesh.cron.tick"
+	// attrLinkKind says why a process span links to another trace:
+	// "replay" for an event Replay or Redrive sent again.
+	attrLinkKind attribute.Key = "fnmesh.link.kind"
+	attrTrigger  attribute.Key = "fnmesh.trigger"
+	attrTick     attribute.Key = "fnmesh.cron.tick"
 	// Labels of the metrics (plain Prometheus label names).
 	attrFunc      attribute.Key = "function"
 	metricOutcome attribute.Key = "outcome"
@@ -96,7 +100,11 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 			"traceparent": carrier.Get(ceTraceparent), "tracestate": carrier.Get(ceTracestate),
 		})
 	}
-	ctx, span := t.Tracer.Start(ctx, "process "+fn, trace.WithSpanKind(trace.SpanKindConsumer))
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
+	if l, ok := replayLink(e); ok {
+		opts = append(opts, trace.WithLinks(l))
+	}
+	ctx, span := t.Tracer.Start(ctx, "process "+fn, opts...)
 	if span.IsRecording() {
 		span.SetAttributes(
 			natsSystem,
@@ -131,6 +139,25 @@ func (t *Telemetry) Deliver(ctx context.Context, fn string, h nats.Header, e *ev
 		}
 		span.End()
 	}
+}
+
+// replayLink is the link from the delivery of an event Replay or Redrive
+// sent again to the trace of the original (its replaytraceparent): the
+// new delivery is its own trace, started by whoever asked for it, and
+// points back at the first.
+func replayLink(e *event.Event) (trace.Link, bool) {
+	if e == nil {
+		return trace.Link{}, false
+	}
+	tp, ok := e.Extensions()[broker.ExtReplayTraceParent].(string)
+	if !ok || tp == "" {
+		return trace.Link{}, false
+	}
+	sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": tp}))
+	if !sc.IsValid() {
+		return trace.Link{}, false
+	}
+	return trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attrLinkKind.String("replay")}}, true
 }
 
 // HTTP wraps the trigger server: each request continues the caller's trace

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/telemetry"
 )
 
@@ -314,5 +315,30 @@ func TestHTTPLeavesUntracedRequestsAlone(t *testing.T) {
 	}
 	if want := []string{"POST /metrics", "GET unmatched"}; !slices.Equal(names, want) {
 		t.Errorf("spans %q, want %q", names, want)
+	}
+}
+
+// An event Replay or Redrive sent again carries the original's
+// traceparent as replaytraceparent: its process span links to that trace.
+func TestDeliverLinksAReplayToTheOriginalTrace(t *testing.T) {
+	tel, rec := recorded(t)
+	const orig = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	e := testEvent("e-1")
+	e.SetExtension(broker.ExtReplayTraceParent, orig)
+	_, done := tel.Deliver(context.Background(), "fulfil", nats.Header{}, e, 1)
+	done("ok", nil)
+	links := rec.Ended()[0].Links()
+	if len(links) != 1 || links[0].SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || links[0].SpanContext.SpanID().String() != "00f067aa0ba902b7" {
+		t.Fatalf("links = %+v, want one to the original span", links)
+	}
+	if got := links[0].Attributes; len(got) != 1 || got[0].Value.AsString() != "replay" {
+		t.Errorf("link attributes = %v, want fnmesh.link.kind=replay", got)
+	}
+	// A malformed value is no link, and no failure.
+	e.SetExtension(broker.ExtReplayTraceParent, "00-zz")
+	_, done = tel.Deliver(context.Background(), "fulfil", nats.Header{}, e, 1)
+	done("ok", nil)
+	if links := rec.Ended()[1].Links(); len(links) != 0 {
+		t.Errorf("malformed replaytraceparent: links = %+v, want none", links)
 	}
 }
