@@ -149,49 +149,18 @@ func (q *DeadLetterQueue) read(ctx context.Context, fn string, since time.Time, 
 	if err != nil {
 		return fmt.Errorf("broker: dead letters: stream %s: %w", name, c.classify(name, err))
 	}
-	last := s.CachedInfo().State.LastSeq
-	if s.CachedInfo().State.Msgs == 0 {
-		return nil
-	}
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{q.Subject(fn)}}
 	if !since.IsZero() {
 		occ.DeliverPolicy = jetstream.DeliverByStartTimePolicy
 		occ.OptStartTime = &since
 	}
-	cons, err := s.OrderedConsumer(ctx, occ)
+	err = readOrdered(ctx, s, s.CachedInfo().State, occ, func(msg jetstream.Msg, md *jetstream.MsgMetadata) (bool, error) {
+		return visit(parseDeadLetter(md.Sequence.Stream, md.Timestamp, msg.Headers(), msg.Data()))
+	})
 	if err != nil {
 		return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
 	}
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
-		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			md, err := msg.Metadata()
-			if err != nil {
-				return fmt.Errorf("broker: dead letters: %w", err)
-			}
-			if md.Sequence.Stream > last {
-				return nil
-			}
-			more, err := visit(parseDeadLetter(md.Sequence.Stream, md.Timestamp, msg.Headers(), msg.Data()))
-			if err != nil || !more || md.Sequence.Stream == last || md.NumPending == 0 {
-				return err
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return fmt.Errorf("broker: dead letters: %w", c.classify(name, err))
-		}
-		if n == 0 {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+	return nil
 }
 
 // parseDeadLetter reads a dead-letter message. The deadletter* attributes

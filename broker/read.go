@@ -87,31 +87,66 @@ func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(
 	if err != nil {
 		return fmt.Errorf("broker: stream %s: %w", stream, err)
 	}
-	last := info.State.LastSeq
-	if info.State.Msgs == 0 {
-		return nil
-	}
 	occ := jetstream.OrderedConsumerConfig{}
 	if filter != "" {
 		occ.FilterSubjects = []string{filter}
 	}
-	cons, err := s.OrderedConsumer(ctx, occ)
+	err = readOrdered(ctx, s, info.State, occ, func(msg jetstream.Msg, md *jetstream.MsgMetadata) (bool, error) {
+		se := StoredEvent{Sequence: md.Sequence.Stream, Subject: msg.Subject(), Time: md.Timestamp}
+		se.Event, se.Err = DecodeMsg(msg.Headers(), msg.Data())
+		return fn(se), nil
+	})
 	if err != nil {
 		return fmt.Errorf("broker: read %s: %w", stream, err)
 	}
-	// On a cluster the ordered consumer lives on one server and its pull
-	// subject reaches the others' routes a moment later: a pull made
-	// before that meets no responders, and a pull that comes back empty
-	// may be early. Both are tried again within readSettle; the end is
-	// the stream's last sequence at the call or a consumer with nothing
-	// pending, not an empty pull.
+	return nil
+}
+
+// readOrdered calls visit for each message an ordered consumer occ on s
+// delivers, up to the last message (on occ's filter) of the stream as it
+// was in st, or until visit says no more or fails.
+//
+// The end is that last sequence, not an empty pull or a pending count of
+// 0: a consumer's counts can lag behind the stream (a fresh consumer's
+// first answers may say 0 pending). On a cluster the ordered consumer
+// lives on one server and its pull subject reaches the others' routes a
+// moment later: a pull made before that meets no responders, and one that
+// comes back empty may be early. Both are tried again within readSettle;
+// nothing more within it means what was left was removed meanwhile (a
+// purge, maxAge), and the read is complete.
+func readOrdered(ctx context.Context, s jetstream.Stream, st jetstream.StreamState, occ jetstream.OrderedConsumerConfig, visit func(jetstream.Msg, *jetstream.MsgMetadata) (bool, error)) error {
+	if st.Msgs == 0 {
+		return nil
+	}
+	last := st.LastSeq
+	if len(occ.FilterSubjects) > 0 {
+		var onFilter uint64
+		for _, f := range occ.FilterSubjects {
+			m, err := s.GetLastMsgForSubject(ctx, f)
+			switch {
+			case errors.Is(err, jetstream.ErrMsgNotFound):
+			case err != nil:
+				return fmt.Errorf("last message on %s: %w", f, err)
+			default:
+				onFilter = max(onFilter, m.Sequence)
+			}
+		}
+		if onFilter == 0 {
+			return nil
+		}
+		last = min(last, onFilter)
+	}
+	cons, err := s.OrderedConsumer(ctx, occ)
+	if err != nil {
+		return err
+	}
 	var settleUntil time.Time
 	settle := func(cause error) error {
 		if settleUntil.IsZero() {
 			settleUntil = time.Now().Add(readSettle)
 		}
 		if time.Now().After(settleUntil) {
-			return fmt.Errorf("broker: read %s: %w", stream, cause)
+			return cause
 		}
 		select {
 		case <-ctx.Done():
@@ -129,27 +164,25 @@ func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("broker: read %s: %w", stream, err)
+			return err
 		}
 		n := 0
 		for msg := range batch.Messages() {
 			n++
 			md, err := msg.Metadata()
 			if err != nil {
-				return fmt.Errorf("broker: read %s: %w", stream, err)
+				return err
 			}
-			se := StoredEvent{Sequence: md.Sequence.Stream, Subject: msg.Subject(), Time: md.Timestamp}
-			se.Event, se.Err = DecodeMsg(msg.Headers(), msg.Data())
-			if !fn(se) || md.Sequence.Stream >= last {
+			if md.Sequence.Stream > last {
 				return nil
 			}
-			if md.NumPending == 0 {
-				return nil
+			if more, err := visit(msg, md); err != nil || !more || md.Sequence.Stream >= last {
+				return err
 			}
 		}
 		if err := batch.Error(); err != nil {
 			if !errors.Is(err, nats.ErrNoResponders) {
-				return fmt.Errorf("broker: read %s: %w", stream, err)
+				return err
 			}
 			if err := settle(err); err != nil {
 				return err
@@ -163,18 +196,16 @@ func (c *Client) ReadStream(ctx context.Context, stream, filter string, fn func(
 			settleUntil = time.Time{}
 			continue
 		}
-		ci, err := cons.Info(ctx)
-		if err != nil {
-			return fmt.Errorf("broker: read %s: %w", stream, err)
-		}
-		if ci.NumPending == 0 && ci.NumAckPending == 0 {
-			return nil
-		}
-		if err := settle(fmt.Errorf("%d messages pending but none delivered", ci.NumPending)); err != nil {
+		if err := settle(errNothingLeft); err != nil {
+			if errors.Is(err, errNothingLeft) {
+				return nil
+			}
 			return err
 		}
 	}
 }
+
+var errNothingLeft = errors.New("nothing left to read")
 
 // readSettle bounds how long ReadStream waits for a new ordered
 // consumer to answer its pulls; readRetry is the pause between tries.

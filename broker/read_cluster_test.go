@@ -43,7 +43,7 @@ func TestReadStreamOnCluster(t *testing.T) {
 		for _, tc := range []struct {
 			filter string
 			want   int
-		}{{"", n}, {fmt.Sprintf("read%d.com.example.b", round), n / 3}, {fmt.Sprintf("read%d.none", round), 0}} {
+		}{{"", n}, {fmt.Sprintf("read%d.com.example.b", round), n / 3}, {fmt.Sprintf("read%d.com.>", round), n}, {fmt.Sprintf("read%d.none", round), 0}} {
 			got := 0
 			if err := c.ReadStream(ctx, name, tc.filter, func(se broker.StoredEvent) bool {
 				if se.Err != nil {

@@ -52,68 +52,41 @@ func (c *Client) Replay(ctx context.Context, spec ReplaySpec) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("broker: replay: stream %s: %w", spec.Stream, c.classify(spec.Stream, err))
 	}
-	st := s.CachedInfo().State
-	if st.Msgs == 0 {
-		return 0, nil
-	}
-	last := st.LastSeq
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: spec.Subjects}
 	if !spec.Since.IsZero() {
 		since := spec.Since
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
-	cons, err := s.OrderedConsumer(ctx, occ)
-	if err != nil {
-		return 0, fmt.Errorf("broker: replay: %w", err)
-	}
 	n := 0
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return n, fmt.Errorf("broker: replay: %w", err)
+	err = readOrdered(ctx, s, s.CachedInfo().State, occ, func(msg jetstream.Msg, md *jetstream.MsgMetadata) (bool, error) {
+		seq := md.Sequence.Stream
+		if !spec.Until.IsZero() && !md.Timestamp.Before(spec.Until) {
+			return false, nil
 		}
-		got := 0
-		for msg := range batch.Messages() {
-			got++
-			md, err := msg.Metadata()
-			if err != nil {
-				return n, fmt.Errorf("broker: replay: %w", err)
+		e, derr := DecodeMsg(msg.Headers(), msg.Data())
+		if derr != nil || (spec.Match != nil && !spec.Match(e)) {
+			return true, nil
+		}
+		if !spec.DryRun {
+			cp := e.Clone()
+			_ = cp.Context.SetExtension(ExtRedriveFunction, spec.Function)
+			_ = cp.Context.SetExtension(ExtReplayOf, fmt.Sprintf("%s/%d", spec.Stream, seq))
+			if tp := msg.Headers().Get("traceparent"); tp != "" {
+				_ = cp.Context.SetExtension(ExtReplayTraceParent, tp)
 			}
-			seq := md.Sequence.Stream
-			if seq > last || (!spec.Until.IsZero() && !md.Timestamp.Before(spec.Until)) {
-				return n, nil
-			}
-			e, derr := DecodeMsg(msg.Headers(), msg.Data())
-			if derr == nil && (spec.Match == nil || spec.Match(e)) {
-				if !spec.DryRun {
-					cp := e.Clone()
-					_ = cp.Context.SetExtension(ExtRedriveFunction, spec.Function)
-					_ = cp.Context.SetExtension(ExtReplayOf, fmt.Sprintf("%s/%d", spec.Stream, seq))
-					if tp := msg.Headers().Get("traceparent"); tp != "" {
-						_ = cp.Context.SetExtension(ExtReplayTraceParent, tp)
-					}
-					msgID := fmt.Sprintf("replay-%s-%d-%d", spec.Stream, seq, time.Now().UnixNano())
-					if _, err := c.PublishTo(ctx, msg.Subject(), &cp, msgID); err != nil {
-						return n, fmt.Errorf("broker: replay %s/%d: %w", spec.Stream, seq, err)
-					}
-				}
-				n++
-				if spec.Progress != nil {
-					spec.Progress(n)
-				}
-			}
-			if seq >= last || md.NumPending == 0 {
-				return n, nil
+			msgID := fmt.Sprintf("replay-%s-%d-%d", spec.Stream, seq, time.Now().UnixNano())
+			if _, err := c.PublishTo(ctx, msg.Subject(), &cp, msgID); err != nil {
+				return false, fmt.Errorf("%s/%d: %w", spec.Stream, seq, err)
 			}
 		}
-		if err := batch.Error(); err != nil {
-			return n, fmt.Errorf("broker: replay: %w", err)
+		n++
+		if spec.Progress != nil {
+			spec.Progress(n)
 		}
-		if got == 0 {
-			return n, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
+		return true, nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("broker: replay: %w", err)
 	}
+	return n, nil
 }

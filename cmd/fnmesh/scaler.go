@@ -97,6 +97,7 @@ func runScaler(cmd *cobra.Command, g *globals, cfg kubescaler.Config, kubeconfig
 	if err != nil {
 		return err
 	}
+	backlog.WakeOn(c.Conn()) // a Deployment at zero is scaled at its first event
 	cfg.Cluster, cfg.Functions, cfg.Workloads, cfg.Log, cfg.Backlog = cs, fns.Scaler.Functions, fns.Workloads, log, backlog
 	cfg.Metrics = func(d scale.Decision) { tel.Metrics.SetScale(d.Function, int64(d.Backlog), d.Desired, d.To) }
 	s, err := kubescaler.New(cfg)

@@ -38,6 +38,8 @@ func (a *App) functions() error {
 		if err != nil {
 			return err
 		}
+		// A function at zero starts at its first event, not at the next poll.
+		backlog.WakeOn(a.nc)
 		cfg := fns.Scaler
 		cfg.Metrics = metrics
 		opts := []scale.Option{scale.WithLogger(a.log)}

@@ -197,8 +197,10 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := rd.Runs(ctx, history.Query{Limit: 1000})
-	if err != nil || len(res.Records) != 600 || res.Records[599].EventID != "599" || res.LastSeq != 3 {
-		t.Errorf("read back %d records, last seq %d, %v; want 600 in 3 messages", len(res.Records), res.LastSeq, err)
+	// At most 256 records a message: three or more messages, as the
+	// kicks of full batches and the sender's timing split them.
+	if err != nil || len(res.Records) != 600 || res.Records[599].EventID != "599" || res.LastSeq < 3 {
+		t.Errorf("read back %d records, last seq %d, %v; want 600 in at least 3 messages", len(res.Records), res.LastSeq, err)
 	}
 	if st := rec.Stats(); st.Recorded != 600 || st.Dropped != 0 || st.Failed != 0 {
 		t.Errorf("stats = %+v", st)

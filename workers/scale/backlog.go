@@ -71,6 +71,7 @@ type Consumers interface {
 type BrokerBacklog struct {
 	c   Consumers
 	fns map[string]workers.Config
+	sub Subscriber // nil: not a waker (see WakeOn)
 }
 
 var (

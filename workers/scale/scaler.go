@@ -164,14 +164,71 @@ func (s *Scaler) Run(ctx context.Context) error {
 func (s *Scaler) loop(ctx context.Context, f *scaledFunction) {
 	t := time.NewTicker(f.params.PollingInterval)
 	defer t.Stop()
+	waker, _ := s.src.(Waker)
+	var disarm func()
+	defer func() {
+		if disarm != nil {
+			disarm()
+		}
+	}()
+	wake := make(chan struct{}, 1)
 	for {
 		s.poll(ctx, f)
+		if waker != nil {
+			// At zero, the first event wakes the loop (see Waker).
+			switch idle := s.idle(f); {
+			case idle && disarm == nil:
+				stop, err := waker.Arm(f.name, func() {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				})
+				if err != nil {
+					s.log.Debug("scaler: cannot watch for the first event; the ticks will find it", "function", f.name, "err", err)
+				}
+				disarm = stop
+			case !idle && disarm != nil:
+				disarm()
+				disarm = nil
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
+			if disarm != nil { // nil when a poll disarmed it after it fired
+				disarm() // it fired: the subscription has ended
+				disarm = nil
+			}
+			// The event reached the subscription as the stream stored
+			// it; the consumer may count it a moment later.
+			for range wakePolls {
+				if s.poll(ctx, f); !s.idle(f) || ctx.Err() != nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(wakePause):
+				}
+			}
 		}
 	}
+}
+
+// wakePolls polls, wakePause apart, follow a wake until the event is
+// counted; the ticks go on after them.
+const (
+	wakePolls = 4
+	wakePause = 25 * time.Millisecond
+)
+
+// idle reports whether f runs no replica and wants none.
+func (s *Scaler) idle(f *scaledFunction) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f.status.Desired == 0 && f.status.Actual == 0 && f.status.Error == ""
 }
 
 // pollTimeout bounds one backlog read: a poll that waits on a dead broker

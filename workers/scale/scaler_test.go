@@ -269,3 +269,33 @@ func TestScalerStopAll(t *testing.T) {
 		t.Fatalf("Scale calls %v: want f=0 last", calls)
 	}
 }
+
+// A function at zero replicas starts one at its first event, not at the
+// next poll: with a polling interval of an hour, the event is found by
+// the wake (BrokerBacklog.WakeOn).
+func TestScalerWakesAtTheFirstEvent(t *testing.T) {
+	t.Parallel()
+	srv := brokertest.Server(t, "")
+	c := brokertest.Client(t, srv)
+	rt := newCountRuntime(nil)
+	p := paramsF
+	p.PollingInterval = time.Hour
+	p.Cooldown = 0
+	s, err := scale.New(backlogF(t, c).WakeOn(c.Conn()), rt, scale.Config{Functions: []scale.Function{{Name: "f", Params: p}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runScaler(t, s)
+	poll.Until(t, 5*time.Second, "consumer created", func() bool {
+		_, err := c.ConsumerInfo(context.Background(), "EVENTS", workers.ConsumerName("f"))
+		return err == nil
+	})
+	// Another function's events do not wake it.
+	publishN(t, c, "test.other", "/other", 3)
+	time.Sleep(200 * time.Millisecond)
+	if got := rt.calls(); len(got) != 0 {
+		t.Fatalf("scaled on another function's events: %v", got)
+	}
+	publishN(t, c, "test.f", "/test", 1)
+	poll.Until(t, 10*time.Second, "one replica started by the wake", func() bool { return statusOf(s, "f").NodeActual == 1 })
+}
