@@ -213,6 +213,7 @@ func newScaleBench(cfg scaleBenchConfig) (*scaleBench, error) {
 	if err != nil {
 		return nil, fmt.Errorf("measure scale: %w", err)
 	}
+	src.WakeOn(cfg.Client.Conn()) // as `up` does: a cold start begins at the first event
 	return &scaleBench{cfg: cfg, fn: *f, stream: s.Name, log: log, src: src, acks: make(chan string, 1024)}, nil
 }
 
