@@ -13,6 +13,7 @@ import (
 	"github.com/fnmesh/fnmesh/broker/brokertest"
 	"github.com/fnmesh/fnmesh/internal/app/api"
 	"github.com/fnmesh/fnmesh/internal/app/ui"
+	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/history"
 )
 
@@ -26,7 +27,10 @@ func dashboard(t *testing.T, tok string) *httptest.Server {
 		t.Fatal(err)
 	}
 	a, err := api.New(api.Config{Runs: runs, Events: c, DeadLetters: brokertest.DeadLetterQueue(t, c),
-		Functions: []api.Function{{Name: "f", Stream: "EVENTS", Runtime: "process"}},
+		Functions: []api.Function{{Name: "f", Stream: "EVENTS", Runtime: "process"},
+			{Name: "limited", Stream: "EVENTS", Runtime: "process", RateLimit: &config.RateLimit{Events: 100, Per: config.Duration(time.Second)}},
+			{Name: "ordered", Stream: "EVENTS", Runtime: "process", Ordering: &config.Ordering{Key: "subject"}},
+			{Name: "batched", Stream: "EVENTS", Runtime: "process", Batch: &config.Batch{MaxEvents: 50, MaxWait: config.Duration(200 * time.Millisecond)}}},
 		Triggers: func(now time.Time) api.TriggersView {
 			return api.TriggersView{Ingest: "/events", Crons: []api.CronView{{Name: "tick", Schedule: "@hourly", Next: []time.Time{now.Add(time.Hour)}}}}
 		}})
@@ -203,4 +207,23 @@ func readAll(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A function's page shows its flow settings when it has some.
+func TestFunctionPageShowsFlowSettings(t *testing.T) {
+	ts := dashboard(t, "")
+	c := noRedirect(nil)
+	for fn, want := range map[string]string{
+		"limited": "100 per 1s, across all replicas",
+		"ordered": `<dt>Ordering key</dt><dd class="mono">subject</dd>`,
+		"batched": "up to 50 events, waiting at most 200ms",
+	} {
+		page := readAll(t, mustDo(t, c, http.MethodGet, ts.URL+"/ui/functions/"+fn, nil, nil))
+		if !strings.Contains(page, want) {
+			t.Errorf("/ui/functions/%s lacks %q", fn, want)
+		}
+	}
+	if page := readAll(t, mustDo(t, c, http.MethodGet, ts.URL+"/ui/functions/f", nil, nil)); strings.Contains(page, "Rate limit") || strings.Contains(page, "Ordering key") {
+		t.Error("a function without flow settings shows some")
+	}
 }
