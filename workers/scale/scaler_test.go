@@ -140,6 +140,16 @@ func publishN(t *testing.T, c *broker.Client, typ, source string, n int) {
 	}
 }
 
+// waitConsumer waits for the scaler to create f's consumer (startFrom
+// new): events published before it exists are not its backlog.
+func waitConsumer(t *testing.T, c *broker.Client) {
+	t.Helper()
+	poll.Until(t, 5*time.Second, "consumer created", func() bool {
+		_, err := c.ConsumerInfo(context.Background(), "EVENTS", workers.ConsumerName("f"))
+		return err == nil
+	})
+}
+
 func runScaler(t *testing.T, s *scale.Scaler) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -224,6 +234,7 @@ func TestScalerHoldsWhileBrokerDown(t *testing.T) {
 	rt := newCountRuntime(nil)
 	s, polls := newScaler(t, backlogF(t, c), rt)
 	runScaler(t, s)
+	waitConsumer(t, c)
 	publishN(t, c, "test.f", "/test", 250)
 	poll.Until(t, 5*time.Second, "scale to 3", func() bool { return statusOf(s, "f").Actual == 3 })
 	before := rt.calls()
@@ -256,6 +267,7 @@ func TestScalerStopAll(t *testing.T) {
 	rt := newCountRuntime(map[string]int{"f": 2})
 	s, polls := newScaler(t, backlogF(t, c), rt)
 	runScaler(t, s)
+	waitConsumer(t, c)
 	publishN(t, c, "test.f", "/test", 400)
 	poll.Until(t, 5*time.Second, "scale to 4", func() bool { return statusOf(s, "f").Actual == 4 })
 
