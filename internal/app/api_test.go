@@ -7,20 +7,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go"
 
-	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/functions"
-	"github.com/fnmesh/fnmesh/internal/app"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/poll"
 )
 
@@ -37,38 +30,9 @@ functions:
 // served in the test process, sends events through POST /events and reads
 // what happened to them through /api/v1/.
 func TestAPIRunsEventsAndDeadLetters(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(file, []byte(apiMeshYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := meshmap.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := app.New(ctx, app.Config{Mesh: m, NoFunctions: true, Env: config.Env{DataDir: data, HTTPAddr: "127.0.0.1:0", NATSHost: "127.0.0.1"}, ShutdownTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
+	a, file, nc := runUp(t, apiMeshYAML)
 	base := a.URL()
-	poll.Until(t, 10*time.Second, "/readyz 200", func() bool { return get(t, base+"/readyz") == http.StatusOK })
-
-	creds, err := embedded.ReadCredentials(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(a.NATSURL(), creds.Options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ctx := t.Context()
 	fctx, fcancel := context.WithCancel(ctx)
 	fdone := make(chan error, 1)
 	go func() {

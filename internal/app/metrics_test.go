@@ -5,20 +5,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go"
 
-	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/functions"
-	"github.com/fnmesh/fnmesh/internal/app"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/internal/telemetry/telemetrytest"
 )
@@ -39,38 +32,9 @@ functions:
 // the run history are there, with the publish latency and the Go runtime
 // and process metrics, and promtool accepts the exposition.
 func TestUpMetricsOutliveTheWorker(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(file, []byte(metricsMeshYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := meshmap.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := app.New(ctx, app.Config{Mesh: m, NoFunctions: true, Env: config.Env{DataDir: data, HTTPAddr: "127.0.0.1:0", NATSHost: "127.0.0.1"}, ShutdownTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
+	a, file, nc := runUp(t, metricsMeshYAML)
 	base := a.URL()
-	poll.Until(t, 10*time.Second, "/readyz 200", func() bool { return get(t, base+"/readyz") == http.StatusOK })
-
-	creds, err := embedded.ReadCredentials(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(a.NATSURL(), creds.Options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ctx := t.Context()
 	var mu sync.Mutex
 	failed := false
 	fctx, fcancel := context.WithCancel(ctx)
