@@ -171,8 +171,17 @@ type Scheduled struct {
 	Source    string    `json:"source"`
 	Type      string    `json:"type"`
 	DeliverAt time.Time `json:"deliverat"`
-	Stream    string    `json:"stream"`
-	Seq       uint64    `json:"seq"`
+	// Subject is where the event is delivered at its time.
+	Subject string `json:"subject"`
+	Stream  string `json:"stream"`
+	Seq     uint64 `json:"seq"`
+}
+
+// StreamScheduled is how many events one stream keeps for later
+// (CountScheduled).
+type StreamScheduled struct {
+	Stream    string `json:"stream"`
+	Scheduled int    `json:"scheduled"`
 }
 
 // scheduleStreams lists the streams that keep schedules.
@@ -233,6 +242,40 @@ func (c *Client) CancelScheduled(ctx context.Context, id, source string) (int, e
 	return int(n), nil
 }
 
+// schedulesOf returns stream name and the subjects of the schedules it
+// keeps, with their message counts (one schedule per subject).
+func (c *Client) schedulesOf(ctx context.Context, name string) (jetstream.Stream, map[string]uint64, error) {
+	st, err := c.js.Stream(ctx, name)
+	if err != nil {
+		return nil, nil, c.classify(name, err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(ScheduleSubjects(name)))
+	if err != nil {
+		return nil, nil, c.classify(name, err)
+	}
+	return st, info.State.Subjects, nil
+}
+
+// CountScheduled returns how many events each stream that keeps schedules
+// holds for later, in the order the server lists the streams.
+func (c *Client) CountScheduled(ctx context.Context) ([]StreamScheduled, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	streams, err := c.scheduleStreams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StreamScheduled, 0, len(streams))
+	for _, name := range streams {
+		_, subjects, err := c.schedulesOf(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("broker: count scheduled: %w", err)
+		}
+		out = append(out, StreamScheduled{Stream: name, Scheduled: len(subjects)})
+	}
+	return out, nil
+}
+
 // ListScheduled returns up to limit events waiting for their time, in
 // stream order (limit <= 0 means 100).
 func (c *Client) ListScheduled(ctx context.Context, limit int) ([]Scheduled, error) {
@@ -247,15 +290,11 @@ func (c *Client) ListScheduled(ctx context.Context, limit int) ([]Scheduled, err
 	}
 	out := []Scheduled{}
 	for _, name := range streams {
-		st, err := c.js.Stream(ctx, name)
+		st, subjects, err := c.schedulesOf(ctx, name)
 		if err != nil {
-			return nil, fmt.Errorf("broker: list scheduled: %w", c.classify(name, err))
+			return nil, fmt.Errorf("broker: list scheduled: %w", err)
 		}
-		info, err := st.Info(ctx, jetstream.WithSubjectFilter(ScheduleSubjects(name)))
-		if err != nil {
-			return nil, fmt.Errorf("broker: list scheduled: %w", c.classify(name, err))
-		}
-		for subj := range info.State.Subjects {
+		for subj := range subjects {
 			if len(out) >= limit {
 				return out, nil
 			}
@@ -266,7 +305,7 @@ func (c *Client) ListScheduled(ctx context.Context, limit int) ([]Scheduled, err
 			if err != nil {
 				return nil, fmt.Errorf("broker: list scheduled: %w", c.classify(name, err))
 			}
-			sc := Scheduled{Stream: name, Seq: m.Sequence}
+			sc := Scheduled{Stream: name, Seq: m.Sequence, Subject: m.Header.Get(jetstream.ScheduleTargetHeader)}
 			if e, err := DecodeMsg(m.Header, m.Data); err == nil {
 				sc.ID, sc.Source, sc.Type = e.ID(), e.Source(), e.Type()
 			}

@@ -80,8 +80,11 @@ func TestScheduledEventSurvivesRestartAndIsDeliveredOnTime(t *testing.T) {
 		t.Fatalf("second publish: %+v %v", dup, err)
 	}
 	list, err := c.ListScheduled(ctx, 10)
-	if err != nil || len(list) != 1 || list[0].ID != "late-1" || !list[0].DeliverAt.Equal(at.Round(0).UTC()) {
+	if err != nil || len(list) != 1 || list[0].ID != "late-1" || !list[0].DeliverAt.Equal(at.Round(0).UTC()) || list[0].Subject != "events.com.example.remind" {
 		t.Fatalf("list: %+v %v", list, err)
+	}
+	if counts, err := c.CountScheduled(ctx); err != nil || len(counts) != 1 || counts[0] != (broker.StreamScheduled{Stream: "EVENTS", Scheduled: 1}) {
+		t.Fatalf("count: %+v %v, want EVENTS: 1", counts, err)
 	}
 	js, _ := jetstream.New(c.Conn())
 	if n := eventCount(t, js); n != 0 {
@@ -116,6 +119,9 @@ func TestScheduledEventSurvivesRestartAndIsDeliveredOnTime(t *testing.T) {
 	}
 	if list, _ := c.ListScheduled(ctx, 10); len(list) != 0 {
 		t.Fatalf("still listed after delivery: %+v", list)
+	}
+	if counts, err := c.CountScheduled(ctx); err != nil || len(counts) != 1 || counts[0].Scheduled != 0 {
+		t.Fatalf("count after delivery: %+v %v, want EVENTS: 0", counts, err)
 	}
 }
 

@@ -56,6 +56,7 @@ func addScheduledCmds(events *cobra.Command, g *globals, base *string) {
 					Source    string    `json:"source"`
 					Type      string    `json:"type"`
 					DeliverAt time.Time `json:"deliverat"`
+					Subject   string    `json:"subject"`
 				} `json:"scheduled"`
 			}
 			if err := apiDo(cmd.Context(), g, http.MethodGet, *base, fmt.Sprintf("/api/v1/scheduled?limit=%d", limit), &res); err != nil {
@@ -65,7 +66,7 @@ func addScheduledCmds(events *cobra.Command, g *globals, base *string) {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 			}
 			for _, s := range res.Scheduled {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s  %s\n", s.DeliverAt.Format(time.RFC3339), s.ID, s.Type, s.Source)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s  %s  %s\n", s.DeliverAt.Format(time.RFC3339), s.ID, s.Type, s.Source, s.Subject)
 			}
 			return nil
 		},

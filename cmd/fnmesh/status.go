@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
@@ -33,6 +35,9 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
 			if err := printStatus(cmd, st.Functions); err != nil {
+				return err
+			}
+			if err := printScheduled(cmd.OutOrStdout(), st.Scheduled); err != nil {
 				return err
 			}
 			return printCluster(cmd.OutOrStdout(), st.Cluster)
@@ -62,6 +67,20 @@ func printStatus(cmd *cobra.Command, fns []scale.FunctionStatus) error {
 			flow = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Function, f.Backlog, f.AckPending, f.Desired, f.Actual, flow, desc)
+	}
+	return tw.Flush()
+}
+
+// printScheduled lists the events each stream keeps for later, after the
+// functions; nothing when no stream keeps schedules.
+func printScheduled(w io.Writer, counts []broker.StreamScheduled) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nSTREAM\tSCHEDULED")
+	for _, c := range counts {
+		fmt.Fprintf(tw, "%s\t%d\n", c.Stream, c.Scheduled)
 	}
 	return tw.Flush()
 }

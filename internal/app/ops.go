@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app/ui"
 	"github.com/fnmesh/fnmesh/triggers"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -96,6 +97,10 @@ type Status struct {
 	// Cluster is the embedded cluster: its nodes, the leader of each
 	// stream and each node's replicas; absent on a single server.
 	Cluster *ClusterStatus `json:"cluster,omitempty"`
+	// Scheduled counts the events each stream with schedules keeps for
+	// later; absent when no stream keeps schedules or the broker could
+	// not count them.
+	Scheduled []broker.StreamScheduled `json:"scheduled,omitempty"`
 }
 
 // status answers each scaled function's backlog, replicas and last
@@ -106,6 +111,11 @@ func (a *App) status(w http.ResponseWriter, r *http.Request) {
 		st.Functions = append(st.Functions, sc.Status()...)
 	}
 	st.Cluster = a.clusterStatus(r.Context())
+	if n, err := a.client.CountScheduled(r.Context()); err != nil {
+		a.log.Warn("status: count scheduled events", "error", err)
+	} else {
+		st.Scheduled = n
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)
 }

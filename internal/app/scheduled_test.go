@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/internal/app"
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/internal/config"
@@ -83,11 +84,20 @@ func TestScheduledEventAcrossRestartOfUp(t *testing.T) {
 		}
 	}
 	var list struct {
-		Scheduled []struct{ ID string } `json:"scheduled"`
+		Scheduled []struct{ ID, Subject string } `json:"scheduled"`
+		Streams   []broker.StreamScheduled       `json:"streams"`
 	}
 	apiGet(t, base+"/api/v1/scheduled", http.StatusOK, &list)
-	if len(list.Scheduled) != 2 {
+	if len(list.Scheduled) != 2 || list.Scheduled[0].Subject != "events.com.example.remind" {
 		t.Fatalf("scheduled: %+v", list)
+	}
+	if len(list.Streams) != 1 || list.Streams[0] != (broker.StreamScheduled{Stream: "EVENTS", Scheduled: 2}) {
+		t.Fatalf("scheduled per stream: %+v, want EVENTS: 2", list.Streams)
+	}
+	var st app.Status
+	apiGet(t, base+"/status", http.StatusOK, &st)
+	if len(st.Scheduled) != 1 || st.Scheduled[0] != (broker.StreamScheduled{Stream: "EVENTS", Scheduled: 2}) {
+		t.Fatalf("/status scheduled: %+v, want EVENTS: 2", st.Scheduled)
 	}
 	req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/scheduled/drop", nil)
 	resp, err := http.DefaultClient.Do(req)

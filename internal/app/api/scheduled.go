@@ -14,11 +14,46 @@ import (
 type Scheduled interface {
 	ListScheduled(ctx context.Context, limit int) ([]broker.Scheduled, error)
 	CancelScheduled(ctx context.Context, id, source string) (int, error)
+	CountScheduled(ctx context.Context) ([]broker.StreamScheduled, error)
+}
+
+// ErrNoSchedules means the API was built without Config.Scheduled.
+var ErrNoSchedules = errors.New("api: scheduled events are not served")
+
+// HasSchedules reports whether the API lists and cancels scheduled events.
+func (a *API) HasSchedules() bool { return a.cfg.Scheduled != nil }
+
+// ListScheduled returns up to limit events waiting for their time.
+func (a *API) ListScheduled(ctx context.Context, limit int) ([]broker.Scheduled, error) {
+	if a.cfg.Scheduled == nil {
+		return nil, ErrNoSchedules
+	}
+	return a.cfg.Scheduled.ListScheduled(ctx, limit)
+}
+
+// CountScheduled returns how many events each stream keeps for later.
+func (a *API) CountScheduled(ctx context.Context) ([]broker.StreamScheduled, error) {
+	if a.cfg.Scheduled == nil {
+		return nil, ErrNoSchedules
+	}
+	return a.cfg.Scheduled.CountScheduled(ctx)
+}
+
+// CancelScheduled cancels the events with this id (of one source when
+// source is set) before their time; broker.ErrNotScheduled when none waits.
+func (a *API) CancelScheduled(ctx context.Context, id, source string) (int, error) {
+	if a.cfg.Scheduled == nil {
+		return 0, ErrNoSchedules
+	}
+	return a.cfg.Scheduled.CancelScheduled(ctx, id, source)
 }
 
 // scheduledList is the body of GET /api/v1/scheduled.
 type scheduledList struct {
 	Scheduled []broker.Scheduled `json:"scheduled"`
+	// Streams counts the events each stream keeps for later (all of
+	// them, not only the listed ones).
+	Streams []broker.StreamScheduled `json:"streams"`
 }
 
 // cancelled is the body of DELETE /api/v1/scheduled/{id}.
@@ -29,7 +64,8 @@ type cancelled struct {
 
 // routeScheduled mounts:
 //
-//	GET    /api/v1/scheduled?limit=N             events waiting for their time
+//	GET    /api/v1/scheduled?limit=N             events waiting for their time,
+//	                                             and the count per stream
 //	DELETE /api/v1/scheduled/{id}[?source=SRC]   cancel them before their time
 //
 // DELETE answers 200 with the number cancelled, or 404 when no event with
@@ -54,7 +90,12 @@ func (a *API) listScheduled(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, scheduledList{Scheduled: list})
+	counts, err := a.cfg.Scheduled.CountScheduled(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, scheduledList{Scheduled: list, Streams: counts})
 }
 
 func (a *API) cancelScheduled(w http.ResponseWriter, r *http.Request) {
