@@ -26,7 +26,7 @@ func dashboard(t *testing.T, tok string) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(api.Config{Runs: runs, Events: c, DeadLetters: brokertest.DeadLetterQueue(t, c),
+	a, err := api.New(api.Config{Runs: runs, Events: c, Scheduled: c, DeadLetters: brokertest.DeadLetterQueue(t, c),
 		Functions: []api.Function{{Name: "f", Stream: "EVENTS", Runtime: "process"},
 			{Name: "limited", Stream: "EVENTS", Runtime: "process", RateLimit: &config.RateLimit{Events: 100, Per: config.Duration(time.Second)}},
 			{Name: "ordered", Stream: "EVENTS", Runtime: "process", Ordering: &config.Ordering{Key: "subject"}},
@@ -154,6 +154,40 @@ func TestActionsNeedTheCSRFTokenAndTheSameSite(t *testing.T) {
 	}
 }
 
+// Cancelling a scheduled event from the page takes the same CSRF and
+// same-site checks as the dead-letter actions, and answers a missing id
+// with a 400 and an unknown one with a message.
+func TestScheduledCancelNeedsTheCSRFToken(t *testing.T) {
+	ts := dashboard(t, "")
+	c := noRedirect(nil)
+	page := readAll(t, mustDo(t, c, http.MethodGet, ts.URL+"/ui/scheduled", nil, nil))
+	i := strings.Index(page, `data-csrf="`)
+	if i < 0 {
+		t.Fatal("no csrf token in the page")
+	}
+	csrf := page[i+len(`data-csrf="`):]
+	csrf = csrf[:strings.IndexByte(csrf, '"')]
+	for _, tt := range []struct {
+		name   string
+		form   url.Values
+		header map[string]string
+		want   int
+	}{
+		{"no csrf token", url.Values{"id": {"r-1"}}, nil, http.StatusForbidden},
+		{"cross-site", url.Values{"id": {"r-1"}, "csrf": {csrf}}, map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"no id", url.Values{"csrf": {csrf}}, nil, http.StatusBadRequest},
+		{"an id not scheduled", url.Values{"id": {"r-1"}, "csrf": {csrf}}, map[string]string{"Origin": ts.URL}, http.StatusSeeOther},
+	} {
+		resp := mustDo(t, c, http.MethodPost, ts.URL+"/ui/scheduled/cancel", tt.form, tt.header)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: %s, want %d", tt.name, resp.Status, tt.want)
+		}
+		if tt.want == http.StatusSeeOther && !strings.Contains(resp.Header.Get("Location"), "No+scheduled+event") {
+			t.Errorf("%s: redirected to %q", tt.name, resp.Header.Get("Location"))
+		}
+	}
+}
+
 func TestPagesAnswerBadInputWithoutA500(t *testing.T) {
 	ts := dashboard(t, "")
 	c := noRedirect(nil)
@@ -164,6 +198,7 @@ func TestPagesAnswerBadInputWithoutA500(t *testing.T) {
 		"/ui/events/missing":             http.StatusNotFound,
 		"/ui/events/?id=":                http.StatusBadRequest,
 		"/ui/deadletters?cesql=type+%3D": http.StatusBadRequest,
+		"/ui/scheduled":                  http.StatusOK,
 		"/ui/stream?outcome=bogus":       http.StatusBadRequest,
 		"/ui/nowhere":                    http.StatusNotFound,
 		"/ui/assets/style.css":           http.StatusOK,

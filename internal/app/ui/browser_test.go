@@ -33,6 +33,10 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write the dashbo
 const browserMesh = `apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
 metadata: { name: shop }
+streams:
+  - name: EVENTS
+    subjects: ["events.>"]
+    schedules: true
 triggers:
   - name: orders
     http: { path: /orders }
@@ -231,6 +235,39 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("webhook table = %q, want github with 1 accepted, 0 duplicates, 1 bad signature", text)
 	}
 	b.shot("triggers")
+
+	// Two reminders due in an hour: the scheduled page lists them, and
+	// one is cancelled from the page.
+	due := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	for _, id := range []string{"remind-A-1001", "remind-A-1002"} {
+		postScheduled(t, base, id, due)
+	}
+	b.do("scheduled", chromedp.Click(css(`nav a[href="/ui/scheduled"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(css(`#scheduled tr[data-id="remind-A-1002"]`)))
+	if text := b.text(`#scheduled tr[data-id="remind-A-1001"]`); !strings.Contains(text, "com.example.order.remind") || !strings.Contains(text, "/shop/reminders") ||
+		!strings.Contains(text, "events.com.example.order.remind") || !strings.Contains(text, "in 59m") && !strings.Contains(text, "in 1h") {
+		t.Errorf("scheduled row = %q, want the type, source, subject and the due time in about an hour", text)
+	}
+	if text := b.text(`#scheduled-streams tr[data-stream="EVENTS"]`); !strings.Contains(text, "2") {
+		t.Errorf("scheduled per stream = %q, want EVENTS 2", text)
+	}
+	b.shot("scheduled")
+	b.do("cancel one", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		chromedp.Click(css(`#scheduled tr[data-id="remind-A-1001"] button[data-action="cancel"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(css(`#flash`)))
+	if text := b.text(`#flash`); text != "Cancelled 1 scheduled event." {
+		t.Errorf("after cancel the page says %q", text)
+	}
+	if n := b.eval(`document.querySelectorAll("#scheduled tr[data-id]").length`); n != 1 {
+		t.Errorf("%d scheduled events listed after the cancel, want 1", n)
+	}
+	var sched struct {
+		Scheduled []struct{ ID string }
+	}
+	apiGet(t, base+"/api/v1/scheduled", &sched)
+	if len(sched.Scheduled) != 1 || sched.Scheduled[0].ID != "remind-A-1002" {
+		t.Errorf("scheduled after the cancel = %+v, want only remind-A-1002", sched.Scheduled)
+	}
 	shots := b.shots
 
 	if *updateScreenshots || os.Getenv("FNMESH_UPDATE_SCREENSHOTS") == "1" {
@@ -260,6 +297,27 @@ func postOrder(t *testing.T, base string, n int) string {
 		t.Fatalf("POST /orders: %s %s", resp.Status, b)
 	}
 	return v.ID
+}
+
+// postScheduled posts an event with deliverat due to the CloudEvents
+// endpoint.
+func postScheduled(t *testing.T, base, id string, due time.Time) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/events", strings.NewReader(`{"order": "A-1001"}`))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range map[string]string{"specversion": "1.0", "id": id, "source": "/shop/reminders", "type": "com.example.order.remind", "deliverat": due.Format(time.RFC3339)} {
+		req.Header.Set("Ce-"+k, v)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST /events %s: %s %s", id, resp.Status, b)
+	}
 }
 
 func apiGet(t *testing.T, url string, v any) {

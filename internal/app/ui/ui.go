@@ -100,6 +100,8 @@ func New(cfg Config) (*UI, error) {
 	})))
 	u.mux.Handle("GET "+Prefix+"deadletters", u.authed(http.HandlerFunc(u.deadLetters)))
 	u.mux.Handle("POST "+Prefix+"deadletters/{action}", u.authed(http.HandlerFunc(u.act)))
+	u.mux.Handle("GET "+Prefix+"scheduled", u.authed(http.HandlerFunc(u.scheduled)))
+	u.mux.Handle("POST "+Prefix+"scheduled/cancel", u.authed(http.HandlerFunc(u.cancelScheduled)))
 	u.mux.Handle("GET "+Prefix+"triggers", u.authed(http.HandlerFunc(u.triggers)))
 	u.mux.Handle("GET "+Prefix+"stream", u.authed(http.HandlerFunc(u.stream)))
 	u.mux.Handle(Prefix, u.authed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +133,7 @@ type page struct {
 	Data   any
 }
 
-var pageNames = []string{"overview", "function", "event", "deadletters", "triggers", "login", "error"}
+var pageNames = []string{"overview", "function", "event", "deadletters", "scheduled", "triggers", "login", "error"}
 
 func (u *UI) parse() error {
 	funcs := funcMap(u.cfg.TraceURL)
