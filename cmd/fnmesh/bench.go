@@ -53,6 +53,7 @@ deleted after). Flags left unset take the scenario's defaults.`,
 		{bench.Pipeline, "publish then consume --count events: fnmesh workers vs nats.go Consume+Ack"},
 		{bench.Latency, "publish-to-handler latency at --rate events/s: fnmesh vs nats.go"},
 		{bench.Scale, "cold start, scale-up and drain with the process runtime vs one fixed replica"},
+		{bench.RateLimit, "--replicas workers (default 3) of a function with rateLimit --rate/s (default 200) over a backlog for --duration (default 20s): most starts in any 10 s window vs the limit +10 %"},
 		{bench.Delay, "schedule --count events (default 10000) with deliverat over --duration (default 1m) and report how late they arrive"},
 	} {
 		cmd.AddCommand(&cobra.Command{

@@ -33,10 +33,12 @@ const (
 	Latency  = "latency"
 	Scale    = "scale"
 	Delay    = "delay"
+	// RateLimit runs replicas of a rate-limited function over a backlog.
+	RateLimit = "ratelimit"
 )
 
 // Scenarios lists the scenario names in the order they are documented.
-func Scenarios() []string { return []string{Ingest, Pipeline, Latency, Scale, Delay} }
+func Scenarios() []string { return []string{Ingest, Pipeline, Latency, Scale, Delay, RateLimit} }
 
 // Config is what a run measures. Zero numeric fields take the scenario's
 // default (see Defaults); the flag names in error messages are those of
@@ -103,6 +105,12 @@ func Defaults(scenario string, cfg Config) Config {
 		set(&cfg.Count, 10000)
 		setD(&cfg.Duration, time.Minute)
 	}
+	if scenario == RateLimit {
+		set(&cfg.Rate, 200)
+		set(&cfg.Replicas, 3)
+		set(&cfg.Concurrency, 4)
+		setD(&cfg.Duration, 20*time.Second)
+	}
 	if scenario == Scale {
 		set(&cfg.Count, 2000)
 		set(&cfg.Concurrency, 4)
@@ -162,6 +170,14 @@ func Validate(scenario string, cfg Config) error {
 	}
 	if scenario == Latency && cfg.Size < 8 {
 		bad("size", "the latency scenario carries an 8-byte timestamp in the payload: must be at least 8, got %d", cfg.Size)
+	}
+	if scenario == RateLimit {
+		if cfg.Duration < RateLimitWindow {
+			bad("duration", "the ratelimit scenario checks %s windows: must be at least %s, got %s", RateLimitWindow, RateLimitWindow, cfg.Duration)
+		}
+		if b := 2 * cfg.Rate * int(cfg.Duration/time.Second); b > maxCount {
+			bad("rate", "the backlog (2 x rate x duration) would be %d events, more than %d", b, maxCount)
+		}
 	}
 	if scenario == Scale && len(cfg.WorkerCommand) == 0 {
 		errs = append(errs, fmt.Errorf("bench: %w: WorkerCommand is empty", ErrNoWorker))

@@ -44,6 +44,8 @@ type Result struct {
 	Early int64 `json:"early,omitempty"`
 	// Scale holds the scale scenario's report.
 	Scale *ScaleReport `json:"scale,omitempty"`
+	// RateLimit holds the ratelimit scenario's report.
+	RateLimit *RateLimitReport `json:"ratelimit,omitempty"`
 	// Machine is where it ran.
 	Machine Machine `json:"machine"`
 }
@@ -141,9 +143,13 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "%s: %s\n", r.Scenario, r.describe())
 	fmt.Fprintf(&b, "machine: %s\n\n", r.Machine)
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
-	unit := map[string]string{Ingest: "req/s", Pipeline: "events/s", Latency: "events/s", Scale: "events/s", Delay: "events/s"}[r.Scenario]
+	unit := map[string]string{Ingest: "req/s", Pipeline: "events/s", Latency: "events/s", Scale: "events/s", Delay: "events/s", RateLimit: "starts/s"}[r.Scenario]
 	if r.Scenario == Ingest && r.Params.Batch > 0 {
 		unit = "events/s"
+	}
+	if rl := r.RateLimit; rl != nil {
+		fmt.Fprintf(&b, "most handler starts in any %s window: %d (limit %d/s, allowed +10%%: %d, held: %t); backlog %d, run twice %d, failed %d\n\n",
+			RateLimitWindow, rl.MaxInWindow, rl.Limit, rl.Allowed, rl.Held, rl.Backlog, rl.Duplicates, rl.Failed)
 	}
 	if r.Scenario == Delay {
 		head := "lateness: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%d events, %d early)\n\n"
@@ -227,6 +233,9 @@ func (r *Result) describe() string {
 	case Pipeline:
 		return fmt.Sprintf("%d events of %d B, %d publishers, %d replica(s) x concurrency %d, %s broker",
 			p.Count, p.Size, p.Concurrency, p.Replicas, p.Concurrency, p.Broker)
+	case RateLimit:
+		return fmt.Sprintf("rateLimit %d/s, %s, %d replica(s) on their own connections x concurrency %d, %d B, %s broker",
+			p.Rate, p.Duration, p.Replicas, p.Concurrency, p.Size, p.Broker)
 	case Latency:
 		return fmt.Sprintf("%d events/s for %s, %d B, %d replica(s) x concurrency %d, %s broker",
 			p.Rate, p.Duration, p.Size, p.Replicas, p.Concurrency, p.Broker)
@@ -269,6 +278,8 @@ func params(scenario string, cfg Config) Params {
 		p.Duration, p.Batch = cfg.Duration.String(), cfg.Batch
 	case Delay:
 		p.Count, p.Duration = cfg.Count, cfg.Duration.String()
+	case RateLimit:
+		p.Duration, p.Rate = cfg.Duration.String(), cfg.Rate
 	case Pipeline:
 		p.Count = cfg.Count
 	case Latency:

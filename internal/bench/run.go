@@ -28,6 +28,8 @@ func Run(ctx context.Context, scenario string, cfg Config) (*Result, error) {
 		}
 	case Delay:
 		res, err = runDelay(ctx, e, cfg)
+	case RateLimit:
+		res, err = runRateLimit(ctx, e, cfg)
 	case Pipeline:
 		res, err = runPipeline(ctx, e, cfg)
 	case Latency:
