@@ -93,12 +93,15 @@ func newLimiter(ctx context.Context, js jetstream.JetStream, fn string, r RateLi
 	return &limiter{kv: kv, key: fn, interval: iv, tolerance: tol}, nil
 }
 
-// take waits until the budget has a token and takes it. It returns an
-// error when ctx ends or the bucket cannot be read or written.
-func (l *limiter) take(ctx context.Context) error {
+// take waits until the budget has a token and takes as many as it holds,
+// up to want (at least 1), in one compare-and-set; it returns how many it
+// took. It returns an error when ctx ends or the bucket cannot be read or
+// written.
+func (l *limiter) take(ctx context.Context, want int) (int, error) {
+	want = max(want, 1)
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return 0, err
 		}
 		var tat int64
 		var rev uint64
@@ -106,7 +109,7 @@ func (l *limiter) take(ctx context.Context) error {
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		case err != nil:
-			return fmt.Errorf("rate limit: read %s: %w", l.key, err)
+			return 0, fmt.Errorf("rate limit: read %s: %w", l.key, err)
 		default:
 			rev = e.Revision()
 			tat, _ = strconv.ParseInt(string(e.Value()), 10, 64) // a bad value counts as an old one
@@ -114,21 +117,25 @@ func (l *limiter) take(ctx context.Context) error {
 		now := time.Now().UnixNano()
 		if wait := tat - int64(l.tolerance) - now; wait > 0 {
 			if !sleep(ctx, time.Duration(wait)) {
-				return ctx.Err()
+				return 0, ctx.Err()
 			}
 			continue
 		}
-		next := strconv.AppendInt(nil, max(tat, now)+int64(l.interval), 10)
+		// The GCRA admits token i (from 0) while
+		// max(tat, now) + i*interval - tolerance <= now.
+		from := max(tat, now)
+		n := min(want, int((now+int64(l.tolerance)-from)/int64(l.interval))+1)
+		next := strconv.AppendInt(nil, from+int64(n)*int64(l.interval), 10)
 		if rev == 0 {
 			_, err = l.kv.Create(ctx, l.key, next)
 		} else {
 			_, err = l.kv.Update(ctx, l.key, next, rev)
 		}
 		if err == nil {
-			return nil
+			return n, nil
 		}
 		if !casConflict(err) {
-			return fmt.Errorf("rate limit: write %s: %w", l.key, err)
+			return 0, fmt.Errorf("rate limit: write %s: %w", l.key, err)
 		}
 		// Another replica took a token meanwhile: read again.
 	}
@@ -144,10 +151,13 @@ func casConflict(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
-// limitedConsume is the consume loop of a rate-limited function: for each
-// free slot it first takes a token of the global budget, then fetches one
-// message. A token taken while the stream is empty is kept for the next
-// message. It returns when ctx ends or the connection is closed.
+// limitedConsume is the consume loop of a rate-limited function: it holds
+// a free slot (and takes the others that are free), takes as many tokens
+// of the global budget as it holds slots and the budget allows, in one
+// compare-and-set, then fetches that many messages in one pull request.
+// Tokens taken while the stream is empty are kept for the next messages
+// (at most concurrency per replica, taken before the window they are used
+// in). It returns when ctx ends or the connection is closed.
 func (w *Worker) limitedConsume(ctx, hard context.Context, cons jetstream.Consumer, inflight *sync.WaitGroup) error {
 	js, err := jetstream.New(w.b.Consumers.Conn())
 	if err != nil {
@@ -161,77 +171,95 @@ func (w *Worker) limitedConsume(ctx, hard context.Context, cons jetstream.Consum
 		wait = min(2*wait, 2*time.Second)
 		return ok
 	}
-	token := false
+	tokens, held := 0, 0 // tokens kept; slots held for them
 	for {
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil
+		if held == 0 {
+			select {
+			case w.slots <- struct{}{}:
+				held = 1
+			case <-ctx.Done():
+				return nil
+			}
 		}
-		for !token {
+		for more := true; more && held < cap(w.slots); {
+			select {
+			case w.slots <- struct{}{}:
+				held++
+			default:
+				more = false
+			}
+		}
+		for tokens < held {
 			if lim == nil {
 				lim, err = newLimiter(ctx, js, w.cfg.Function, *w.cfg.RateLimit)
 			}
+			var n int
 			if err == nil {
-				err = lim.take(ctx)
+				n, err = lim.take(ctx, held-tokens)
 			}
 			if ctx.Err() != nil {
-				w.release(1)
+				w.release(held)
 				return nil
 			}
 			if err != nil {
 				if w.b.Consumers.Conn().IsClosed() {
-					w.release(1)
+					w.release(held)
 					return closedErr(w.cfg.Function)
 				}
 				if !backoff(err) {
-					w.release(1)
+					w.release(held)
 					return nil
 				}
 				continue
 			}
-			token, wait = true, 100*time.Millisecond
+			tokens, wait = tokens+n, 100*time.Millisecond
+			break // fetch what the tokens allow; more slots are taken next round
 		}
 		if w.lost.Load() {
 			c, err := w.ensure(ctx)
 			if err != nil {
-				w.release(1)
+				w.release(held)
 				return nil
 			}
 			cons = c
 		}
 		fctx, cancel := context.WithTimeout(ctx, pullExpiry)
-		batch, err := cons.Fetch(1, jetstream.FetchContext(fctx))
-		var msg jetstream.Msg
+		batch, err := cons.Fetch(min(tokens, held), jetstream.FetchContext(fctx))
+		var msgs []jetstream.Msg
 		if err == nil {
 			for m := range batch.Messages() {
-				msg = m
+				msgs = append(msgs, m)
 			}
 			err = batch.Error()
 		}
 		cancel()
-		if msg == nil {
-			w.release(1)
-			if ctx.Err() != nil {
+		for _, msg := range msgs {
+			inflight.Add(1)
+			go func() {
+				defer inflight.Done()
+				w.settleMsg(hard, msg)
+			}()
+		}
+		tokens, held = tokens-len(msgs), held-len(msgs)
+		if len(msgs) > 0 {
+			wait = 100 * time.Millisecond
+			continue
+		}
+		// Nothing came: keep the tokens, free the slots.
+		w.release(held)
+		held = 0
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+			if w.b.Consumers.Conn().IsClosed() {
+				return closedErr(w.cfg.Function)
+			}
+			w.fetchFailed(err)
+			if !sleep(ctx, wait) {
 				return nil
 			}
-			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
-				if w.b.Consumers.Conn().IsClosed() {
-					return closedErr(w.cfg.Function)
-				}
-				w.fetchFailed(err)
-				if !sleep(ctx, wait) {
-					return nil
-				}
-				wait = min(2*wait, 2*time.Second)
-			}
-			continue // the token is kept for the next message
+			wait = min(2*wait, 2*time.Second)
 		}
-		token, wait = false, 100*time.Millisecond
-		inflight.Add(1)
-		go func() {
-			defer inflight.Done()
-			w.settleMsg(hard, msg)
-		}()
 	}
 }

@@ -134,9 +134,31 @@ func BenchmarkRateLimitTake(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if err := lim.take(context.Background()); err != nil {
+		if _, err := lim.take(context.Background(), 1); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// A take asks for several tokens and gets what the budget holds: a fresh
+// budget of 100/s grants its burst (10) at once, and no more.
+func TestRateLimitTakeSeveral(t *testing.T) {
+	env := newEnv(t)
+	js, err := jetstream.New(env.client(t).Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := newLimiter(context.Background(), js, "several", RateLimit{Events: 100, Per: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := lim.take(context.Background(), 50)
+	if err != nil || n != 10 {
+		t.Fatalf("first take of 50: %d %v, want the burst of 10", n, err)
+	}
+	n, err = lim.take(context.Background(), 50)
+	if err != nil || n < 1 || n >= 10 {
+		t.Fatalf("second take of 50: %d %v, want at least 1 and less than a burst: the budget is spent", n, err)
+	}
 }
