@@ -3,7 +3,6 @@ package history
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -153,28 +152,26 @@ func (r *Recorder) send() {
 	buf := r.buf
 	r.buf, r.buffered = map[string][]Record{}, 0
 	r.mu.Unlock()
-	var data bytes.Buffer
 	for fn, recs := range buf {
 		for len(recs) > 0 {
 			n := min(len(recs), r.batchSize)
-			r.publish(fn, recs[:n], &data)
+			r.publish(fn, recs[:n])
 			recs = recs[n:]
 		}
 	}
 }
 
-func (r *Recorder) publish(fn string, recs []Record, data *bytes.Buffer) {
+func (r *Recorder) publish(fn string, recs []Record) {
 	if r.js.PublishAsyncPending() >= maxPendingBatches {
 		r.dropped.Add(uint64(len(recs)))
 		return
 	}
-	data.Reset()
-	enc := json.NewEncoder(data) // one record per line
-	for _, rec := range recs {
-		rec.Error = broker.TruncateReason(rec.Error)
-		_ = enc.Encode(rec) // a Record always encodes
+	var data []byte // one record per line; PublishAsync keeps it
+	for i := range recs {
+		recs[i].Error = broker.TruncateReason(recs[i].Error)
+		data = appendRecord(data, &recs[i])
 	}
-	if _, err := r.js.PublishAsync(r.cfg.Subject(fn), bytes.Clone(data.Bytes())); err != nil {
+	if _, err := r.js.PublishAsync(r.cfg.Subject(fn), data); err != nil {
 		r.dropped.Add(uint64(len(recs)))
 		return
 	}
