@@ -11,8 +11,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -24,7 +22,13 @@ type fnmesh struct {
 	gen     int
 	pub, cn *nats.Conn
 	client  *broker.Client
-	mesh    *config.Mesh
+	// The broker's and the worker's settings of this generation: the
+	// subject prefix, the events' stream, the dead letters' and the
+	// function's consume settings.
+	broker     broker.Config
+	stream     broker.StreamSpec
+	deadLetter broker.DeadLetterConfig
+	worker     workers.Config
 }
 
 func newFnmesh(url string, s settings) *fnmesh { return &fnmesh{url: url, s: s} }
@@ -46,24 +50,24 @@ func (f *fnmesh) reset(ctx context.Context) error {
 	f.dropStreams(ctx)
 	f.gen++
 	g := strconv.Itoa(f.gen)
-	f.mesh = &config.Mesh{
-		APIVersion:    config.APIVersion,
-		Kind:          config.Kind,
-		SubjectPrefix: "peersfn" + g,
-		Streams:       []config.Stream{{Name: "PEERS_FN_" + g, Subjects: []string{"peersfn" + g + ".>"}}},
-		DeadLetter:    config.DeadLetterStream{Stream: "PEERS_FN_DLQ_" + g, SubjectPrefix: "peersfndlq" + g},
-		Functions: []config.Function{{
-			Name:        "peers",
-			Filters:     []config.Filter{{Exact: map[string]string{"type": "dev.fnmesh.peers"}}},
-			Concurrency: f.s.concurrency,
-			Scaling:     config.Scaling{MaxReplicaCount: 1},
-		}},
+	prefix := "peersfn" + g
+	f.broker = broker.Config{SubjectPrefix: prefix}
+	f.stream = broker.StreamSpec{Name: "PEERS_FN_" + g, Subjects: []string{prefix + ".>"}}
+	f.deadLetter = broker.DeadLetterConfig{Stream: "PEERS_FN_DLQ_" + g, SubjectPrefix: "peersfndlq" + g}
+	f.worker = workers.Config{
+		Function:       "peers",
+		Stream:         f.stream.Name,
+		StreamSubjects: f.stream.Subjects,
+		SubjectPrefix:  prefix,
+		Filters:        []workers.FilterSpec{{Exact: map[string]string{"type": "dev.fnmesh.peers"}}},
+		Concurrency:    f.s.concurrency,
+		MaxReplicas:    1,
 	}
 	var err error
-	if f.client, err = broker.New(f.pub, meshmap.Broker(f.mesh)); err != nil {
+	if f.client, err = broker.New(f.pub, f.broker); err != nil {
 		return err
 	}
-	return f.client.EnsureStreams(ctx, meshmap.Streams(f.mesh)...)
+	return f.client.EnsureStreams(ctx, f.stream, f.deadLetter.StreamSpec())
 }
 
 func (f *fnmesh) publish(ctx context.Context, i int, payload []byte) error {
@@ -82,16 +86,17 @@ type handler func(ctx context.Context, e event.Event) ([]event.Event, error)
 func (h handler) Handle(ctx context.Context, e event.Event) ([]event.Event, error) { return h(ctx, e) }
 
 func (f *fnmesh) consume(ctx context.Context, seen func([]byte)) (func(), error) {
-	c, err := broker.New(f.cn, meshmap.Broker(f.mesh))
+	c, err := broker.New(f.cn, f.broker)
 	if err != nil {
 		return nil, err
 	}
-	cfg := meshmap.Worker(f.mesh, &f.mesh.Functions[0])
+	cfg := f.worker
 	cfg.Replica, cfg.ShutdownTimeout = "peers-0", 5*time.Second
-	wb, err := meshmap.WorkerBroker(c, f.mesh)
+	dlq, err := broker.NewDeadLetterQueue(c, f.deadLetter)
 	if err != nil {
 		return nil, err
 	}
+	wb := workers.Broker{Consumers: c, Publisher: c, DeadLetterer: dlq}
 	w, err := workers.New(cfg, wb, handler(func(_ context.Context, e event.Event) ([]event.Event, error) {
 		seen(e.Data())
 		return nil, nil
@@ -115,14 +120,14 @@ func (f *fnmesh) consume(ctx context.Context, seen func([]byte)) (func(), error)
 }
 
 func (f *fnmesh) dropStreams(ctx context.Context) {
-	if f.mesh == nil {
+	if f.stream.Name == "" {
 		return
 	}
 	js, err := jetstream.New(f.pub)
 	if err != nil {
 		return
 	}
-	for _, s := range []string{f.mesh.Streams[0].Name, f.mesh.DeadLetter.Stream} {
+	for _, s := range []string{f.stream.Name, f.deadLetter.Stream} {
 		_ = js.DeleteStream(ctx, s) // best effort: the server may be gone already
 	}
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/internal/history"
+	"github.com/fnmesh/fnmesh/workers"
 )
 
 // benchType is the CloudEvents type of every benchmark event.
@@ -102,13 +102,48 @@ func (e *env) jetStream(ctx context.Context, name string) (jetstream.JetStream, 
 	return js, nil
 }
 
+// mesh is what a run declares, in the components' own settings: the
+// broker client's subject prefix, the stream of its events, its dead
+// letters, its run history and its functions' consume settings.
+type mesh struct {
+	Broker     broker.Config
+	Stream     broker.StreamSpec
+	DeadLetter broker.DeadLetterConfig
+	History    history.Config
+	// Functions are consume settings whose stream and subject prefix are
+	// the mesh's (set by env.mesh).
+	Functions []workers.Config
+}
+
+// streams are the streams m stores in, as a mesh file's streams would be
+// created at start: the events' stream, the dead-letter stream and, when
+// recording is on, the run history stream.
+func (m *mesh) streams() []broker.StreamSpec {
+	specs := []broker.StreamSpec{m.Stream, m.DeadLetter.StreamSpec()}
+	if !m.History.Disabled {
+		specs = append(specs, m.History.StreamSpec())
+	}
+	return specs
+}
+
+// workerBroker is what a worker needs from the broker, served by c: it
+// consumes and publishes, and stores dead letters on the dead-letter
+// stream dl.
+func workerBroker(c *broker.Client, dl broker.DeadLetterConfig) (workers.Broker, error) {
+	q, err := broker.NewDeadLetterQueue(c, dl)
+	if err != nil {
+		return workers.Broker{}, fmt.Errorf("bench: %w", err)
+	}
+	return workers.Broker{Consumers: c, Publisher: c, DeadLetterer: q}, nil
+}
+
 // client opens a connection and a broker client for mesh m.
-func (e *env) client(ctx context.Context, name string, m *config.Mesh) (*broker.Client, error) {
+func (e *env) client(ctx context.Context, name string, m *mesh) (*broker.Client, error) {
 	nc, err := e.connect(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	c, err := broker.New(nc, meshmap.Broker(m), broker.WithLogger(e.log))
+	c, err := broker.New(nc, m.Broker, broker.WithLogger(e.log))
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -116,41 +151,45 @@ func (e *env) client(ctx context.Context, name string, m *config.Mesh) (*broker.
 }
 
 // mesh is a mesh with one file stream and the dead-letter stream, named
-// for this run, holding fn (if any). Its streams are deleted by close.
-func (e *env) mesh(fns ...config.Function) *config.Mesh {
-	m := &config.Mesh{
-		APIVersion:    config.APIVersion,
-		Kind:          config.Kind,
-		Metadata:      config.Metadata{Name: "bench"},
-		SubjectPrefix: "bench_" + e.id,
-		DeadLetter: config.DeadLetterStream{
-			Stream:        "BENCH_DLQ_" + e.id,
-			SubjectPrefix: "benchdlq_" + e.id,
-		},
-		// No run history unless a scenario asks for it (withHistory).
-		History:   config.History{Enabled: new(false)},
-		Functions: fns,
-	}
-	m.Streams = []config.Stream{{Name: "BENCH_" + e.id, Subjects: []string{m.SubjectPrefix + ".>"}}}
-	e.track(m.Streams[0].Name, m.DeadLetter.Stream)
-	return m
+// for this run, holding fns (if any) on that stream. Its streams are
+// deleted by close.
+func (e *env) mesh(fns ...workers.Config) *mesh {
+	return e.newMesh("bench_"+e.id, "BENCH_"+e.id, broker.DeadLetterConfig{
+		Stream:        "BENCH_DLQ_" + e.id,
+		SubjectPrefix: "benchdlq_" + e.id,
+	}, history.Config{Disabled: true}, fns) // no run history unless a scenario asks for it
 }
 
 // historyMesh is mesh(fns...) on streams of its own, with the run history
 // recorded in a stream of its own too.
-func (e *env) historyMesh(fns ...config.Function) *config.Mesh {
-	m := e.mesh(fns...)
-	m.SubjectPrefix += "_h"
-	m.Streams = []config.Stream{{Name: "BENCH_H_" + e.id, Subjects: []string{m.SubjectPrefix + ".>"}}}
-	m.DeadLetter = config.DeadLetterStream{Stream: "BENCH_H_DLQ_" + e.id, SubjectPrefix: "benchdlq_h_" + e.id}
-	m.History = config.History{Stream: "BENCH_RUNS_" + e.id, SubjectPrefix: "benchruns_" + e.id}
-	e.track(m.Streams[0].Name, m.DeadLetter.Stream, m.History.Stream)
+func (e *env) historyMesh(fns ...workers.Config) *mesh {
+	return e.newMesh("bench_"+e.id+"_h", "BENCH_H_"+e.id, broker.DeadLetterConfig{
+		Stream:        "BENCH_H_DLQ_" + e.id,
+		SubjectPrefix: "benchdlq_h_" + e.id,
+	}, history.Config{Stream: "BENCH_RUNS_" + e.id, SubjectPrefix: "benchruns_" + e.id}, fns)
+}
+
+func (e *env) newMesh(prefix, stream string, dl broker.DeadLetterConfig, h history.Config, fns []workers.Config) *mesh {
+	m := &mesh{
+		Broker:     broker.Config{SubjectPrefix: prefix},
+		Stream:     broker.StreamSpec{Name: stream, Subjects: []string{prefix + ".>"}},
+		DeadLetter: dl,
+		History:    h,
+	}
+	for _, fn := range fns {
+		fn.Stream, fn.StreamSubjects, fn.SubjectPrefix = m.Stream.Name, m.Stream.Subjects, prefix
+		m.Functions = append(m.Functions, fn)
+	}
+	e.track(m.Stream.Name, m.DeadLetter.Stream)
+	if !h.Disabled {
+		e.track(h.Stream)
+	}
 	return m
 }
 
 // ensureMesh creates the streams of m.
-func (e *env) ensureMesh(ctx context.Context, c *broker.Client, m *config.Mesh) error {
-	if err := c.EnsureStreams(ctx, meshmap.Streams(m)...); err != nil {
+func (e *env) ensureMesh(ctx context.Context, c *broker.Client, m *mesh) error {
+	if err := c.EnsureStreams(ctx, m.streams()...); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil

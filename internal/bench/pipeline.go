@@ -14,10 +14,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/workers"
+	"github.com/fnmesh/fnmesh/workers/scale"
 )
 
 // historyRounds is how often each side of pipeline --history runs.
@@ -227,7 +226,7 @@ func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handl
 // pipelineFnmesh publishes through broker.Client and consumes with
 // Replicas in-process workers, each on its own connection.
 func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, tag string, m *Measure) error {
-	var mesh *config.Mesh
+	var mesh *mesh
 	if withHistory {
 		mesh = e.historyMesh(benchFunction("bench-pipeline-history"+tag, cfg))
 	} else {
@@ -291,13 +290,13 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, t
 // event type, Concurrency events in flight, up to Replicas replicas,
 // from the first stored event (the pipeline publishes before the workers
 // start).
-func benchFunction(name string, cfg Config) config.Function {
-	return config.Function{
-		Name:        name,
+func benchFunction(name string, cfg Config) workers.Config {
+	return workers.Config{
+		Function:    name,
 		StartFrom:   workers.StartAll,
-		Filters:     []config.Filter{{Exact: map[string]string{"type": benchType}}},
+		Filters:     []workers.FilterSpec{{Exact: map[string]string{"type": benchType}}},
 		Concurrency: cfg.Concurrency,
-		Scaling:     config.Scaling{MaxReplicaCount: cfg.Replicas},
+		MaxReplicas: scale.Params{Max: cfg.Replicas}.WithDefaults().Max,
 	}
 }
 
@@ -325,7 +324,7 @@ func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, 
 // runWorkers starts n workers of fn, each with its own connection, and
 // returns once all of them are ready. stop cancels them and waits for
 // their drain.
-func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Function, n int, h workers.Handler, record bool, hooks workers.Hooks) (stop func(), err error) {
+func runWorkers(ctx context.Context, e *env, mesh *mesh, fn *workers.Config, n int, h workers.Handler, record bool, hooks workers.Hooks) (stop func(), err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
@@ -336,17 +335,17 @@ func runWorkers(ctx context.Context, e *env, mesh *config.Mesh, fn *config.Funct
 			stop()
 			return nil, err
 		}
-		cfg := meshmap.Worker(mesh, fn)
+		cfg := *fn
 		cfg.Replica, cfg.ShutdownTimeout = "bench-"+strconv.Itoa(r), 5*time.Second
-		wb, err := meshmap.WorkerBroker(client, mesh)
+		wb, err := workerBroker(client, mesh.DeadLetter)
 		if err != nil {
 			stop()
-			return nil, fmt.Errorf("bench: %w", err)
+			return nil, err
 		}
 		rhooks := hooks
 		if record {
 			// As functions.Serve does: one recorder on the replica's connection.
-			rec, err := history.NewRecorder(client.Conn(), meshmap.History(mesh))
+			rec, err := history.NewRecorder(client.Conn(), mesh.History)
 			if err != nil {
 				stop()
 				return nil, fmt.Errorf("bench: %w", err)

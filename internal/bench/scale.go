@@ -7,10 +7,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
+	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/process"
 	"github.com/fnmesh/fnmesh/workers/scale"
 	"github.com/fnmesh/fnmesh/workers/workerenv"
@@ -40,20 +41,20 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	ackSubject := "bench_acks_" + e.id
-	mesh, err := writeScaleMesh(e, cfg, dir, ackSubject)
+	sm, err := writeScaleMesh(e, cfg, dir, ackSubject)
 	if err != nil {
 		return res, err
 	}
-	client, err := e.client(ctx, "fnmesh-bench-scale", mesh)
+	client, err := e.client(ctx, "fnmesh-bench-scale", sm.mesh)
 	if err != nil {
 		return res, err
 	}
-	if err := e.ensureMesh(ctx, client, mesh); err != nil {
+	if err := e.ensureMesh(ctx, client, sm.mesh); err != nil {
 		return res, err
 	}
 	rt, err := process.New(process.Config{
-		Functions: meshmap.FunctionsOn(mesh, scale.RuntimeProcess).Workloads,
-		MeshFile:  mesh.File, NATS: workerenv.NATS{URL: e.url}, StopTimeout: 10 * time.Second,
+		Functions: []scale.Workload{sm.workload},
+		MeshFile:  sm.file, NATS: workerenv.NATS{URL: e.url}, StopTimeout: 10 * time.Second,
 	}, scale.WithLogger(e.log))
 	if err != nil {
 		return res, fmt.Errorf("bench: %w", err)
@@ -65,7 +66,7 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 	}()
 	prog := startProgress(cfg.Progress, "scale: cold start, burst, single", 0, 0)
 	rep, err := measureScale(ctx, scaleBenchConfig{
-		Client: client, Mesh: mesh, Function: scaleFunction, Runtime: rt,
+		Client: client, Worker: sm.worker, Params: sm.params, Runtime: rt,
 		Events: cfg.Count, Source: "/fnmesh/bench", AckSubject: ackSubject,
 		PhaseTimeout: scalePhaseTimeout, Log: e.log,
 	})
@@ -82,33 +83,87 @@ func runScale(ctx context.Context, e *env, cfg Config) (Result, error) {
 	return res, nil
 }
 
+// scaleMesh is the mesh of the scale scenario: its streams, the mesh
+// file its replicas load, how they run, and the function's consume and
+// scaling settings as the replicas and the scaler use them.
+type scaleMesh struct {
+	mesh     *mesh
+	file     string
+	workload scale.Workload
+	worker   workers.Config
+	params   scale.Params
+}
+
 // writeScaleMesh writes the mesh file the worker processes load (JSON,
-// which is YAML) and loads it back as they will.
-func writeScaleMesh(e *env, cfg Config, dir, ackSubject string) (*config.Mesh, error) {
-	zero := 0
-	fn := benchFunction(scaleFunction, cfg)
-	fn.Run.Command = cfg.WorkerCommand
-	fn.Env = map[string]string{EnvWork: cfg.Work.String(), EnvAckSubject: ackSubject}
-	maps.Copy(fn.Env, cfg.WorkerEnv)
-	fn.Scaling = config.Scaling{
-		MinReplicaCount: &zero,
-		MaxReplicaCount: cfg.Replicas,
-		LagThreshold:    scaleLagThreshold,
-		CooldownPeriod:  config.Duration(scaleCooldown),
-		PollingInterval: config.Duration(scalePolling),
+// which is YAML) and reads the function back as they will
+// (meshmap.LoadFunction), so that the scaler derives their consumer.
+func writeScaleMesh(e *env, cfg Config, dir, ackSubject string) (scaleMesh, error) {
+	sm := scaleMesh{
+		mesh: e.mesh(benchFunction(scaleFunction, cfg)),
+		file: filepath.Join(dir, "mesh.yaml"),
+		workload: scale.Workload{
+			Function: scaleFunction,
+			Runtime:  scale.RuntimeProcess,
+			Command:  slices.Clone(cfg.WorkerCommand),
+			Env:      map[string]string{EnvWork: cfg.Work.String(), EnvAckSubject: ackSubject},
+		},
+		params: scale.Params{
+			Max:             cfg.Replicas,
+			LagThreshold:    scaleLagThreshold,
+			Cooldown:        scaleCooldown,
+			PollingInterval: scalePolling,
+		},
 	}
-	m := e.mesh(fn)
-	b, err := json.MarshalIndent(m, "", "  ")
+	maps.Copy(sm.workload.Env, cfg.WorkerEnv)
+	b, err := json.MarshalIndent(meshFile(sm.mesh, sm.workload, sm.params), "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("bench: mesh file: %w", err)
+		return sm, fmt.Errorf("bench: mesh file: %w", err)
 	}
-	file := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		return nil, fmt.Errorf("bench: mesh file: %w", err)
+	if err := os.WriteFile(sm.file, b, 0o644); err != nil {
+		return sm, fmt.Errorf("bench: mesh file: %w", err)
 	}
-	loaded, err := meshmap.Load(file)
+	fn, ok, err := meshmap.LoadFunction(sm.file, scaleFunction)
 	if err != nil {
-		return nil, fmt.Errorf("bench: mesh file: %w", err)
+		return sm, fmt.Errorf("bench: mesh file: %w", err)
 	}
-	return loaded, nil
+	if !ok {
+		return sm, fmt.Errorf("bench: mesh file %s: no function %s", sm.file, scaleFunction)
+	}
+	sm.worker = fn.Worker
+	return sm, nil
+}
+
+// meshFile is the mesh file of m with its one function run as w and
+// scaled with p, in the file format's names: the settings the benchmark
+// sets, nothing else.
+func meshFile(m *mesh, w scale.Workload, p scale.Params) map[string]any {
+	fn := m.Functions[0]
+	filters := make([]map[string]any, len(fn.Filters))
+	for i, f := range fn.Filters {
+		filters[i] = map[string]any{"exact": f.Exact}
+	}
+	return map[string]any{
+		"apiVersion":    "fnmesh.dev/v1alpha1",
+		"kind":          "Mesh",
+		"metadata":      map[string]any{"name": "bench"},
+		"subjectPrefix": m.Broker.SubjectPrefix,
+		"streams":       []map[string]any{{"name": m.Stream.Name, "subjects": m.Stream.Subjects}},
+		"deadLetter":    map[string]any{"stream": m.DeadLetter.Stream, "subjectPrefix": m.DeadLetter.SubjectPrefix},
+		"history":       map[string]any{"enabled": !m.History.Disabled},
+		"functions": []map[string]any{{
+			"name":        fn.Function,
+			"startFrom":   fn.StartFrom,
+			"filters":     filters,
+			"concurrency": fn.Concurrency,
+			"run":         map[string]any{"command": w.Command},
+			"env":         w.Env,
+			"scaling": map[string]any{
+				"minReplicaCount": p.Min,
+				"maxReplicaCount": p.Max,
+				"lagThreshold":    p.LagThreshold,
+				"cooldownPeriod":  p.Cooldown.String(),
+				"pollingInterval": p.PollingInterval.String(),
+			},
+		}},
+	}
 }

@@ -17,8 +17,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/scale"
 )
@@ -27,12 +25,13 @@ import (
 type scaleBenchConfig struct {
 	// Client publishes the events and reads the function's consumer.
 	Client *broker.Client
-	// Mesh declares the function.
-	Mesh *config.Mesh
-	// Function is the function measured. Its scaling settings are used
-	// (min forced to 0 for the cold start and to 1 for the scale-up phase).
-	// It should be idle: MeasureScale refuses a consumer with a backlog.
-	Function string
+	// Worker is the consume settings of the function measured, as its
+	// replicas derive them (its stream included). The function should be
+	// idle: MeasureScale refuses a consumer with a backlog.
+	Worker workers.Config
+	// Params are its scaling settings (min forced to 0 for the cold start
+	// and to 1 for the scale-up phase).
+	Params scale.Params
 	// Runtime runs the function's replicas.
 	Runtime scale.Runtime
 	// Events is the size of the bursts. Default 1000.
@@ -136,7 +135,7 @@ func measureScale(ctx context.Context, cfg scaleBenchConfig) (ScaleReport, error
 		return ScaleReport{}, err
 	}
 	defer b.cleanup()
-	rep := ScaleReport{Function: cfg.Function, Events: b.cfg.Events}
+	rep := ScaleReport{Function: cfg.Worker.Function, Events: b.cfg.Events}
 	if err := b.prepare(ctx); err != nil {
 		return rep, err
 	}
@@ -164,7 +163,7 @@ func measureScale(ctx context.Context, cfg scaleBenchConfig) (ScaleReport, error
 // scaleBench is one run of measureScale.
 type scaleBench struct {
 	cfg    scaleBenchConfig
-	fn     config.Function
+	fn     workers.Config
 	stream string
 	log    *slog.Logger
 	src    *scale.BrokerBacklog
@@ -174,16 +173,12 @@ type scaleBench struct {
 }
 
 func newScaleBench(cfg scaleBenchConfig) (*scaleBench, error) {
-	if cfg.Client == nil || cfg.Mesh == nil || cfg.Runtime == nil {
-		return nil, errors.New("measure scale: Client, Mesh and Runtime are required")
+	if cfg.Client == nil || cfg.Runtime == nil {
+		return nil, errors.New("measure scale: Client and Runtime are required")
 	}
-	f, ok := cfg.Mesh.Function(cfg.Function)
-	if !ok {
-		return nil, fmt.Errorf("measure scale: %q: %w", cfg.Function, scale.ErrUnknownFunction)
-	}
-	s := cfg.Mesh.StreamFor(f)
-	if s == nil {
-		return nil, fmt.Errorf("measure scale: function %s: no stream", f.Name)
+	f := cfg.Worker
+	if f.Function == "" || f.Stream == "" {
+		return nil, errors.New("measure scale: Worker: Function and Stream are required")
 	}
 	if cfg.Events <= 0 {
 		cfg.Events = 1000
@@ -203,18 +198,18 @@ func newScaleBench(cfg scaleBenchConfig) (*scaleBench, error) {
 		}
 	}
 	if cfg.Type == "" {
-		return nil, fmt.Errorf("measure scale: function %s: Type: required when the function has no exact type filter", f.Name)
+		return nil, fmt.Errorf("measure scale: function %s: Type: required when the function has no exact type filter", f.Function)
 	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	src, err := scale.NewBrokerBacklog(cfg.Client, []workers.Config{meshmap.Worker(cfg.Mesh, f)})
+	src, err := scale.NewBrokerBacklog(cfg.Client, []workers.Config{f})
 	if err != nil {
 		return nil, fmt.Errorf("measure scale: %w", err)
 	}
 	src.WakeOn(cfg.Client.Conn()) // as `up` does: a cold start begins at the first event
-	return &scaleBench{cfg: cfg, fn: *f, stream: s.Name, log: log, src: src, acks: make(chan string, 1024)}, nil
+	return &scaleBench{cfg: cfg, fn: f, stream: f.Stream, log: log, src: src, acks: make(chan string, 1024)}, nil
 }
 
 func (b *scaleBench) cleanup() {
@@ -226,15 +221,15 @@ func (b *scaleBench) cleanup() {
 // prepare ensures the consumer, checks it is idle, stops every replica and
 // listens for ack announcements.
 func (b *scaleBench) prepare(ctx context.Context) error {
-	if err := b.src.EnsureConsumer(ctx, b.fn.Name); err != nil {
+	if err := b.src.EnsureConsumer(ctx, b.fn.Function); err != nil {
 		return fmt.Errorf("measure scale: %w", err)
 	}
-	bl, err := b.src.Backlog(ctx, b.fn.Name)
+	bl, err := b.src.Backlog(ctx, b.fn.Function)
 	if err != nil {
 		return fmt.Errorf("measure scale: %w", err)
 	}
 	if bl.Total() > 0 {
-		return fmt.Errorf("measure scale: function %s has a backlog of %d events: measure an idle function", b.fn.Name, bl.Total())
+		return fmt.Errorf("measure scale: function %s has a backlog of %d events: measure an idle function", b.fn.Function, bl.Total())
 	}
 	if b.cfg.AckSubject != "" {
 		b.sub, err = b.cfg.Client.Conn().Subscribe(b.cfg.AckSubject+".>", func(m *nats.Msg) {
@@ -254,12 +249,12 @@ func (b *scaleBench) prepare(ctx context.Context) error {
 // until the returned function is called. It returns after the first
 // decision, so that what is measured next includes the wait for a poll.
 func (b *scaleBench) runScaler(ctx context.Context, minR int, metrics func(scale.Decision)) (stop func()) {
-	p := meshmap.Params(&b.fn)
+	p := b.cfg.Params
 	p.Min = minR
 	first := make(chan struct{})
 	var once sync.Once
 	s, err := scale.New(b.src, b.cfg.Runtime, scale.Config{
-		Functions: []scale.Function{{Name: b.fn.Name, Params: p}},
+		Functions: []scale.Function{{Name: b.fn.Function, Params: p}},
 		Metrics: func(d scale.Decision) {
 			once.Do(func() { close(first) })
 			if metrics != nil {
@@ -267,7 +262,7 @@ func (b *scaleBench) runScaler(ctx context.Context, minR int, metrics func(scale
 			}
 		},
 	}, scale.WithLogger(b.log))
-	if err != nil { // the mesh file was validated with the scaler's rules
+	if err != nil { // the scale scenario's settings pass the scaler's rules
 		b.log.Error("measure scale: scaler", "err", err)
 		return func() {}
 	}
@@ -289,11 +284,11 @@ func (b *scaleBench) runScaler(ctx context.Context, minR int, metrics func(scale
 func (b *scaleBench) scaleTo(ctx context.Context, n int, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := b.cfg.Runtime.Scale(ctx, b.fn.Name, n); err != nil {
+	if err := b.cfg.Runtime.Scale(ctx, b.fn.Function, n); err != nil {
 		return fmt.Errorf("measure scale: scale to %d: %w", n, err)
 	}
 	return b.poll(ctx, func() (bool, error) {
-		reps, err := b.cfg.Runtime.List(ctx, b.fn.Name)
+		reps, err := b.cfg.Runtime.List(ctx, b.fn.Function)
 		if err != nil {
 			return false, err
 		}
@@ -312,7 +307,7 @@ func (b *scaleBench) scaleTo(ctx context.Context, n int, timeout time.Duration) 
 // ackFloor is the consumer's ack floor (the consumer sequence up to which
 // every delivery is acknowledged).
 func (b *scaleBench) ackFloor(ctx context.Context) (uint64, error) {
-	info, err := b.cfg.Client.ConsumerInfo(ctx, b.stream, workers.ConsumerName(b.fn.Name))
+	info, err := b.cfg.Client.ConsumerInfo(ctx, b.stream, workers.ConsumerName(b.fn.Function))
 	if err != nil {
 		return 0, fmt.Errorf("measure scale: %w", err)
 	}
@@ -324,7 +319,7 @@ func (b *scaleBench) ackFloor(ctx context.Context) (uint64, error) {
 // bound and the empty backlog the real condition.
 func (b *scaleBench) waitAcked(ctx context.Context, floor uint64) error {
 	return b.poll(ctx, func() (bool, error) {
-		info, err := b.cfg.Client.ConsumerInfo(ctx, b.stream, workers.ConsumerName(b.fn.Name))
+		info, err := b.cfg.Client.ConsumerInfo(ctx, b.stream, workers.ConsumerName(b.fn.Function))
 		if err != nil {
 			return false, err
 		}

@@ -28,7 +28,7 @@ func (b *scaleBench) coldStart(ctx context.Context) (time.Duration, error) {
 		return 0, fmt.Errorf("measure scale: cold start: %w", err)
 	}
 	d := time.Since(start)
-	b.log.Info("measure scale: cold start", "function", b.fn.Name, "duration", d)
+	b.log.Info("measure scale: cold start", "function", b.fn.Function, "duration", d)
 	return d, nil
 }
 
@@ -39,7 +39,7 @@ func (b *scaleBench) scaleUp(ctx context.Context, rep *ScaleReport) error {
 	if err := b.scaleTo(ctx, 1, b.cfg.PhaseTimeout); err != nil {
 		return err
 	}
-	before, err := b.cfg.Runtime.List(ctx, b.fn.Name)
+	before, err := b.cfg.Runtime.List(ctx, b.fn.Function)
 	if err != nil {
 		return fmt.Errorf("measure scale: %w", err)
 	}
@@ -78,7 +78,7 @@ func (b *scaleBench) scaleUp(ctx context.Context, rep *ScaleReport) error {
 			}
 			published = nil
 		case <-t.C:
-			reps, err := b.cfg.Runtime.List(ctx, b.fn.Name)
+			reps, err := b.cfg.Runtime.List(ctx, b.fn.Function)
 			if err != nil {
 				return fmt.Errorf("measure scale: %w", err)
 			}
@@ -121,7 +121,7 @@ func (b *scaleBench) scaleUp(ctx context.Context, rep *ScaleReport) error {
 	mu.Lock()
 	rep.MaxReplicas = maxSeen
 	mu.Unlock()
-	b.log.Info("measure scale: scaled drain", "function", b.fn.Name, "duration", rep.DrainScaled, "max_replicas", rep.MaxReplicas)
+	b.log.Info("measure scale: scaled drain", "function", b.fn.Function, "duration", rep.DrainScaled, "max_replicas", rep.MaxReplicas)
 	return nil
 }
 
@@ -144,6 +144,6 @@ func (b *scaleBench) single(ctx context.Context) (time.Duration, error) {
 		return 0, fmt.Errorf("measure scale: single drain: %w", err)
 	}
 	d := time.Since(start)
-	b.log.Info("measure scale: single-replica drain", "function", b.fn.Name, "duration", d)
+	b.log.Info("measure scale: single-replica drain", "function", b.fn.Function, "duration", d)
 	return d, nil
 }

@@ -3,11 +3,11 @@ package bench
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
 	"github.com/fnmesh/fnmesh/workers"
 	"github.com/fnmesh/fnmesh/workers/process"
 	"github.com/fnmesh/fnmesh/workers/scale"
@@ -19,6 +19,7 @@ import (
 type scaleBenchEnv struct {
 	cfg scaleBenchConfig
 	e   *env
+	dl  string // the dead-letter stream
 }
 
 func newScaleBenchEnv(t testing.TB, events int) *scaleBenchEnv {
@@ -35,20 +36,20 @@ func newScaleBenchEnv(t testing.TB, events int) *scaleBenchEnv {
 	}
 	t.Cleanup(func() { _ = e.close(context.Background()) })
 	ackSubject := "bench_acks_" + e.id
-	mesh, err := writeScaleMesh(e, cfg, t.TempDir(), ackSubject)
+	sm, err := writeScaleMesh(e, cfg, t.TempDir(), ackSubject)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := e.client(t.Context(), "fnmesh-bench-scale", mesh)
+	client, err := e.client(t.Context(), "fnmesh-bench-scale", sm.mesh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.ensureMesh(t.Context(), client, mesh); err != nil {
+	if err := e.ensureMesh(t.Context(), client, sm.mesh); err != nil {
 		t.Fatal(err)
 	}
 	rt, err := process.New(process.Config{
-		Functions: meshmap.FunctionsOn(mesh, scale.RuntimeProcess).Workloads,
-		MeshFile:  mesh.File, NATS: workerenv.NATS{URL: e.url}, StopTimeout: 10 * time.Second,
+		Functions: []scale.Workload{sm.workload},
+		MeshFile:  sm.file, NATS: workerenv.NATS{URL: e.url}, StopTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -60,8 +61,8 @@ func newScaleBenchEnv(t testing.TB, events int) *scaleBenchEnv {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return &scaleBenchEnv{e: e, cfg: scaleBenchConfig{
-		Client: client, Mesh: mesh, Function: scaleFunction, Runtime: rt,
+	return &scaleBenchEnv{e: e, dl: sm.mesh.DeadLetter.Stream, cfg: scaleBenchConfig{
+		Client: client, Worker: sm.worker, Params: sm.params, Runtime: rt,
 		Events: events, AckSubject: ackSubject, PhaseTimeout: time.Minute,
 	}}
 }
@@ -95,9 +96,7 @@ func TestMeasureScale(t *testing.T) {
 	}
 	// Every event (one cold start, two bursts) was handled and acknowledged,
 	// none dead-lettered.
-	fn, _ := b.cfg.Mesh.Function(scaleFunction)
-	stream := b.cfg.Mesh.StreamFor(fn).Name
-	info, err := b.cfg.Client.ConsumerInfo(ctx, stream, workers.ConsumerName(scaleFunction))
+	info, err := b.cfg.Client.ConsumerInfo(ctx, b.cfg.Worker.Stream, workers.ConsumerName(scaleFunction))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,17 +104,19 @@ func TestMeasureScale(t *testing.T) {
 		t.Errorf("consumer: pending %d, ack pending %d, ack floor %d: want 0, 0, %d", info.NumPending, info.NumAckPending, info.AckFloor.Stream, 1+2*events)
 	}
 	dead := 0
-	if err := b.cfg.Client.ReadStream(ctx, b.cfg.Mesh.DeadLetter.Stream, "", func(broker.StoredEvent) bool { dead++; return true }); err != nil {
+	if err := b.cfg.Client.ReadStream(ctx, b.dl, "", func(broker.StoredEvent) bool { dead++; return true }); err != nil {
 		t.Fatal(err)
 	}
 	if dead != 0 {
 		t.Errorf("%d dead letters, want none", dead)
 	}
 
-	unknown := b.cfg
-	unknown.Function = "nope"
-	if _, err := measureScale(ctx, unknown); err == nil {
-		t.Error("measureScale of an unknown function succeeded")
+	for _, tc := range []struct{ name, fn, stream string }{{"no function", "", "S"}, {"no stream", scaleFunction, ""}} {
+		bad := b.cfg
+		bad.Worker.Function, bad.Worker.Stream = tc.fn, tc.stream
+		if _, err := measureScale(ctx, bad); err == nil || !strings.Contains(err.Error(), "Worker") {
+			t.Errorf("%s: measureScale: %v, want an error naming Worker", tc.name, err)
+		}
 	}
 }
 

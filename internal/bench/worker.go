@@ -47,11 +47,10 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	m, err := meshmap.Load(file)
+	fn, ok, err := meshmap.LoadFunction(file, name)
 	if err != nil {
 		return err
 	}
-	fn, ok := m.Function(name)
 	if !ok {
 		return fmt.Errorf("%w: FNMESH_FUNCTION %q: no such function in %s", ErrWorkerEnv, name, file)
 	}
@@ -60,7 +59,7 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 		return err
 	}
 	defer nc.Close()
-	c, err := broker.New(nc, meshmap.Broker(m), broker.WithLogger(log))
+	c, err := broker.New(nc, fn.Broker, broker.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -68,9 +67,9 @@ func ServeWorker(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if subj := getenv(EnvAckSubject); subj != "" && replica != "" {
 		hooks.Deliver = announceFirstAck(nc, subj+"."+replica)
 	}
-	cfg := meshmap.Worker(m, fn)
+	cfg := fn.Worker
 	cfg.Replica = replica
-	wb, err := meshmap.WorkerBroker(c, m)
+	wb, err := workerBroker(c, fn.DeadLetter)
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/invopop/jsonschema"
 )
 
-// durationPattern matches what time.ParseDuration accepts, without a sign
+// DurationPattern matches what time.ParseDuration accepts, without a sign
 // (negative durations are invalid in a mesh file) and with a bare "0".
-const durationPattern = `^\+?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`
+const DurationPattern = `^\+?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`
 
 // errDurationSyntax is the rule reported for a value that is not a duration.
 var errDurationSyntax = errors.New(`must be a Go duration such as "30s", "5m" or "1h30m"`)
@@ -84,18 +83,3 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON encodes the duration as a JSON string such as "1m30s".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-// JSONSchema describes a duration for the generated mesh file schema: a Go
-// duration string or the number 0.
-func (Duration) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{
-		OneOf: []*jsonschema.Schema{
-			{
-				Type:        "string",
-				Pattern:     durationPattern,
-				Description: `Go duration, e.g. "30s", "5m", "1h30m".`,
-			},
-			{Type: "integer", Enum: []any{0}},
-		},
-	}
-}

@@ -92,7 +92,7 @@ func TestDurationJSON(t *testing.T) {
 
 // TestDurationPattern keeps the schema pattern in line with ParseDuration.
 func TestDurationPattern(t *testing.T) {
-	re := regexp.MustCompile(durationPattern)
+	re := regexp.MustCompile(DurationPattern)
 	for _, s := range []string{"0", "30s", "1h30m", "1.5h", "300ms", "2us", "2µs", ".5s", "+5s", "-5s", "5", "s", "1d", "", "1h 30m"} {
 		_, err := ParseDuration(s)
 		if got, want := re.MatchString(s), err == nil; got != want {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/invopop/jsonschema"
@@ -49,6 +50,7 @@ func Generate() ([]byte, error) {
 	r := &jsonschema.Reflector{
 		ExpandedStruct: true,
 		FieldNameTag:   "yaml",
+		Mapper:         durationRef,
 	}
 	base := Module
 	if relWD != "." {
@@ -58,6 +60,7 @@ func Generate() ([]byte, error) {
 		return nil, fmt.Errorf("mesh schema: reading doc comments: %w", err)
 	}
 	s := r.Reflect(&config.Mesh{})
+	s.Definitions["Duration"] = durationSchema()
 	s.ID = ID
 	s.Title = "fnmesh mesh file"
 	if s.Description == "" {
@@ -91,5 +94,32 @@ func moduleRoot(dir string) (string, error) {
 			return "", fmt.Errorf("mesh schema: no go.mod of %s at or above %s", Module, dir)
 		}
 		d = parent
+	}
+}
+
+// durationType is the mesh file's duration. Its schema is written here
+// rather than by a JSONSchema method on the type, so that the programs
+// that read a mesh file (every worker) do not link the schema reflector.
+var durationType = reflect.TypeFor[config.Duration]()
+
+// durationRef refers every duration field to the Duration definition.
+func durationRef(t reflect.Type) *jsonschema.Schema {
+	if t != durationType {
+		return nil
+	}
+	return &jsonschema.Schema{Ref: "#/$defs/Duration"}
+}
+
+// durationSchema describes a duration: a Go duration string or the number 0.
+func durationSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{
+		OneOf: []*jsonschema.Schema{
+			{
+				Type:        "string",
+				Pattern:     config.DurationPattern,
+				Description: `Go duration, e.g. "30s", "5m", "1h30m".`,
+			},
+			{Type: "integer", Enum: []any{0}},
+		},
 	}
 }
