@@ -10,7 +10,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 
-	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/workers"
 )
 
@@ -49,7 +48,7 @@ func runRateLimit(ctx context.Context, e *env, cfg Config) (Result, error) {
 		Baseline: Measure{Name: "the limit"},
 	}
 	fn := benchFunction("bench-ratelimit", cfg)
-	fn.RateLimit = &config.RateLimit{Events: cfg.Rate, Per: config.Duration(time.Second)}
+	fn.RateLimit = &workers.RateLimit{Events: cfg.Rate, Per: time.Second}
 	mesh := e.mesh(fn)
 	client, err := e.client(ctx, "fnmesh-bench-publisher", mesh)
 	if err != nil {
