@@ -1,24 +1,15 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/fnmesh/fnmesh/broker/embedded"
-	"github.com/fnmesh/fnmesh/internal/app"
-	"github.com/fnmesh/fnmesh/internal/app/meshmap"
-	"github.com/fnmesh/fnmesh/internal/config"
-	"github.com/fnmesh/fnmesh/internal/poll"
 	"github.com/fnmesh/fnmesh/triggers/webhook"
 	"github.com/fnmesh/fnmesh/triggers/webhook/webhooktest"
 )
@@ -41,38 +32,9 @@ triggers:
 // stored right after, on the connection every request shares. It logs
 // the table with -v.
 func TestBadInputsAgainstUp(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(file, []byte(faultsMesh), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := meshmap.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := app.New(ctx, app.Config{Mesh: m, Env: config.Env{DataDir: data, HTTPAddr: "127.0.0.1:0", NATSHost: "127.0.0.1"}, ShutdownTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
+	a, _, nc := runUpWith(t, faultsMesh, nil)
 	base := a.URL()
-	poll.Until(t, 10*time.Second, "/readyz 200", func() bool { return get(t, base+"/readyz") == http.StatusOK })
-
-	creds, err := embedded.ReadCredentials(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(a.NATSURL(), creds.Options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	ctx := t.Context()
 	js, _ := jetstream.New(nc)
 	stored := func() uint64 {
 		t.Helper()

@@ -26,31 +26,11 @@ import (
 // answers 503 (not 500), /readyz turns 503 and the stream is re-created,
 // then /readyz is 200 again and POST is 202.
 func TestVanishedStream(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(file, []byte(meshYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := meshmap.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	env := config.Env{DataDir: data, HTTPAddr: "127.0.0.1:0", NATSHost: "127.0.0.1"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	// No background watch: only /readyz finds the stream gone, so that
 	// the POST below meets it missing.
-	a, err := app.New(ctx, app.Config{Mesh: m, Env: env, ShutdownTimeout: time.Second, WatchInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
+	a, _, nc := runUpWith(t, meshYAML, func(c *app.Config) { c.WatchInterval = -1 })
 	base := a.URL()
-	poll.Until(t, 10*time.Second, "/readyz 200", func() bool { return get(t, base+"/readyz") == http.StatusOK })
+	ctx := t.Context()
 	post := func() int {
 		t.Helper()
 		resp, err := http.Post(base+"/orders", "application/json", strings.NewReader(`{"sku":"A1"}`))
@@ -64,15 +44,6 @@ func TestVanishedStream(t *testing.T) {
 		t.Fatalf("POST before: %d, want 202", code)
 	}
 
-	creds, err := embedded.ReadCredentials(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(a.NATSURL(), creds.Options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	if err := js.DeleteStream(ctx, "EVENTS"); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,13 @@ import (
 // it stops when the test ends.
 func runUp(t *testing.T, meshYAML string) (a *app.App, file string, nc *nats.Conn) {
 	t.Helper()
+	return runUpWith(t, meshYAML, func(c *app.Config) { c.NoFunctions = true })
+}
+
+// runUpWith is runUp with up's configuration left to set: it writes meshYAML,
+// lets set change the configuration before up starts, and returns as runUp.
+func runUpWith(t *testing.T, meshYAML string, set func(*app.Config)) (a *app.App, file string, nc *nats.Conn) {
+	t.Helper()
 	dir := t.TempDir()
 	file = filepath.Join(dir, "mesh.yaml")
 	if err := os.WriteFile(file, []byte(meshYAML), 0o600); err != nil {
@@ -36,7 +43,11 @@ func runUp(t *testing.T, meshYAML string) (a *app.App, file string, nc *nats.Con
 	}
 	data := filepath.Join(dir, "data")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err = app.New(ctx, app.Config{Mesh: m, NoFunctions: true, Env: config.Env{DataDir: data, HTTPAddr: "127.0.0.1:0", NATSHost: "127.0.0.1"}, ShutdownTimeout: time.Second})
+	cfg := app.Config{Mesh: m, Env: config.Env{DataDir: data, HTTPAddr: "127.0.0.1:0", NATSHost: "127.0.0.1"}, ShutdownTimeout: time.Second}
+	if set != nil {
+		set(&cfg)
+	}
+	a, err = app.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -125,12 +125,7 @@ func TestActionsNeedTheCSRFTokenAndTheSameSite(t *testing.T) {
 	ts := dashboard(t, "") // no token: CSRF still guards the actions
 	c := noRedirect(nil)
 	page := readAll(t, mustDo(t, c, http.MethodGet, ts.URL+"/ui/deadletters", nil, nil))
-	i := strings.Index(page, `data-csrf="`)
-	if i < 0 {
-		t.Fatal("no csrf token in the page")
-	}
-	csrf := page[i+len(`data-csrf="`):]
-	csrf = csrf[:strings.IndexByte(csrf, '"')]
+	csrf := csrfOf(t, page)
 	for _, tt := range []struct {
 		name   string
 		form   url.Values
@@ -161,12 +156,7 @@ func TestScheduledCancelNeedsTheCSRFToken(t *testing.T) {
 	ts := dashboard(t, "")
 	c := noRedirect(nil)
 	page := readAll(t, mustDo(t, c, http.MethodGet, ts.URL+"/ui/scheduled", nil, nil))
-	i := strings.Index(page, `data-csrf="`)
-	if i < 0 {
-		t.Fatal("no csrf token in the page")
-	}
-	csrf := page[i+len(`data-csrf="`):]
-	csrf = csrf[:strings.IndexByte(csrf, '"')]
+	csrf := csrfOf(t, page)
 	for _, tt := range []struct {
 		name   string
 		form   url.Values
@@ -261,4 +251,16 @@ func TestFunctionPageShowsFlowSettings(t *testing.T) {
 	if page := readAll(t, mustDo(t, c, http.MethodGet, ts.URL+"/ui/functions/f", nil, nil)); strings.Contains(page, "Rate limit") || strings.Contains(page, "Ordering key") {
 		t.Error("a function without flow settings shows some")
 	}
+}
+
+// csrfOf is the CSRF token a dashboard page carries in its data-csrf
+// attribute.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	i := strings.Index(page, `data-csrf="`)
+	if i < 0 {
+		t.Fatal("no csrf token in the page")
+	}
+	csrf := page[i+len(`data-csrf="`):]
+	return csrf[:strings.IndexByte(csrf, '"')]
 }
