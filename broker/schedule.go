@@ -259,51 +259,48 @@ func (c *Client) schedulesOf(ctx context.Context, name string) (jetstream.Stream
 // CountScheduled returns how many events each stream that keeps schedules
 // holds for later, in the order the server lists the streams.
 func (c *Client) CountScheduled(ctx context.Context) ([]StreamScheduled, error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	streams, err := c.scheduleStreams(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]StreamScheduled, 0, len(streams))
-	for _, name := range streams {
-		_, subjects, err := c.schedulesOf(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("broker: count scheduled: %w", err)
-		}
-		out = append(out, StreamScheduled{Stream: name, Scheduled: len(subjects)})
-	}
-	return out, nil
+	_, counts, err := c.readScheduled(ctx, 0)
+	return counts, err
 }
 
-// ListScheduled returns up to limit events waiting for their time, in
-// stream order (limit <= 0 means 100).
-func (c *Client) ListScheduled(ctx context.Context, limit int) ([]Scheduled, error) {
+// ListScheduled returns up to limit events waiting for their time, in no
+// set order (limit <= 0 means 100), and how many each stream holds (all of
+// them, not only the listed ones).
+func (c *Client) ListScheduled(ctx context.Context, limit int) ([]Scheduled, []StreamScheduled, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	return c.readScheduled(ctx, limit)
+}
+
+// readScheduled counts the schedules of every stream that keeps them, and
+// reads the events of up to limit of them (none for limit 0): one stream
+// info per stream serves both.
+func (c *Client) readScheduled(ctx context.Context, limit int) ([]Scheduled, []StreamScheduled, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	streams, err := c.scheduleStreams(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := []Scheduled{}
+	counts := make([]StreamScheduled, 0, len(streams))
 	for _, name := range streams {
 		st, subjects, err := c.schedulesOf(ctx, name)
 		if err != nil {
-			return nil, fmt.Errorf("broker: list scheduled: %w", err)
+			return nil, nil, fmt.Errorf("broker: scheduled events: %w", err)
 		}
+		counts = append(counts, StreamScheduled{Stream: name, Scheduled: len(subjects)})
 		for subj := range subjects {
 			if len(out) >= limit {
-				return out, nil
+				break
 			}
 			m, err := st.GetLastMsgForSubject(ctx, subj)
 			if errors.Is(err, jetstream.ErrMsgNotFound) {
 				continue // delivered meanwhile
 			}
 			if err != nil {
-				return nil, fmt.Errorf("broker: list scheduled: %w", c.classify(name, err))
+				return nil, nil, fmt.Errorf("broker: scheduled events: %w", c.classify(name, err))
 			}
 			sc := Scheduled{Stream: name, Seq: m.Sequence, Subject: m.Header.Get(jetstream.ScheduleTargetHeader)}
 			if e, err := DecodeMsg(m.Header, m.Data); err == nil {
@@ -315,5 +312,5 @@ func (c *Client) ListScheduled(ctx context.Context, limit int) ([]Scheduled, err
 			out = append(out, sc)
 		}
 	}
-	return out, nil
+	return out, counts, nil
 }

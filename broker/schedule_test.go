@@ -79,8 +79,11 @@ func TestScheduledEventSurvivesRestartAndIsDeliveredOnTime(t *testing.T) {
 	if err != nil || !dup.Duplicate {
 		t.Fatalf("second publish: %+v %v", dup, err)
 	}
-	list, err := c.ListScheduled(ctx, 10)
-	if err != nil || len(list) != 1 || list[0].ID != "late-1" || !list[0].DeliverAt.Equal(at.Round(0).UTC()) || list[0].Subject != "events.com.example.remind" {
+	list, listed, err := c.ListScheduled(ctx, 10)
+	if err != nil || len(listed) != 1 || listed[0] != (broker.StreamScheduled{Stream: "EVENTS", Scheduled: 1}) {
+		t.Fatalf("list counts: %+v %v, want EVENTS: 1", listed, err)
+	}
+	if len(list) != 1 || list[0].ID != "late-1" || !list[0].DeliverAt.Equal(at.Round(0).UTC()) || list[0].Subject != "events.com.example.remind" {
 		t.Fatalf("list: %+v %v", list, err)
 	}
 	if counts, err := c.CountScheduled(ctx); err != nil || len(counts) != 1 || counts[0] != (broker.StreamScheduled{Stream: "EVENTS", Scheduled: 1}) {
@@ -117,7 +120,7 @@ func TestScheduledEventSurvivesRestartAndIsDeliveredOnTime(t *testing.T) {
 	if got.ID() != "late-1" || got.Source() != "/test" || string(got.Data()) != `{"id":"late-1"}` {
 		t.Fatalf("delivered event %v", got)
 	}
-	if list, _ := c.ListScheduled(ctx, 10); len(list) != 0 {
+	if list, _, _ := c.ListScheduled(ctx, 10); len(list) != 0 {
 		t.Fatalf("still listed after delivery: %+v", list)
 	}
 	if counts, err := c.CountScheduled(ctx); err != nil || len(counts) != 1 || counts[0].Scheduled != 0 {

@@ -12,9 +12,8 @@ import (
 // Scheduled lists and cancels events waiting for their "deliverat"
 // (broker.Client).
 type Scheduled interface {
-	ListScheduled(ctx context.Context, limit int) ([]broker.Scheduled, error)
+	ListScheduled(ctx context.Context, limit int) ([]broker.Scheduled, []broker.StreamScheduled, error)
 	CancelScheduled(ctx context.Context, id, source string) (int, error)
-	CountScheduled(ctx context.Context) ([]broker.StreamScheduled, error)
 }
 
 // ErrNoSchedules means the API was built without Config.Scheduled.
@@ -23,20 +22,13 @@ var ErrNoSchedules = errors.New("api: scheduled events are not served")
 // HasSchedules reports whether the API lists and cancels scheduled events.
 func (a *API) HasSchedules() bool { return a.cfg.Scheduled != nil }
 
-// ListScheduled returns up to limit events waiting for their time.
-func (a *API) ListScheduled(ctx context.Context, limit int) ([]broker.Scheduled, error) {
+// ListScheduled returns up to limit events waiting for their time, and
+// how many each stream keeps for later.
+func (a *API) ListScheduled(ctx context.Context, limit int) ([]broker.Scheduled, []broker.StreamScheduled, error) {
 	if a.cfg.Scheduled == nil {
-		return nil, ErrNoSchedules
+		return nil, nil, ErrNoSchedules
 	}
 	return a.cfg.Scheduled.ListScheduled(ctx, limit)
-}
-
-// CountScheduled returns how many events each stream keeps for later.
-func (a *API) CountScheduled(ctx context.Context) ([]broker.StreamScheduled, error) {
-	if a.cfg.Scheduled == nil {
-		return nil, ErrNoSchedules
-	}
-	return a.cfg.Scheduled.CountScheduled(ctx)
 }
 
 // CancelScheduled cancels the events with this id (of one source when
@@ -85,12 +77,7 @@ func (a *API) listScheduled(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	list, err := a.cfg.Scheduled.ListScheduled(r.Context(), limit)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	counts, err := a.cfg.Scheduled.CountScheduled(r.Context())
+	list, counts, err := a.cfg.Scheduled.ListScheduled(r.Context(), limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -31,12 +31,7 @@ type scheduledData struct {
 func (u *UI) scheduled(w http.ResponseWriter, r *http.Request) {
 	d := scheduledData{Available: u.cfg.API.HasSchedules(), Done: r.URL.Query().Get("done")}
 	if d.Available {
-		evs, err := u.cfg.API.ListScheduled(r.Context(), maxScheduled)
-		if err != nil {
-			u.failed(w, r, err)
-			return
-		}
-		counts, err := u.cfg.API.CountScheduled(r.Context())
+		evs, counts, err := u.cfg.API.ListScheduled(r.Context(), maxScheduled)
 		if err != nil {
 			u.failed(w, r, err)
 			return
