@@ -22,7 +22,7 @@ func (a *App) api() (*api.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := api.Config{Runs: runs, Events: a.client, Replayer: a.client, Scheduled: a.client, DeadLetters: dlq, Log: a.log, Status: a.scaleStatus, Triggers: a.triggersView}
+	cfg := api.Config{Runs: runs, Recent: a.recent, Events: a.client, Replayer: a.client, Scheduled: a.client, DeadLetters: dlq, Log: a.log, Status: a.scaleStatus, Triggers: a.triggersView}
 	for _, s := range a.m.Streams {
 		cfg.Streams = append(cfg.Streams, s.Name)
 	}

@@ -178,8 +178,12 @@ func TestAPIRunsEventsAndDeadLetters(t *testing.T) {
 			}
 		}
 	}
-	apiGet(t, base+"/api/v1/functions", http.StatusOK, &fns)
-	if len(fns.Functions) != 1 || fns.Functions[0].Recent.Attempts != 4 || fns.Functions[0].Recent.DeadLetters != 2 || fns.Functions[0].Recent.ErrorRate != 0.5 {
+	// The figures come from the window `up`'s history reader fills.
+	poll.Until(t, 10*time.Second, "4 recent attempts", func() bool {
+		apiGet(t, base+"/api/v1/functions", http.StatusOK, &fns)
+		return len(fns.Functions) == 1 && fns.Functions[0].Recent.Attempts == 4
+	})
+	if fns.Functions[0].Recent.DeadLetters != 2 || fns.Functions[0].Recent.ErrorRate != 0.5 {
 		t.Errorf("functions = %+v", fns)
 	}
 

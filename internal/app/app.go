@@ -12,6 +12,7 @@ import (
 
 	"github.com/fnmesh/fnmesh/broker"
 	"github.com/fnmesh/fnmesh/broker/embedded"
+	"github.com/fnmesh/fnmesh/internal/app/api"
 	"github.com/fnmesh/fnmesh/internal/app/nodes"
 	"github.com/fnmesh/fnmesh/internal/config"
 	"github.com/fnmesh/fnmesh/internal/history"
@@ -60,7 +61,8 @@ type App struct {
 	scalers    []*scale.Scaler
 	srv        *triggers.Server
 
-	started   time.Time // the run history metrics count from here
+	started   time.Time       // the run history metrics count from here
+	recent    *history.Window // the last api.RateWindow of run history
 	draining  atomic.Bool
 	closeOnce sync.Once
 }
@@ -86,7 +88,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh, started: time.Now()}
+	a := &App{cfg: cfg, log: cfg.Log, m: cfg.Mesh, started: time.Now(), recent: history.NewWindow(api.RateWindow)}
 	for _, w := range a.m.Warnings() {
 		a.log.Warn("mesh file: " + w)
 	}

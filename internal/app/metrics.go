@@ -11,7 +11,8 @@ import (
 
 // runMetrics starts the reader of the run history that feeds `up`'s
 // fnmesh.runs, fnmesh.run.duration, fnmesh.retries and fnmesh.deadletters
-// (history.Counter), from the attempts stored since `up` started on. Its
+// (history.Counter), from the attempts stored since `up` started on, and
+// the window of recent attempts the API's overview figures come from. Its
 // stop function ends it; it is a no-op when the mesh keeps no history.
 //
 // The counts live in `up`, not in the workers, so a function scaled to
@@ -22,7 +23,7 @@ func (a *App) runMetrics(since time.Time) (stop func()) {
 	if cfg.Disabled {
 		return func() {}
 	}
-	c, err := history.NewCounter(a.nc, cfg, a.tel.Metrics, since, a.log)
+	c, err := history.NewCounter(a.nc, cfg, a.tel.Metrics, since, a.log, history.WithWindow(a.recent))
 	if err != nil {
 		a.log.Error("run history metrics", "err", err)
 		return func() {}

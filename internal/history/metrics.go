@@ -35,11 +35,20 @@ type Counter struct {
 	obs   RunObserver
 	log   *slog.Logger
 	since time.Time
+	win   *Window
 }
+
+// CounterOption tunes a Counter.
+type CounterOption func(*Counter)
+
+// WithWindow also counts every record into w, from the records stored a
+// span of w before since on (the RunObserver still sees only those stored
+// from since on).
+func WithWindow(w *Window) CounterOption { return func(c *Counter) { c.win = w } }
 
 // NewCounter reads the history of cfg over nc, from the records stored at
 // since on, and tells obs of each. log may be nil.
-func NewCounter(nc *nats.Conn, cfg Config, obs RunObserver, since time.Time, log *slog.Logger) (*Counter, error) {
+func NewCounter(nc *nats.Conn, cfg Config, obs RunObserver, since time.Time, log *slog.Logger, opts ...CounterOption) (*Counter, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
@@ -47,7 +56,11 @@ func NewCounter(nc *nats.Conn, cfg Config, obs RunObserver, since time.Time, log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Counter{cfg: cfg.WithDefaults(), js: js, obs: obs, log: log, since: since}, nil
+	c := &Counter{cfg: cfg.WithDefaults(), js: js, obs: obs, log: log, since: since}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
 // Run reads until ctx ends. A missing stream is waited for; a consumer
@@ -81,11 +94,14 @@ func (c *Counter) consume(ctx context.Context, last *uint64) error {
 	if err != nil {
 		return fmt.Errorf("history: stream %s: %w", c.cfg.Stream, err)
 	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{c.cfg.Subject("")}}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: c.cfg.Subjects("")}
 	if *last > 0 {
 		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, *last+1
 	} else {
 		since := c.since
+		if c.win != nil {
+			since = since.Add(-c.win.Span())
+		}
 		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
 	}
 	cons, err := s.OrderedConsumer(ctx, occ)
@@ -104,21 +120,29 @@ func (c *Counter) consume(ctx context.Context, last *uint64) error {
 		if err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
+		observe := true
 		if md, err := msg.Metadata(); err == nil {
 			*last = md.Sequence.Stream
+			observe = !md.Timestamp.Before(c.since)
 		}
-		c.count(ctx, msg.Data())
+		c.count(ctx, msg.Data(), observe)
 	}
 }
 
-// count observes each record of one history message (JSON lines); a line
-// that is not a record is skipped.
-func (c *Counter) count(ctx context.Context, data []byte) {
+// count adds each record of one history message (JSON lines) to the window
+// and, when observe, tells the observer of it; a line that is not a
+// record is skipped.
+func (c *Counter) count(ctx context.Context, data []byte, observe bool) {
 	for line := range bytes.Lines(data) {
 		var rec Record
 		if json.Unmarshal(line, &rec) != nil || rec.Function == "" || rec.Outcome == "" {
 			continue
 		}
-		c.obs.ObserveRun(ctx, rec.Function, rec.Outcome, time.Duration(rec.Duration))
+		if c.win != nil {
+			c.win.Add(rec.Function, rec.Outcome, rec.Time)
+		}
+		if observe {
+			c.obs.ObserveRun(ctx, rec.Function, rec.Outcome, time.Duration(rec.Duration))
+		}
 	}
 }

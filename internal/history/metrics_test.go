@@ -134,3 +134,66 @@ func TestCounterWaitsForTheStream(t *testing.T) {
 		t.Errorf("f/retry = %d, want 1", obs.get("f/retry"))
 	}
 }
+
+func TestCounterFillsTheWindowFromASpanBeforeItsStart(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	cfg := history.Config{}
+	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
+	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	now := time.Now()
+	record(t, rec, history.Record{Function: "f", Outcome: "retry", Time: now})
+	time.Sleep(20 * time.Millisecond) // the stored time of the old record is before since
+
+	var obs tally
+	win := history.NewWindow(time.Minute)
+	c, err := history.NewCounter(brokertest.Conn(t, srv), cfg, &obs, time.Now(), nil, history.WithWindow(win))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCounter(t, c)
+	record(t, rec, history.Record{Function: "f", Outcome: "ok", Time: now}, history.Record{Function: "g", Outcome: "deadletter", Time: now})
+	poll.Until(t, 10*time.Second, "2 attempts observed", func() bool { return obs.total() == 2 })
+	poll.Until(t, 10*time.Second, "3 attempts in the window", func() bool {
+		return win.Counts("f", now).Attempts+win.Counts("g", now).Attempts == 3
+	})
+	if got, want := win.Counts("f", now), (history.Counts{Attempts: 2, OK: 1, Retries: 1}); got != want {
+		t.Errorf("window of f = %+v, want %+v (the record stored before the start included)", got, want)
+	}
+	if obs.get("f/retry") != 0 {
+		t.Errorf("the record stored before the start was observed")
+	}
+}
+
+func TestWindowKeepsItsSpan(t *testing.T) {
+	w := history.NewWindow(10 * time.Second)
+	t0 := time.Unix(1000, 0)
+	w.Add("f", "ok", t0)
+	w.Add("f", "retry", t0.Add(5*time.Second))
+	w.Add("f", "deadletter", t0.Add(9*time.Second))
+	w.Add("g", "ok", t0)
+	for _, c := range []struct {
+		at   time.Duration
+		want history.Counts
+	}{
+		{9 * time.Second, history.Counts{Attempts: 3, OK: 1, Retries: 1, DeadLetters: 1}},
+		{10 * time.Second, history.Counts{Attempts: 2, Retries: 1, DeadLetters: 1}}, // t0 is out
+		{4 * time.Second, history.Counts{Attempts: 1, OK: 1}},                       // later ones are not yet
+		{time.Minute, history.Counts{}},
+	} {
+		if got := w.Counts("f", t0.Add(c.at)); got != c.want {
+			t.Errorf("at t0+%v: %+v, want %+v", c.at, got, c.want)
+		}
+	}
+	w.Add("f", "ok", t0.Add(20*time.Second)) // reuses t0's bucket
+	w.Add("f", "ok", t0)                     // older than its bucket: out of the span
+	if got := w.Counts("f", t0.Add(20*time.Second)); got != (history.Counts{Attempts: 1, OK: 1}) {
+		t.Errorf("at t0+20s: %+v, want 1 ok", got)
+	}
+	if got := w.Counts("h", t0); got != (history.Counts{}) {
+		t.Errorf("unknown function: %+v", got)
+	}
+}

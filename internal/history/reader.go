@@ -49,6 +49,8 @@ type Result struct {
 	LastSeq uint64 `json:"lastSeq"`
 	// Truncated is true when the scan stopped at its bound before the end.
 	Truncated bool `json:"truncated,omitempty"`
+	// Scanned is how many history messages the query read.
+	Scanned int `json:"-"`
 }
 
 // Reader answers queries over the history stream.
@@ -87,7 +89,16 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 		return res, nil
 	}
 	last := st.LastSeq
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{r.cfg.Subject(q.Function)}}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: r.cfg.Subjects(q.Function)}
+	var needle []byte // in every line that can match: skips decoding the others
+	if q.EventID != "" {
+		if q.Function == "" {
+			occ.FilterSubjects = r.cfg.eventSubjects(q.EventID)
+		}
+		if plainASCII(q.EventID) {
+			needle = appendField(nil, "eventId", q.EventID)
+		}
+	}
 	switch {
 	case q.AfterSeq > 0:
 		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, q.AfterSeq+1
@@ -130,6 +141,9 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 			res.LastSeq = seq
 			scanned++
 			for line := range bytes.Lines(msg.Data()) {
+				if needle != nil && !bytes.Contains(line, needle) {
+					continue
+				}
 				var rec Record
 				if json.Unmarshal(line, &rec) == nil && q.matches(rec) {
 					rec.HistorySeq = seq
@@ -160,11 +174,14 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	res.Records = append(ring[start:len(ring):len(ring)], ring[:start]...)
+	res.Scanned = scanned
 	return res, nil
 }
 
 func (q Query) matches(rec Record) bool {
 	switch {
+	case q.Function != "" && rec.Function != q.Function:
+		return false
 	case q.Outcome != "" && rec.Outcome != q.Outcome:
 		return false
 	case q.EventID != "" && rec.EventID != q.EventID:
@@ -173,6 +190,17 @@ func (q Query) matches(rec Record) bool {
 		return false
 	case !q.Until.IsZero() && !rec.Time.Before(q.Until):
 		return false
+	}
+	return true
+}
+
+// plainASCII is true when every encoder of records writes s the same way
+// (no byte encoding/json escapes as HTML or replaces).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			return false
+		}
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"cmp"
+	"strconv"
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker"
@@ -30,8 +31,9 @@ type Config struct {
 	// Stream holds the records. Default "FNMESH_RUNS".
 	Stream string
 	// SubjectPrefix: the records of function F are stored on
-	// "<SubjectPrefix>.F" (F escaped like an event type), a batch of JSON
-	// lines per message. Default "fnmesh.runs".
+	// "<SubjectPrefix>.s<shard>.F" (F escaped like an event type, shard
+	// 0..Shards-1 a hash of the event id), a batch of JSON lines per
+	// message. Default "fnmesh.runs".
 	SubjectPrefix string
 	// MaxAge is how long records are kept. Default 24h.
 	MaxAge time.Duration
@@ -65,14 +67,46 @@ func (c Config) StreamSpec() broker.StreamSpec {
 	}
 }
 
-// Subject is where the records of function fn ("" = every function) are
-// stored.
-func (c Config) Subject(fn string) string {
+// Shards of the history subjects: the records of one function are spread
+// over Shards subjects by a hash of their event id, so the lookup of one
+// event reads the messages of one shard only.
+const Shards = 16
+
+// shard is the shard of the records of event id (FNV-1a).
+func shard(id string) uint8 {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return uint8(h % Shards)
+}
+
+// shardToken is the subject token of shard s: "s0" to "s15".
+func shardToken(s uint8) string { return "s" + strconv.Itoa(int(s)) }
+
+// subject is where the records of function fn whose event falls in shard
+// s are stored: "<SubjectPrefix>.s<shard>.<fn>".
+func (c Config) subject(fn string, s uint8) string {
+	return broker.Subject(c.SubjectPrefix+"."+shardToken(s), fn)
+}
+
+// Subjects are the subjects holding the records of function fn ("" =
+// every function): the sharded ones and the unsharded "<SubjectPrefix>.<fn>"
+// the records were stored on before. A pattern may also match a function
+// whose escaped name has more tokens, so readers check Record.Function.
+func (c Config) Subjects(fn string) []string {
 	c = c.WithDefaults()
 	if fn == "" {
-		return c.SubjectPrefix + ".>"
+		return []string{c.SubjectPrefix + ".>"}
 	}
-	return broker.Subject(c.SubjectPrefix, fn)
+	return []string{broker.Subject(c.SubjectPrefix, fn), broker.Subject(c.SubjectPrefix+".*", fn)}
+}
+
+// eventSubjects are the subjects that can hold the records of event id:
+// its shard, and the unsharded subjects of before.
+func (c Config) eventSubjects(id string) []string {
+	c = c.WithDefaults()
+	return []string{c.SubjectPrefix + "." + shardToken(shard(id)) + ".>", c.SubjectPrefix + ".*"}
 }
 
 // Record is one delivery attempt of an event to a function. Its JSON form

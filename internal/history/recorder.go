@@ -34,7 +34,7 @@ const (
 )
 
 // Recorder collects records in memory and publishes them in batches (one
-// message of JSON lines per function) without waiting for their PubAcks.
+// message of JSON lines per function and shard) without waiting for their PubAcks.
 // Record never blocks on the broker: a record that finds the buffer full,
 // or whose batch finds the window of unacknowledged publishes full, is
 // dropped and counted.
@@ -47,7 +47,7 @@ type Recorder struct {
 	interval    time.Duration
 
 	mu       sync.Mutex
-	buf      map[string][]Record // by function
+	buf      map[batchKey][]Record
 	buffered int
 	kick     chan struct{}
 	stop     chan struct{}
@@ -79,7 +79,7 @@ func WithLogger(l *slog.Logger) RecorderOption { return func(r *Recorder) { r.lo
 func NewRecorder(nc *nats.Conn, cfg Config, opts ...RecorderOption) (*Recorder, error) {
 	r := &Recorder{
 		cfg: cfg.WithDefaults(), batchSize: DefaultBatchSize, maxBuffered: DefaultMaxBuffered, interval: DefaultFlushInterval,
-		buf: map[string][]Record{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		buf: map[batchKey][]Record{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(r)
@@ -114,8 +114,9 @@ func (r *Recorder) Record(rec Record) {
 		r.dropped.Add(1)
 		return
 	}
-	b := append(r.buf[rec.Function], rec)
-	r.buf[rec.Function] = b
+	k := batchKey{rec.Function, shard(rec.EventID)}
+	b := append(r.buf[k], rec)
+	r.buf[k] = b
 	r.buffered++
 	full := len(b) >= r.batchSize
 	r.mu.Unlock()
@@ -150,18 +151,26 @@ func (r *Recorder) loop() {
 func (r *Recorder) send() {
 	r.mu.Lock()
 	buf := r.buf
-	r.buf, r.buffered = map[string][]Record{}, 0
+	r.buf, r.buffered = make(map[batchKey][]Record, len(buf)), 0
 	r.mu.Unlock()
-	for fn, recs := range buf {
+	for k, recs := range buf {
+		subject := r.cfg.subject(k.function, k.shard)
 		for len(recs) > 0 {
 			n := min(len(recs), r.batchSize)
-			r.publish(fn, recs[:n])
+			r.publish(subject, recs[:n])
 			recs = recs[n:]
 		}
 	}
 }
 
-func (r *Recorder) publish(fn string, recs []Record) {
+// batchKey is what the records of one message share: their function and
+// the shard of their event.
+type batchKey struct {
+	function string
+	shard    uint8
+}
+
+func (r *Recorder) publish(subject string, recs []Record) {
 	if r.js.PublishAsyncPending() >= maxPendingBatches {
 		r.dropped.Add(uint64(len(recs)))
 		return
@@ -171,7 +180,7 @@ func (r *Recorder) publish(fn string, recs []Record) {
 		recs[i].Error = broker.TruncateReason(recs[i].Error)
 		data = appendRecord(data, &recs[i])
 	}
-	if _, err := r.js.PublishAsync(r.cfg.Subject(fn), data); err != nil {
+	if _, err := r.js.PublishAsync(subject, data); err != nil {
 		r.dropped.Add(uint64(len(recs)))
 		return
 	}

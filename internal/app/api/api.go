@@ -21,6 +21,13 @@ type Runs interface {
 	Runs(ctx context.Context, q history.Query) (history.Result, error)
 }
 
+// Recent counts the attempts of the last span of history of a function
+// (history.Window).
+type Recent interface {
+	Span() time.Duration
+	Counts(fn string, now time.Time) history.Counts
+}
+
 // Events reads stored events (broker.Client).
 type Events interface {
 	GetEvent(ctx context.Context, stream string, seq uint64) (broker.StoredEvent, error)
@@ -85,6 +92,10 @@ type Config struct {
 	// Streams are the event streams searched when the history does not
 	// know an event.
 	Streams []string
+	// Recent counts the last RateWindow of history per function
+	// (history.Window fed by `up`'s history reader); nil reads the figures
+	// from Runs on each request.
+	Recent Recent
 	// Status returns the scaler's view of each function it scales.
 	Status func() []scale.FunctionStatus
 	// Log receives the errors answered 502/503 (nil discards).

@@ -65,28 +65,39 @@ func (a *API) Functions(ctx context.Context) ([]FunctionView, error) {
 		if s, ok := status[fn.Name]; ok {
 			v.Scale = &s
 		}
+		if a.cfg.Recent != nil {
+			v.Recent = figures(a.cfg.Recent.Counts(fn.Name, a.cfg.Now()), a.cfg.Recent.Span(), false)
+			out = append(out, v)
+			continue
+		}
 		res, err := a.cfg.Runs.Runs(ctx, history.Query{Function: fn.Name, Since: a.cfg.Now().Add(-RateWindow), Limit: history.MaxLimit})
 		if err != nil {
 			return nil, err
 		}
-		v.Recent = figures(res, RateWindow)
+		v.Recent = figures(countRecords(res.Records), RateWindow, res.Truncated || len(res.Records) == history.MaxLimit)
 		out = append(out, v)
 	}
 	return out, nil
 }
 
-func figures(res history.Result, window time.Duration) Figures {
-	f := Figures{Window: history.Duration(window), Attempts: len(res.Records), Truncated: res.Truncated || len(res.Records) == history.MaxLimit}
-	for _, rec := range res.Records {
+// countRecords counts records by outcome.
+func countRecords(recs []history.Record) history.Counts {
+	c := history.Counts{Attempts: len(recs)}
+	for _, rec := range recs {
 		switch rec.Outcome {
 		case workers.OutcomeOK:
-			f.OK++
+			c.OK++
 		case workers.OutcomeRetry:
-			f.Retries++
+			c.Retries++
 		case workers.OutcomeDeadLetter:
-			f.DeadLetters++
+			c.DeadLetters++
 		}
 	}
+	return c
+}
+
+func figures(c history.Counts, window time.Duration, truncated bool) Figures {
+	f := Figures{Window: history.Duration(window), Attempts: c.Attempts, OK: c.OK, Retries: c.Retries, DeadLetters: c.DeadLetters, Truncated: truncated}
 	f.PerSecond = float64(f.Attempts) / window.Seconds()
 	if f.Attempts > 0 {
 		f.ErrorRate = float64(f.Attempts-f.OK) / float64(f.Attempts)
