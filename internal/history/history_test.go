@@ -270,3 +270,38 @@ func TestEventLookupReadsOneShard(t *testing.T) {
 		t.Errorf("function f: %d records, %v; want %d", len(fn.Records), err, n+1)
 	}
 }
+
+func TestNewestRecordsReadTheEndOfTheHistory(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	cfg := history.Config{}
+	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
+	nc := brokertest.Conn(t, srv)
+	const n = 300 // messages of one record each
+	for i := range n {
+		outcome := "ok"
+		if i == 0 {
+			outcome = "deadletter"
+		}
+		line := fmt.Sprintf(`{"function":"f","eventId":"e-%d","attempt":1,"outcome":%q,"duration":"1ms","time":"2026-01-02T03:04:05Z"}`+"\n", i, outcome)
+		if _, err := nc.Request("fnmesh.runs.s0.f", []byte(line), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd, err := history.NewReader(nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := rd.Runs(ctx, history.Query{Limit: 5})
+	if err != nil || len(res.Records) != 5 || res.Records[4].EventID != fmt.Sprint("e-", n-1) || res.Records[0].EventID != fmt.Sprint("e-", n-5) {
+		t.Fatalf("newest 5: %+v, %v", res.Records, err)
+	}
+	if res.Scanned > 64 || res.Truncated {
+		t.Errorf("the newest 5 read %d of %d messages (truncated %v), want the last 64 at most", res.Scanned, n, res.Truncated)
+	}
+	// A match at the start: the window grows back to it.
+	dl, err := rd.Runs(ctx, history.Query{Outcome: "deadletter", Function: "f"})
+	if err != nil || len(dl.Records) != 1 || dl.Records[0].EventID != "e-0" || dl.Truncated {
+		t.Errorf("the deadletter at the start: %+v, %v", dl, err)
+	}
+}

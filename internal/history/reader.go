@@ -22,6 +22,9 @@ const (
 	// query reads at most before it answers with what it found
 	// (Result.Truncated).
 	DefaultMaxScan = 20000
+	// tailMessages is how many of the last history messages a query for
+	// the newest records reads first (doubled until they hold enough).
+	tailMessages = 64
 )
 
 // Query selects records. Zero fields select everything.
@@ -89,6 +92,32 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 		return res, nil
 	}
 	last := st.LastSeq
+	if q.AfterSeq > 0 || !q.Since.IsZero() || q.EventID != "" {
+		return r.scan(ctx, s, q, limit, 0, last) // forward from where asked
+	}
+	// The newest matches: the last n messages, n doubling until they hold
+	// limit matches, reach the first message or the scan bound.
+	for n := uint64(tailMessages); ; n *= 2 {
+		n = min(n, uint64(r.maxScan))
+		from := st.FirstSeq
+		if last-st.FirstSeq >= n {
+			from = last - n + 1
+		}
+		res, err := r.scan(ctx, s, q, limit, from, last)
+		if err != nil || len(res.Records) >= limit || from == st.FirstSeq || res.Truncated {
+			return res, err
+		}
+		if n == uint64(r.maxScan) {
+			res.Truncated = true // older messages may hold more
+			return res, nil
+		}
+	}
+}
+
+// scan reads the messages of q's subjects from sequence from (0: where q
+// says) up to last and keeps the newest limit records that match.
+func (r *Reader) scan(ctx context.Context, s jetstream.Stream, q Query, limit int, from, last uint64) (Result, error) {
+	res := Result{LastSeq: q.AfterSeq}
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: r.cfg.Subjects(q.Function)}
 	var needle []byte // in every line that can match: skips decoding the others
 	if q.EventID != "" {
@@ -100,6 +129,8 @@ func (r *Reader) Runs(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	switch {
+	case from > 0:
+		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	case q.AfterSeq > 0:
 		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, q.AfterSeq+1
 	case !q.Since.IsZero():
