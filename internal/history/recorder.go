@@ -46,8 +46,11 @@ type Recorder struct {
 	maxBuffered int
 	interval    time.Duration
 
-	mu       sync.Mutex
-	buf      map[batchKey][]Record
+	mu  sync.Mutex
+	buf map[batchKey][]Record
+	// spare is the previous buf, emptied, kept by the sender for its
+	// next swap: the batches' slices are not grown again every flush.
+	spare    map[batchKey][]Record
 	buffered int
 	kick     chan struct{}
 	stop     chan struct{}
@@ -149,18 +152,25 @@ func (r *Recorder) loop() {
 // send publishes the buffered records, a batch of at most batchSize per
 // message.
 func (r *Recorder) send() {
+	spare := r.spare
+	if spare == nil {
+		spare = map[batchKey][]Record{}
+	}
 	r.mu.Lock()
 	buf := r.buf
-	r.buf, r.buffered = make(map[batchKey][]Record, len(buf)), 0
+	r.buf, r.buffered = spare, 0
 	r.mu.Unlock()
 	for k, recs := range buf {
 		subject := r.cfg.subject(k.function, k.shard)
-		for len(recs) > 0 {
-			n := min(len(recs), r.batchSize)
-			r.publish(subject, recs[:n])
-			recs = recs[n:]
+		for rest := recs; len(rest) > 0; {
+			n := min(len(rest), r.batchSize)
+			r.publish(subject, rest[:n])
+			rest = rest[n:]
 		}
+		clear(recs) // the strings can go
+		buf[k] = recs[:0]
 	}
+	r.spare = buf
 }
 
 // batchKey is what the records of one message share: their function and
