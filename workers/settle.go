@@ -132,6 +132,15 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.Ms
 			// at-least-once allows. A confirmed ack (DoubleAck) would cost a
 			// round trip per event and a third of the throughput for no change
 			// in what is guaranteed. Serve flushes the connection on drain.
+			if w.acks != nil {
+				// The acker writes it among others and frees the slot after.
+				w.acks.ack(msg, *sl, log)
+				*sl = nil
+				if w.log.Enabled(ctx, slog.LevelDebug) {
+					log.get().Debug("handled", "outputs", len(outs))
+				}
+				return OutcomeOK, nil
+			}
 			if aerr := msg.Ack(); aerr != nil {
 				log.get().Warn("ack not sent; the event will be redelivered after the ack wait", "error", aerr)
 				return OutcomeRetry, fmt.Errorf("ack: %w", aerr)

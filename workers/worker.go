@@ -56,6 +56,7 @@ type Worker struct {
 
 	slots   chan struct{} // one token per event in flight
 	ord     *orderer      // nil unless cfg.Ordering is set
+	acks    *acker        // writes the acks of the plain consume loop (nil otherwise)
 	started atomic.Bool
 	ready   atomic.Bool
 	lost    atomic.Bool // the consumer vanished; re-create it
@@ -157,12 +158,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.cfg.RateLimit != nil {
 		runErr = w.limitedConsume(ctx, hard, cons, &inflight)
 	} else {
+		if w.ord == nil && w.cfg.Batch == nil {
+			w.acks = newAcker(w.cfg.Concurrency)
+		}
 		runErr = w.pullLoop(ctx, hard, cons, &inflight)
 	}
 	w.ready.Store(false)
 
 	done := make(chan struct{})
-	go func() { inflight.Wait(); close(done) }()
+	go func() {
+		inflight.Wait()
+		if w.acks != nil {
+			w.acks.close() // after the last settle: no ack is queued later
+		}
+		close(done)
+	}()
 	timer := time.NewTimer(w.cfg.ShutdownTimeout)
 	defer timer.Stop()
 	select {

@@ -45,7 +45,7 @@ func latencyRaw(ctx context.Context, e *env, cfg Config, m *Measure) error {
 	total := latencyCount(cfg)
 	handled := newCounter(total)
 	var lat samples
-	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, "bench-raw-latency", func(msg jetstream.Msg) {
+	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, "bench-raw-latency", nil, func(msg jetstream.Msg) {
 		if d := msg.Data(); len(d) >= 8 {
 			lat.add(time.Since(time.Unix(0, int64(binary.BigEndian.Uint64(d)))))
 		}

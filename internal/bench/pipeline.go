@@ -38,9 +38,10 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 		FnMesh:            Measure{Name: "fnmesh (broker.Publish, workers)"},
 		Baseline:          Measure{Name: "nats.go (js.Publish, Consume+Ack)"},
 		BaselineConfirmed: &Measure{Name: "nats.go (Consume+DoubleAck)"},
+		BaselineWindowed:  &Measure{Name: "nats.go (Consume+Ack, window = concurrency)"},
 	}
 	err := doLabelled(ctx, "baseline", func(ctx context.Context) error {
-		return pipelineRaw(ctx, e, cfg, &res.Baseline, res.BaselineConfirmed)
+		return pipelineRaw(ctx, e, cfg, &res.Baseline, res.BaselineConfirmed, res.BaselineWindowed)
 	})
 	if err != nil {
 		return res, fmt.Errorf("pipeline baseline: %w", err)
@@ -88,8 +89,12 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 // every ack confirmed by the server (DoubleAck), Concurrency acks in
 // flight per connection, into confirmed: a reference point, not what
 // fnmesh does (its worker acks without a confirmation round trip, see
-// docs/ARCHITECTURE.md).
-func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure) error {
+// docs/ARCHITECTURE.md). Last the events are consumed a third time
+// with Consume+Ack held to Concurrency messages per connection
+// (PullMaxMessages, with the worker's 5 s expiry and 2 s heartbeat), into
+// windowed: the window a worker keeps, so that no message waits in the
+// client beyond its handler slots.
+func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed, windowed *Measure) error {
 	stream, subject, err := e.rawStream(ctx, "pipeline")
 	if err != nil {
 		return err
@@ -116,15 +121,17 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 	m.PublishCPUUsPerEvent = pubCPU.perEvent(int64(cfg.Count))
 	m.setLatency(&lat)
 
-	took, cpu, err := rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", func(msg jetstream.Msg, done func()) {
+	ack := func(msg jetstream.Msg, done func()) {
 		_ = msg.Ack()
 		done()
-	})
+	}
+	took, cpu, err := rawConsume(ctx, e, cfg, stream, "bench-raw", "pipeline baseline: consume", nil, ack)
 	if err != nil {
 		return err
 	}
 	m.setRate(int64(cfg.Count), took)
 	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
+	m.WritesPerEvent = cpu.writesPerEvent(int64(cfg.Count))
 
 	// One slot per ack in flight on each connection, as a worker's concurrency.
 	slots := make([]chan struct{}, cfg.Replicas)
@@ -132,7 +139,7 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 		slots[i] = make(chan struct{}, cfg.Concurrency)
 	}
 	var next atomic.Int64
-	took, cpu, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", func(msg jetstream.Msg, done func()) {
+	took, cpu, err = rawConsume(ctx, e, cfg, stream, "bench-raw-confirmed", "pipeline baseline: confirmed acks", nil, func(msg jetstream.Msg, done func()) {
 		sem := slots[int(next.Add(1))%len(slots)]
 		sem <- struct{}{}
 		go func() {
@@ -147,21 +154,32 @@ func pipelineRaw(ctx context.Context, e *env, cfg Config, m, confirmed *Measure)
 	}
 	confirmed.setRate(int64(cfg.Count), took)
 	confirmed.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
+	confirmed.WritesPerEvent = cpu.writesPerEvent(int64(cfg.Count))
+
+	took, cpu, err = rawConsume(ctx, e, cfg, stream, "bench-raw-windowed", "pipeline baseline: window = concurrency",
+		[]jetstream.PullConsumeOpt{jetstream.PullMaxMessages(cfg.Concurrency), jetstream.PullExpiry(5 * time.Second), jetstream.PullHeartbeat(2 * time.Second)}, ack)
+	if err != nil {
+		return err
+	}
+	windowed.setRate(int64(cfg.Count), took)
+	windowed.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
+	windowed.WritesPerEvent = cpu.writesPerEvent(int64(cfg.Count))
 	return nil
 }
 
 // rawConsume consumes the Count events of stream with a new durable
 // consumer from Replicas connections; handle calls done once per event
-// settled. It returns the time from creating the consumer to the last done
-// and the CPU time spent meanwhile.
-func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, handle func(msg jetstream.Msg, done func())) (time.Duration, cpuMeter, error) {
+// settled; opts are the options of each connection's Consume (nats.go's
+// defaults when none). It returns the time from creating the consumer to
+// the last done and the CPU time spent meanwhile.
+func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label string, opts []jetstream.PullConsumeOpt, handle func(msg jetstream.Msg, done func())) (time.Duration, cpuMeter, error) {
 	prog := startProgress(cfg.Progress, label, int64(cfg.Count), 0)
 	defer prog.finish()
 	handled := newCounter(int64(cfg.Count))
 	var cpu cpuMeter
 	cpu.start()
 	start := time.Now()
-	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, name, func(msg jetstream.Msg) { handle(msg, handled.add) })
+	stop, err := rawConsumers(ctx, e, cfg.Replicas, stream, name, opts, func(msg jetstream.Msg) { handle(msg, handled.add) })
 	if err != nil {
 		return 0, cpu, err
 	}
@@ -175,9 +193,9 @@ func rawConsume(ctx context.Context, e *env, cfg Config, stream, name, label str
 }
 
 // rawConsumers creates a durable pull consumer on stream and consumes it
-// from n connections with nats.go's defaults. stop ends the consumers and
-// flushes their acks.
-func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handle func(jetstream.Msg)) (stop func(), err error) {
+// from n connections with Consume and opts (nats.go's defaults when none).
+// stop ends the consumers and flushes their acks.
+func rawConsumers(ctx context.Context, e *env, n int, stream, name string, opts []jetstream.PullConsumeOpt, handle func(jetstream.Msg)) (stop func(), err error) {
 	_, err = e.admin.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
 		Durable:   name,
 		AckPolicy: jetstream.AckExplicitPolicy,
@@ -213,7 +231,7 @@ func rawConsumers(ctx context.Context, e *env, n int, stream, name string, handl
 			stop()
 			return nil, fmt.Errorf("bench: consumer %s: %w", name, err)
 		}
-		cc, err := cons.Consume(handle)
+		cc, err := cons.Consume(handle, opts...)
 		if err != nil {
 			stop()
 			return nil, fmt.Errorf("bench: consume %s: %w", name, err)
@@ -283,6 +301,7 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, t
 	m.setRate(int64(cfg.Count), time.Since(start))
 	cpu.stop()
 	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
+	m.WritesPerEvent = cpu.writesPerEvent(int64(cfg.Count))
 	return nil
 }
 

@@ -23,6 +23,11 @@ type Result struct {
 	// (consume figures only: the events are the baseline's); fnmesh's own
 	// acks are not confirmed.
 	BaselineConfirmed *Measure `json:"baseline_confirmed,omitempty"`
+	// BaselineWindowed is the pipeline baseline held to the window a
+	// worker keeps: Consume+Ack with PullMaxMessages = Concurrency per
+	// connection (consume figures only), so no message waits in the
+	// client beyond the handler slots.
+	BaselineWindowed *Measure `json:"baseline_windowed,omitempty"`
 	// FnMeshHistory is the fnmesh side with the run history recorded
 	// (pipeline --history).
 	FnMeshHistory *Measure `json:"fnmesh_history,omitempty"`
@@ -32,6 +37,11 @@ type Result struct {
 	Ratio float64 `json:"ratio"`
 	// RatioConfirmed is FnMesh.Rate / BaselineConfirmed.Rate.
 	RatioConfirmed float64 `json:"ratio_confirmed,omitempty"`
+	// RatioWindowed is FnMesh.Rate / BaselineWindowed.Rate, and
+	// WindowedRatio BaselineWindowed.Rate / Baseline.Rate: what holding
+	// the window costs nats.go itself.
+	RatioWindowed float64 `json:"ratio_windowed,omitempty"`
+	WindowedRatio float64 `json:"windowed_ratio,omitempty"`
 	// P50DeltaMs is FnMesh.P50Ms - Baseline.P50Ms and P99Ratio is
 	// FnMesh.P99Ms / Baseline.P99Ms (latency scenario).
 	P50DeltaMs float64 `json:"p50_delta_ms,omitempty"`
@@ -97,6 +107,10 @@ type Measure struct {
 	CPUUsPerEvent float64 `json:"cpu_us_per_event"`
 	// PublishCPUUsPerEvent is the same over the publish phase (pipeline).
 	PublishCPUUsPerEvent float64 `json:"publish_cpu_us_per_event,omitempty"`
+	// WritesPerEvent is the write system calls of the process (broker and
+	// clients, Linux only) per consumed event over the phase Rate measures
+	// (pipeline).
+	WritesPerEvent float64 `json:"writes_per_event,omitempty"`
 }
 
 // setLatency copies the percentiles of s into m, to the microsecond.
@@ -116,6 +130,10 @@ func (r *Result) finish() {
 	r.CPURatio = ratio(r.FnMesh.CPUUsPerEvent, r.Baseline.CPUUsPerEvent)
 	if r.BaselineConfirmed != nil {
 		r.RatioConfirmed = ratio(r.FnMesh.Rate, r.BaselineConfirmed.Rate)
+	}
+	if r.BaselineWindowed != nil {
+		r.RatioWindowed = ratio(r.FnMesh.Rate, r.BaselineWindowed.Rate)
+		r.WindowedRatio = ratio(r.BaselineWindowed.Rate, r.Baseline.Rate)
 	}
 	if r.FnMeshHistory != nil {
 		r.HistoryRatio = ratio(r.FnMeshHistory.Rate, r.FnMesh.Rate)
@@ -166,12 +184,15 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	head += "\tcpu µs/ev"
 	if pub {
-		head += "\tpublish cpu µs/ev"
+		head += "\tpublish cpu µs/ev\twrites/ev"
 	}
 	fmt.Fprintln(tw, head+"\t")
 	rows := []Measure{r.Baseline}
 	if r.BaselineConfirmed != nil {
 		rows = append(rows, *r.BaselineConfirmed)
+	}
+	if r.BaselineWindowed != nil {
+		rows = append(rows, *r.BaselineWindowed)
 	}
 	rows = append(rows, r.FnMesh)
 	if r.FnMeshHistory != nil {
@@ -194,6 +215,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		row += "\t" + orDash(fmt.Sprintf("%.1f", m.CPUUsPerEvent), m.CPUUsPerEvent)
 		if pub {
 			row += "\t" + orDash(fmt.Sprintf("%.1f", m.PublishCPUUsPerEvent), m.PublishCPUUsPerEvent)
+			row += "\t" + orDash(fmt.Sprintf("%.2f", m.WritesPerEvent), m.WritesPerEvent)
 		}
 		fmt.Fprintln(tw, row+"\t")
 	}
@@ -203,6 +225,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "\nratio fnmesh/baseline: %.2fx   cpu per event fnmesh/baseline: %.2fx", r.Ratio, r.CPURatio)
 	if r.BaselineConfirmed != nil {
 		fmt.Fprintf(&b, "   fnmesh/confirmed acks: %.2fx", r.RatioConfirmed)
+	}
+	if r.BaselineWindowed != nil {
+		fmt.Fprintf(&b, "\nwindow = concurrency: nats.go windowed/default %.2fx   fnmesh/windowed: %.2fx", r.WindowedRatio, r.RatioWindowed)
 	}
 	if r.FnMeshHistory != nil {
 		fmt.Fprintf(&b, "   history on/off: %.2fx", r.HistoryRatio)

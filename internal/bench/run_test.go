@@ -79,6 +79,13 @@ func TestRunPipeline(t *testing.T) {
 	if want := ratio(r.FnMesh.Rate, c.Rate); r.RatioConfirmed != want {
 		t.Errorf("RatioConfirmed = %v, want %v", r.RatioConfirmed, want)
 	}
+	wd := r.BaselineWindowed
+	if wd == nil || wd.Count != 300 || wd.Rate <= 0 {
+		t.Fatalf("BaselineWindowed = %+v", wd)
+	}
+	if r.RatioWindowed != ratio(r.FnMesh.Rate, wd.Rate) || r.WindowedRatio != ratio(wd.Rate, r.Baseline.Rate) {
+		t.Errorf("RatioWindowed = %v, WindowedRatio = %v", r.RatioWindowed, r.WindowedRatio)
+	}
 }
 
 func TestRunLatency(t *testing.T) {
