@@ -29,9 +29,10 @@ func goldenResults() map[string]*Result {
 		Pipeline: {
 			Scenario:          Pipeline,
 			Params:            params(Pipeline, Defaults(Pipeline, Config{NATS: natsURL("nats://127.0.0.1:4222")})),
-			FnMesh:            Measure{Name: "fnmesh", Count: 50000, Seconds: 2, Rate: 25000, PublishRate: 35000.4, P50Ms: 0.7, P90Ms: 1.3, P99Ms: 5, MaxMs: 10, CPUUsPerEvent: 14.2, PublishCPUUsPerEvent: 40},
-			Baseline:          Measure{Name: "nats.go", Count: 50000, Seconds: 0.4, Rate: 125000, PublishRate: 45000, P50Ms: 0.5, P90Ms: 1, P99Ms: 4.75, MaxMs: 12.5, CPUUsPerEvent: 9.1, PublishCPUUsPerEvent: 35.5},
-			BaselineConfirmed: &Measure{Name: "nats.go confirmed", Count: 50000, Seconds: 1.25, Rate: 40000, CPUUsPerEvent: 20},
+			FnMesh:            Measure{Name: "fnmesh", Count: 50000, Seconds: 2, Rate: 25000, PublishRate: 35000.4, P50Ms: 0.7, P90Ms: 1.3, P99Ms: 5, MaxMs: 10, CPUUsPerEvent: 14.2, PublishCPUUsPerEvent: 40, WritesPerEvent: 0.25},
+			Baseline:          Measure{Name: "nats.go", Count: 50000, Seconds: 0.4, Rate: 125000, PublishRate: 45000, P50Ms: 0.5, P90Ms: 1, P99Ms: 4.75, MaxMs: 12.5, CPUUsPerEvent: 9.1, PublishCPUUsPerEvent: 35.5, WritesPerEvent: 0.015},
+			BaselineConfirmed: &Measure{Name: "nats.go confirmed", Count: 50000, Seconds: 1.25, Rate: 40000, CPUUsPerEvent: 20, WritesPerEvent: 0.99},
+			BaselineWindowed:  &Measure{Name: "nats.go windowed", Count: 50000, Seconds: 0.625, Rate: 80000, CPUUsPerEvent: 11, WritesPerEvent: 0.12},
 		},
 		Latency: {
 			Scenario: Latency,
