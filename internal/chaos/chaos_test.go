@@ -256,6 +256,7 @@ func TestChaos(t *testing.T) {
 		return stored > 0 && int(stored) == ticks
 	}) {
 		t.Errorf("cron: %d tick events stored for %d distinct ticks processed: want each tick stored once", stored, ticks)
+		reportTicks(t, ctx, nodes[0], tt.ids())
 	}
 	t.Logf("cron: %d tick events stored, %d distinct ticks processed", stored, ticks)
 
@@ -363,3 +364,43 @@ func subjectCount(t *testing.T, ctx context.Context, nd *node, stream, subject s
 }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// reportTicks logs which tick events the stream holds more than once and
+// which it holds that were not processed, with their stream sequences.
+func reportTicks(t *testing.T, ctx context.Context, nd *node, processed []string) {
+	t.Helper()
+	j, done := js(t, nd)
+	defer done()
+	cons, err := j.OrderedConsumer(ctx, "EVENTS", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"events.com.example.tick"}})
+	if err != nil {
+		t.Logf("cron: reading the ticks: %v", err)
+		return
+	}
+	seqs := map[string][]uint64{}
+	for {
+		msg, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
+		if err != nil {
+			break // no more within the wait
+		}
+		md, _ := msg.Metadata()
+		if md != nil {
+			id := msg.Headers().Get("ce-id")
+			seqs[id] = append(seqs[id], md.Sequence.Stream)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range processed {
+		seen[id] = true
+	}
+	var twice, unprocessed []string
+	for id, s := range seqs {
+		if len(s) > 1 {
+			twice = append(twice, fmt.Sprintf("%s at %v", id, s))
+		}
+		if !seen[id] {
+			unprocessed = append(unprocessed, fmt.Sprintf("%s at %v", id, s))
+		}
+	}
+	t.Logf("cron: %d distinct tick ids stored; stored more than once (%d): %v; stored, not processed (%d): %v",
+		len(seqs), len(twice), first(twice, 20), len(unprocessed), first(unprocessed, 20))
+}
