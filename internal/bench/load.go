@@ -38,11 +38,16 @@ func (f *failures) err(what string, of int64) error {
 
 // closedLoop calls op from workers goroutines, each waiting for its call
 // to return before the next, for d (after a warm-up of warm that is not
-// counted), recording the latency of each call. It returns the calls
-// counted and the time they took.
+// counted), recording the latency of each call. A call is counted when it
+// returns inside the window, whenever it began: a call begun in the
+// warm-up that returns in the window did part of the window's work, and
+// with calls lasting about as long as the window, counting by start would
+// leave those out while charging their time and CPU. It returns the calls
+// counted and the window's length.
 func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func(ctx context.Context) error, lat *samples, prog *progress, cpu *cpuMeter) (int64, time.Duration, error) {
 	var (
 		counting atomic.Bool
+		closed   atomic.Bool
 		count    atomic.Int64
 		attempts atomic.Int64
 		fails    failures
@@ -59,10 +64,10 @@ func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func
 					return
 				default:
 				}
-				counted := counting.Load()
 				t0 := time.Now()
 				err := op(ctx)
 				took := time.Since(t0)
+				counted := counting.Load() && !closed.Load()
 				if !counted {
 					if err != nil {
 						fails.add(err)
@@ -90,9 +95,10 @@ func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func
 	counting.Store(true)
 	start := time.Now()
 	sleepCtx(ctx, d)
-	halt()
+	closed.Store(true)
 	took := time.Since(start)
 	cpu.stop()
+	halt()
 	if err := fails.err("requests", max(attempts.Load(), 1)); err != nil {
 		return 0, 0, err
 	}
