@@ -176,12 +176,19 @@ func TestBatchNeedsBatchHandler(t *testing.T) {
 	}
 	c := fnDecl("b", func(f *Config) {
 		f.Batch = &Batch{MaxEvents: 0, MaxWait: 0}
-		f.RateLimit = &RateLimit{Events: 1, Per: time.Second}
+		f.Ordering = &Ordering{Key: "subject"}
 	}).WithDefaults()
 	err := c.Validate()
-	for _, want := range []string{"batch.maxEvents: must be between 1 and 10000", "batch.maxWait: must be between 1ms and 1m", "batch: cannot be combined with rateLimit"} {
+	for _, want := range []string{"batch.maxEvents: must be between 1 and 10000", "batch.maxWait: must be between 1ms and 1m", "batch: cannot be combined with ordering: a batch would hold several events of one key"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v, want %q", err, want)
 		}
+	}
+	c = fnDecl("b", func(f *Config) {
+		f.Batch = &Batch{MaxEvents: 10, MaxWait: time.Second}
+		f.RateLimit = &RateLimit{Events: 1, Per: time.Second}
+	}).WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("batch with rateLimit: %v, want it accepted", err)
 	}
 }

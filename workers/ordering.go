@@ -379,8 +379,11 @@ func (w *Worker) stillPinned(ctx context.Context) bool {
 }
 
 // runKey settles the events of key in order until its queue is empty or
-// a gathering stops it. When hard ends first, the events still queued are
-// released.
+// a gathering stops it. With a rate limit, each event waits for a token of
+// the global budget after it got its handler slot and before it starts,
+// its heartbeats still running, so an event in hand never outlives its
+// ack wait however long the tokens take. When hard ends first, the events
+// still queued are released.
 func (w *Worker) runKey(hard context.Context, key string) {
 	o := w.ord
 	for {
@@ -393,6 +396,12 @@ func (w *Worker) runKey(hard context.Context, key string) {
 		case w.slots <- struct{}{}:
 			gotSlot = true
 		case <-hard.Done():
+		}
+		if gotSlot && w.tokens != nil && w.tokens.get(hard) != nil {
+			// Waiting for a token, the event kept its heartbeats; the
+			// worker stops or the connection is gone: release it.
+			w.release(1)
+			gotSlot = false
 		}
 		m.hb.stop()
 		if !gotSlot {
@@ -425,6 +434,10 @@ func (w *Worker) retryInPlace(ctx context.Context, delay time.Duration, sl **slo
 	select {
 	case w.slots <- struct{}{}:
 	case <-ctx.Done():
+		return false
+	}
+	if w.tokens != nil && w.tokens.get(ctx) != nil { // a retry is a start too
+		w.release(1)
 		return false
 	}
 	*sl = &slot{w: w}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -262,4 +263,59 @@ func (w *Worker) limitedConsume(ctx, hard context.Context, cons jetstream.Consum
 			wait = min(2*wait, 2*time.Second)
 		}
 	}
+}
+
+// tokenPool hands out the tokens of a function's global budget to the
+// goroutines of one replica that each start one event at a time (the key
+// runners of an ordered function). One of them at a time takes tokens for
+// all that wait, in one compare-and-set; tokens left over (a waiter that
+// was served meanwhile) are kept for the next start, at most as many as
+// the replica has handler slots, since each waiter holds one.
+type tokenPool struct {
+	w       *Worker
+	waiting atomic.Int32
+	mu      sync.Mutex // held by the goroutine that takes for all
+	lim     *limiter   // opened at the first take
+	kept    int
+}
+
+// get waits for one token. It returns an error only when ctx ends or the
+// connection is closed; a failing bucket is retried with a backoff.
+func (p *tokenPool) get(ctx context.Context) error {
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	wait := 100 * time.Millisecond
+	for p.kept == 0 {
+		var err error
+		if p.lim == nil {
+			var js jetstream.JetStream
+			if js, err = jetstream.New(p.w.b.Consumers.Conn()); err == nil {
+				p.lim, err = newLimiter(ctx, js, p.w.cfg.Function, *p.w.cfg.RateLimit)
+			}
+		}
+		var n int
+		if err == nil {
+			n, err = p.lim.take(ctx, int(p.waiting.Load()))
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			p.kept += n
+			return cerr
+		}
+		if err != nil {
+			if p.w.b.Consumers.Conn().IsClosed() {
+				return closedErr(p.w.cfg.Function)
+			}
+			p.w.log.Warn("rate limit: cannot take a token; retrying", "error", err, "retry_in", wait)
+			if !sleep(ctx, wait) {
+				return ctx.Err()
+			}
+			wait = min(2*wait, 2*time.Second)
+			continue
+		}
+		p.kept += n
+	}
+	p.kept--
+	return nil
 }

@@ -56,6 +56,7 @@ type Worker struct {
 
 	slots   chan struct{} // one token per event in flight
 	ord     *orderer      // nil unless cfg.Ordering is set
+	tokens  *tokenPool    // the rate limit of an ordered function (nil otherwise)
 	acks    *acker        // writes the acks of the plain consume loop (nil otherwise)
 	started atomic.Bool
 	ready   atomic.Bool
@@ -126,6 +127,9 @@ func New(cfg Config, b Broker, h Handler, opts ...Option) (*Worker, error) {
 	}
 	if cfg.Ordering != nil {
 		w.ord = newOrderer(*cfg.Ordering, cfg.Concurrency)
+		if cfg.RateLimit != nil {
+			w.tokens = &tokenPool{w: w}
+		}
 	}
 	return w, nil
 }
@@ -155,9 +159,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer abort()
 	var inflight sync.WaitGroup
 	var runErr error
-	if w.cfg.RateLimit != nil {
+	switch {
+	case w.cfg.RateLimit != nil && w.cfg.Batch != nil:
+		runErr = w.limitedBatchConsume(ctx, hard, cons, &inflight)
+	case w.cfg.RateLimit != nil && w.ord == nil:
 		runErr = w.limitedConsume(ctx, hard, cons, &inflight)
-	} else {
+	default:
+		// An ordered function with a rate limit takes its tokens as each
+		// key's runner starts an event (see orderer).
 		if w.ord == nil && w.cfg.Batch == nil {
 			w.acks = newAcker(w.cfg.Concurrency)
 		}
