@@ -118,4 +118,8 @@
 // (priority group, pinned policy) and queues events per key (see
 // Ordering); Config.Batch collects up to MaxEvents events per slot for a
 // BatchHandler, each with its own heartbeats and settlement (see Batch).
+// RateLimit combines with Batch (a batch of n events takes n tokens, each
+// before its event is fetched) and with Ordering (a key's runner takes a
+// token before each start and in-place retry, the event's heartbeats
+// running meanwhile); Batch with Ordering is refused.
 package workers

@@ -139,3 +139,51 @@ func TestValidateNotesStartFromChanged(t *testing.T) {
 		t.Errorf("apply stderr %q, want a warning %q", stderr, want)
 	}
 }
+
+// `fnmesh validate` accepts rateLimit with batch and with ordering, and
+// refuses batch with ordering at the line and column of batch, with the
+// reason.
+func TestValidateFlowCombinations(t *testing.T) {
+	dir := t.TempDir()
+	run := func(mesh string) (string, error) {
+		t.Helper()
+		file := filepath.Join(dir, "mesh.yaml")
+		if err := os.WriteFile(file, []byte(mesh), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		root := newRootCmd()
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs([]string{"validate", "-f", file})
+		err := root.ExecuteContext(t.Context())
+		return out.String() + errOut.String(), err
+	}
+	out, err := run(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: load-partner
+    run: { image: "a:1" }
+    concurrency: 2
+    rateLimit: { events: 1000, per: 1s }
+    batch: { maxEvents: 100, maxWait: 200ms }
+  - name: per-customer
+    run: { image: "b:1" }
+    rateLimit: { events: 100, per: 1s }
+    ordering: { key: customerid }
+`)
+	if err != nil || !strings.Contains(out, "valid") {
+		t.Errorf("rateLimit with batch and with ordering: %v\n%s", err, out)
+	}
+	out, err = run(`apiVersion: fnmesh.dev/v1alpha1
+kind: Mesh
+functions:
+  - name: ordered-batches
+    run: { image: "a:1" }
+    ordering: { key: customerid }
+    batch: { maxEvents: 100, maxWait: 200ms }
+`)
+	if want := "mesh.yaml:7:5: functions[0].batch: cannot be combined with ordering: a batch would hold several events of one key at once"; err == nil || !strings.Contains(out+err.Error(), want) {
+		t.Errorf("batch with ordering: %v\n%s\nwant %q", err, out, want)
+	}
+}

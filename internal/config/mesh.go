@@ -289,18 +289,22 @@ type Function struct {
 	// RateLimit bounds the events the function starts, all replicas on all
 	// nodes together. Events over the limit wait in the stream; they are
 	// not failed, retried or counted as attempts. The scaler runs no more
-	// replicas than the limit keeps busy.
+	// replicas than the limit keeps busy. With batch it counts events, not
+	// batches; with ordering each start (and retry) takes a token, and
+	// events wait for theirs in the receiving replica's hands.
 	RateLimit *RateLimit `yaml:"rateLimit,omitempty" json:"rateLimit,omitempty"`
 	// Ordering handles the events of one key one at a time, in stream
 	// order, across all replicas; different keys run in parallel up to
 	// concurrency. One replica receives at a time; the others stand by.
-	// Not with rateLimit or batch.
+	// Combines with rateLimit; not with batch (a batch would hold several
+	// events of one key at once).
 	Ordering *Ordering `yaml:"ordering,omitempty" json:"ordering,omitempty"`
 	// Batch hands the handler up to maxEvents events at once: a Go
 	// functions.BatchHandler, run.http in CloudEvents batch mode
 	// (application/cloudevents-batch+json), run.exec a JSON array on
 	// stdin. Concurrency counts batches. Results, retries and dead letters
-	// stay per event. Not with rateLimit or ordering.
+	// stay per event. Combines with rateLimit (which counts events); not
+	// with ordering.
 	Batch *Batch `yaml:"batch,omitempty" json:"batch,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`

@@ -24,6 +24,16 @@ functions:
   - name: batched
     run: { exec: [cat] }
     batch: { maxEvents: 50, maxWait: 200ms }
+  - name: limited-batches
+    run: { exec: [cat] }
+    concurrency: 2
+    rateLimit: { events: 1000, per: 1s }
+    batch: { maxEvents: 100, maxWait: 100ms }
+  - name: limited-order
+    run: { exec: [cat] }
+    concurrency: 4
+    rateLimit: { events: 100, per: 1s }
+    ordering: { key: customerid }
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +69,24 @@ functions:
 	if got := meshmap.FlowSummary(fn); got != "batch 50/200ms" {
 		t.Errorf("summary = %q", got)
 	}
+	// 1000/s over 2 batches of 100 in flight: 5 replicas.
+	fn, _ = m.Function("limited-batches")
+	if w := meshmap.Worker(m, fn); w.RateLimit == nil || w.Batch == nil {
+		t.Errorf("limited batches: rate limit %+v, batch %+v", w.RateLimit, w.Batch)
+	}
+	if c := meshmap.FlowCap(fn); c != 5 {
+		t.Errorf("limited batches cap = %d, want 5 (1000/s over concurrency 2 x maxEvents 100)", c)
+	}
+	if got := meshmap.FlowSummary(fn); got != "rate 1000/1s, batch 100/100ms" {
+		t.Errorf("summary = %q", got)
+	}
+	fn, _ = m.Function("limited-order")
+	if w := meshmap.Worker(m, fn); w.RateLimit == nil || w.Ordering == nil {
+		t.Errorf("limited order: rate limit %+v, ordering %+v", w.RateLimit, w.Ordering)
+	}
+	if c := meshmap.FlowCap(fn); c != 1 {
+		t.Errorf("limited order cap = %d, want 1 (one replica receives)", c)
+	}
 }
 
 func TestFlowRulesHavePositions(t *testing.T) {
@@ -70,7 +98,7 @@ functions:
     rateLimit: { events: 0, per: 1s }
   - name: b
     run: { exec: [cat] }
-    rateLimit: { events: 1, per: 1s }
+    batch: { maxEvents: 10, maxWait: 1s }
     ordering:
       key: "CONCAT(source"
   - name: c
@@ -82,7 +110,7 @@ functions:
 	}
 	want := []string{
 		"m.yaml:6:26: functions[0].rateLimit.events: must be at least 1",
-		"m.yaml:10:5: functions[1].ordering: cannot be combined with rateLimit",
+		"m.yaml:9:5: functions[1].batch: cannot be combined with ordering: a batch would hold several events of one key at once, and ordering runs one at a time",
 		"m.yaml:11:12: functions[1].ordering.key: must be an attribute name or a CloudEvents SQL expression: column 14: mismatched input '<EOF>' expecting {')', ','}",
 		"m.yaml:14:25: functions[2].batch.maxEvents: must be between 1 and 10000",
 		"m.yaml:14:37: functions[2].batch.maxWait: must be between 1ms and 1m",

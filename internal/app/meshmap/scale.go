@@ -51,16 +51,22 @@ func FlowSummary(fn *config.Function) string {
 //   - rateLimit: ceil(events per second / concurrency), at least 1. A
 //     replica with concurrency c whose handlers take up to 1 s starts c
 //     events a second, so more replicas than that would wait for tokens
-//     (for handlers slower than 1 s, raise concurrency);
+//     (for handlers slower than 1 s, raise concurrency). With batch,
+//     concurrency counts batches of up to maxEvents: ceil(events per
+//     second / (concurrency x maxEvents));
 //   - ordering: 1, since one replica receives at a time (the pinned one;
-//     see workers.Ordering) and more would stand by.
+//     see workers.Ordering) and more would stand by; also with rateLimit.
 func FlowCap(fn *config.Function) int {
 	switch {
 	case fn.Ordering != nil:
 		return 1
 	case fn.RateLimit != nil && fn.RateLimit.Events > 0 && fn.RateLimit.Per.D() > 0:
 		perSec := float64(fn.RateLimit.Events) / fn.RateLimit.Per.D().Seconds()
-		return max(1, int(math.Ceil(perSec/float64(max(fn.Concurrency, 1)))))
+		perReplica := max(fn.Concurrency, 1)
+		if fn.Batch != nil {
+			perReplica *= max(fn.Batch.MaxEvents, 1)
+		}
+		return max(1, int(math.Ceil(perSec/float64(perReplica))))
 	}
 	return 0
 }
