@@ -29,7 +29,9 @@ const (
 	orderKeys   = 8
 )
 
-func orderedMeshYAML() string {
+// orderedMeshYAML is the mesh of the suite; flow is added to the
+// function's settings (a batch, say).
+func orderedMeshYAML(flow string) string {
 	return `apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
 metadata: { name: test }
@@ -44,7 +46,7 @@ functions:
     ackWait: 2s
     timeout: 10s
     ordering: { key: subject }
-`
+` + flow
 }
 
 // TestOrderingReplicas runs two replica processes of an ordered function
@@ -60,8 +62,26 @@ func TestOrderingReplicas(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/ordered").CombinedOutput(); err != nil {
 		t.Fatalf("go build ./testdata/ordered: %v\n%s", err, out)
 	}
+	orderingScenarios(t, bin, "")
+}
+
+// TestOrderingBatchReplicas is TestOrderingReplicas for ordered batches
+// (at most one event per key in a batch).
+func TestOrderingBatchReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process suite: skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "ordered")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/ordered").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./testdata/ordered: %v\n%s", err, out)
+	}
+	orderingScenarios(t, bin, "    batch: { maxEvents: 5, maxWait: 50ms }\n")
+}
+
+// orderingScenarios runs the kill and the broker restart scenarios.
+func orderingScenarios(t *testing.T, bin, flow string) {
 	t.Run("sigkill", func(t *testing.T) {
-		r := newOrderRun(t, bin)
+		r := newOrderRun(t, bin, flow)
 		r.start(2)
 		victim := r.waitReceiver(100)
 		killed := time.Now().UnixNano()
@@ -87,7 +107,7 @@ func TestOrderingReplicas(t *testing.T) {
 		r.stopAll()
 	})
 	t.Run("broker restart", func(t *testing.T) {
-		r := newOrderRun(t, bin)
+		r := newOrderRun(t, bin, flow)
 		r.start(2)
 		r.waitReceiver(100)
 		r.restartServer()
@@ -119,7 +139,7 @@ type orderRun struct {
 	procs   []*replica
 }
 
-func newOrderRun(t *testing.T, bin string) *orderRun {
+func newOrderRun(t *testing.T, bin, flow string) *orderRun {
 	dir := t.TempDir()
 	cfg := embedded.Config{DataDir: filepath.Join(dir, "data"), Port: brokertest.FreePort(t)}
 	srv, err := embedded.Start(cfg, nil)
@@ -134,7 +154,7 @@ func newOrderRun(t *testing.T, bin string) *orderRun {
 		_ = r.srv.Shutdown(ctx)
 	})
 	meshFile := filepath.Join(dir, "mesh.yaml")
-	if err := os.WriteFile(meshFile, []byte(orderedMeshYAML()), 0o644); err != nil {
+	if err := os.WriteFile(meshFile, []byte(orderedMeshYAML(flow)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(r.records, 0o755); err != nil {

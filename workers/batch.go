@@ -74,6 +74,7 @@ type batchItem struct {
 	attempt uint64
 	finish  func(string, error)
 	ctx     context.Context
+	ord     *orderedItem // nil unless the batch is ordered
 }
 
 // batchConsume is consume for a batch function: each slot collects one
@@ -151,6 +152,9 @@ func (w *Worker) collect(it jetstream.MessagesContext) (msgs []batchMsg, closed 
 type batchMsg struct {
 	msg jetstream.Msg
 	hb  *heartbeat
+	// ord is set in an ordered batch (see orderedBatches): the event's
+	// place in its key's queue, whose retries are made in place.
+	ord *orderedItem
 }
 
 // settleBatch settles what needs no handler (undecodable, filtered,
@@ -165,13 +169,18 @@ func (w *Worker) settleBatch(hard context.Context, bh BatchHandler, msgs []batch
 			bm.hb.stop()
 			w.log.Error("message without delivery metadata", "subject", bm.msg.Subject(), "error", err)
 			_ = bm.msg.Nak()
+			bm.ord.settled()
 			continue
 		}
 		w.resume.begin(md.Sequence.Stream)
 		e, decodeErr := broker.DecodeMsg(bm.msg.Headers(), bm.msg.Data())
+		attempt := md.NumDelivered
+		if bm.ord != nil && bm.ord.attempt > 0 {
+			attempt = bm.ord.attempt // retried in place
+		}
 		ctx, finish := hard, func(string, error) {}
 		if w.hooks.Deliver != nil {
-			hctx, f := w.hooks.Deliver(withMessage(hard, bm.msg, md), w.cfg.Function, bm.msg.Headers(), e, md.NumDelivered)
+			hctx, f := w.hooks.Deliver(withMessage(hard, bm.msg, md), w.cfg.Function, bm.msg.Headers(), e, attempt)
 			if hctx != nil {
 				ctx = hctx
 			}
@@ -180,11 +189,12 @@ func (w *Worker) settleBatch(hard context.Context, bh BatchHandler, msgs []batch
 			}
 		}
 		it := &batchItem{msg: bm.msg, md: md, e: e, hb: bm.hb, log: eventLog{base: w.log, md: md, e: e},
-			attempt: md.NumDelivered, finish: finish, ctx: ctx}
+			attempt: attempt, finish: finish, ctx: ctx, ord: bm.ord}
 		done := func(outcome string, err error) {
 			it.hb.stop()
 			w.resume.end(md.Sequence.Stream)
 			it.finish(outcome, err)
+			it.ord.settled()
 		}
 		switch {
 		case decodeErr != nil:
@@ -217,6 +227,9 @@ func (w *Worker) settleBatch(hard context.Context, bh BatchHandler, msgs []batch
 		it.hb.stop()
 		w.resume.end(it.md.Sequence.Stream)
 		it.finish(outcome, ierr)
+		if !it.ord.retrying() {
+			it.ord.settled()
+		}
 	}
 }
 
@@ -289,6 +302,13 @@ func (w *Worker) settleItem(it *batchItem, results []BatchResult, i int, batchEr
 	}
 	delay := w.cfg.Delivery.backoff(it.attempt, err)
 	it.hb.stop()
+	if it.ord != nil {
+		// Ordered: the event stays in hand at the head of its key, which
+		// waits; it goes into a later batch after the delay.
+		it.ord.retryIn(delay, it.attempt+1)
+		it.log.get().Info("handler failed; retrying in place, its key waits", "error", err, "retry_in", delay)
+		return OutcomeRetry, err
+	}
 	if nerr := it.msg.NakWithDelay(delay); nerr != nil {
 		it.log.get().Warn("nak failed; the event will be redelivered after the ack wait", "error", nerr)
 	}

@@ -177,9 +177,10 @@ func TestBatchNeedsBatchHandler(t *testing.T) {
 	c := fnDecl("b", func(f *Config) {
 		f.Batch = &Batch{MaxEvents: 0, MaxWait: 0}
 		f.Ordering = &Ordering{Key: "subject"}
+		f.RateLimit = &RateLimit{Events: 1, Per: time.Second}
 	}).WithDefaults()
 	err := c.Validate()
-	for _, want := range []string{"batch.maxEvents: must be between 1 and 10000", "batch.maxWait: must be between 1ms and 1m", "batch: cannot be combined with ordering: a batch would hold several events of one key"} {
+	for _, want := range []string{"batch.maxEvents: must be between 1 and 10000", "batch.maxWait: must be between 1ms and 1m", "rateLimit: cannot be combined with ordering and batch together"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v, want %q", err, want)
 		}
@@ -190,5 +191,12 @@ func TestBatchNeedsBatchHandler(t *testing.T) {
 	}).WithDefaults()
 	if err := c.Validate(); err != nil {
 		t.Errorf("batch with rateLimit: %v, want it accepted", err)
+	}
+	c = fnDecl("b", func(f *Config) {
+		f.Batch = &Batch{MaxEvents: 10, MaxWait: time.Second}
+		f.Ordering = &Ordering{Key: "subject"}
+	}).WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("batch with ordering: %v, want it accepted", err)
 	}
 }

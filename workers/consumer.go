@@ -64,6 +64,9 @@ func ConsumerConfig(c Config) jetstream.ConsumerConfig {
 		cc.PriorityGroups = []string{orderGroup}
 		cc.PinnedTTL = pinnedTTL(c.AckWait)
 		cc.MaxAckPending = c.Concurrency + orderHeld // retries wait in hand, not on the server
+		if b := c.Batch; b != nil {
+			cc.MaxAckPending = c.Concurrency*b.MaxEvents + orderHeld
+		}
 	}
 	return cc
 }

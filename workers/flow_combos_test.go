@@ -72,7 +72,7 @@ func (d *deliveries) hooks() Hooks {
 }
 
 // check fails t unless every id was delivered once, except those in
-// twice, delivered twice (a redelivery after a NAK).
+// twice, attempted twice (delivery counts 1 then 2).
 func (d *deliveries) check(t *testing.T, ids []string, twice ...string) {
 	t.Helper()
 	d.mu.Lock()
@@ -277,4 +277,128 @@ func TestRateLimitOrdering(t *testing.T) {
 		ids[i] = "ro-" + strconv.Itoa(i)
 	}
 	d.check(t, ids)
+}
+
+// orderedBatches is a BatchHandler that checks ordering across batches:
+// no key twice in one batch, no key in two batches running at once, each
+// key's successful runs in stream order.
+type orderedBatchLog struct {
+	mu       sync.Mutex
+	running  map[string]bool
+	sizes    []int
+	problems []string
+	order    map[string][]int
+	doneAt   map[string]time.Time
+	failedAt map[string]time.Time
+	failOnce map[string]bool
+	hold     time.Duration
+}
+
+func (l *orderedBatchLog) Handle(context.Context, event.Event) ([]event.Event, error) {
+	return nil, fmt.Errorf("single event to a batch handler")
+}
+
+func (l *orderedBatchLog) HandleBatch(_ context.Context, evs []event.Event) ([]BatchResult, error) {
+	l.mu.Lock()
+	l.sizes = append(l.sizes, len(evs))
+	seen := map[string]bool{}
+	for _, e := range evs {
+		k := e.Subject()
+		if seen[k] {
+			l.problems = append(l.problems, fmt.Sprintf("key %s twice in one batch (%s)", k, e.ID()))
+		}
+		if l.running[k] {
+			l.problems = append(l.problems, fmt.Sprintf("key %s in two batches at once (%s)", k, e.ID()))
+		}
+		seen[k], l.running[k] = true, true
+	}
+	l.mu.Unlock()
+	time.Sleep(l.hold)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	res := make([]BatchResult, len(evs))
+	for i, e := range evs {
+		l.running[e.Subject()] = false
+		if l.failOnce[e.ID()] {
+			delete(l.failOnce, e.ID())
+			l.failedAt[e.ID()] = time.Now()
+			res[i].Err = errBoom
+			continue
+		}
+		n, _ := strconv.Atoi(e.ID()[3:])
+		l.order[e.Subject()] = append(l.order[e.Subject()], n)
+		l.doneAt[e.ID()] = time.Now()
+	}
+	return res, nil
+}
+
+func (l *orderedBatchLog) handled() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.doneAt)
+}
+
+// TestOrderingBatch runs two replicas (one receives) of an ordered batch
+// function, 400 events over 16 keys, one event failing once with a 1 s
+// backoff, and checks that a batch never holds two events of one key nor
+// more than maxEvents, that no key is in two batches at once, that each
+// key's events are handled in stream order (the failed one retried before
+// the next of its key: it was kept in hand, not NAKed), that every other
+// event was attempted once, and that the other keys went on during the
+// retry.
+func TestOrderingBatch(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	const n, keys, maxEvents = 400, 16, 8
+	l := &orderedBatchLog{running: map[string]bool{}, order: map[string][]int{}, doneAt: map[string]time.Time{},
+		failedAt: map[string]time.Time{}, failOnce: map[string]bool{"ob-21": true}, hold: 20 * time.Millisecond}
+	fn := fnDecl("orderedbatch", func(f *Config) {
+		f.Concurrency = 2
+		f.MaxReplicas = 2
+		f.Ordering = &Ordering{Key: "subject"}
+		f.Batch = &Batch{MaxEvents: maxEvents, MaxWait: 100 * time.Millisecond}
+		f.Delivery.BackoffDelay = time.Second
+	})
+	var d deliveries
+	env.start(t, fn, l, opts{Hooks: d.hooks()})
+	env.start(t, fn, l, opts{Hooks: d.hooks()})
+	publishKeyed(t, env, "ob", n, keys)
+	poll.Until(t, 30*time.Second, "all handled", func() bool { return l.handled() == n })
+	env.waitIdle(t, fn.Function)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "ob-" + strconv.Itoa(i)
+	}
+	d.check(t, ids, "ob-21")
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.problems {
+		t.Error(p)
+	}
+	for key, o := range l.order {
+		if len(o) != n/keys || !slices.IsSorted(o) {
+			t.Errorf("key %s handled %v, want its %d events in stream order", key, o, n/keys)
+		}
+	}
+	biggest := 0
+	for _, s := range l.sizes {
+		biggest = max(biggest, s)
+		if s > maxEvents {
+			t.Errorf("batch of %d events, want at most %d", s, maxEvents)
+		}
+	}
+	failed, retried, others := l.failedAt["ob-21"], l.doneAt["ob-21"], 0
+	for id, at := range l.doneAt {
+		if k, _ := strconv.Atoi(id[3:]); k%keys != 21%keys && at.After(failed) && at.Before(retried) {
+			others++
+		}
+	}
+	t.Logf("%d batches, biggest %d; %d events of other keys during the retry of ob-21", len(l.sizes), biggest, others)
+	if biggest < 2 {
+		t.Errorf("biggest batch %d: events were not batched", biggest)
+	}
+	if others < 10 {
+		t.Errorf("%d events of other keys handled during ob-21's retry, want at least 10: a retry must hold back only its key", others)
+	}
 }

@@ -122,9 +122,10 @@ func pinnedTTL(ackWait time.Duration) time.Duration { return ackWait + pullExpir
 
 // orderedMsg is one event waiting behind its key.
 type orderedMsg struct {
-	msg jetstream.Msg
-	seq uint64
-	hb  *heartbeat
+	msg     jetstream.Msg
+	seq     uint64
+	hb      *heartbeat
+	attempt uint64 // of an in-place retry of an ordered batch; 0 otherwise
 }
 
 // orderer holds the queues of the keys in hand.
@@ -146,6 +147,7 @@ type orderer struct {
 	// restart) it checks again before it starts an event.
 	verified atomic.Uint64
 	cons     jetstream.Consumer
+	batchState // Batch is set too (see ordering_batch.go)
 }
 
 // pinHeader is the header that carries the pin id on the messages of a
@@ -190,9 +192,12 @@ type keyQueue struct {
 	running bool // a runner settles them
 }
 
-func newOrderer(o Ordering, concurrency int) *orderer {
+// newOrderer makes the orderer of a replica that handles up to inFlight
+// events at once.
+func newOrderer(o Ordering, inFlight int) *orderer {
 	k, _ := compileOrderKey(o.Key) // Validate compiled it
-	return &orderer{key: k, held: make(chan struct{}, concurrency+orderHeld), keys: map[string]*keyQueue{}}
+	return &orderer{key: k, held: make(chan struct{}, inFlight+orderHeld), keys: map[string]*keyQueue{},
+		batchState: batchState{notify: make(chan struct{}, 1)}}
 }
 
 // push queues m behind its key and reports whether a runner must be
@@ -221,7 +226,7 @@ func (o *orderer) pop(key string) (orderedMsg, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	k := o.keys[key]
-	if len(k.q) == 0 {
+	if k == nil || len(k.q) == 0 {
 		delete(o.keys, key)
 		return orderedMsg{}, false
 	}
@@ -266,10 +271,22 @@ func (o *orderer) endGathering() []string {
 // starts a gathering (see orderer.gathering).
 func (w *Worker) orderedConsume(hard context.Context, cons jetstream.Consumer, it jetstream.MessagesContext, inflight *sync.WaitGroup) {
 	o := w.ord
+	spawn := func(f func()) {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			f()
+		}()
+	}
 	o.mu.Lock()
 	o.cons = cons
+	o.spawn, o.hard, o.w = spawn, hard, w
 	o.mu.Unlock()
 	run := func(key string) {
+		if w.cfg.Batch != nil {
+			o.markReady(key) // its head goes into a batch
+			return
+		}
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()

@@ -126,7 +126,11 @@ func New(cfg Config, b Broker, h Handler, opts ...Option) (*Worker, error) {
 		slots: make(chan struct{}, cfg.Concurrency),
 	}
 	if cfg.Ordering != nil {
-		w.ord = newOrderer(*cfg.Ordering, cfg.Concurrency)
+		inFlight := cfg.Concurrency
+		if cfg.Batch != nil {
+			inFlight *= cfg.Batch.MaxEvents
+		}
+		w.ord = newOrderer(*cfg.Ordering, inFlight)
 		if cfg.RateLimit != nil {
 			w.tokens = &tokenPool{w: w}
 		}

@@ -5,6 +5,8 @@
 // "E|<subject>|<id>|<pid>|<unix ns>" after a pause of FNMESH_TEST_SLEEP to
 // $FNMESH_TEST_RECORD_DIR/<pid>.log, with O_APPEND, so a test can check
 // that no two runs of one subject overlapped and in which order they ran.
+// It serves batches too (each event of a batch is recorded, the pause is
+// made once per batch), so the same program runs ordered batches.
 package main
 
 import (
@@ -37,15 +39,22 @@ func main() {
 		_, err := fmt.Fprintf(f, "%s|%s|%s|%d|%d\n", what, e.Subject(), e.ID(), pid, time.Now().UnixNano())
 		return err
 	}
-	functions.ServeMain(functions.HandlerFunc(func(ctx context.Context, e event.Event) ([]event.Event, error) {
-		if err := record("B", e); err != nil {
-			return nil, err
+	functions.ServeMain(functions.BatchAsHandler(functions.BatchHandlerFunc(func(ctx context.Context, evs []event.Event) ([]functions.BatchResult, error) {
+		for _, e := range evs {
+			if err := record("B", e); err != nil {
+				return nil, err
+			}
 		}
 		select {
 		case <-time.After(sleep):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		return nil, record("E", e)
-	}))
+		for _, e := range evs {
+			if err := record("E", e); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})))
 }
