@@ -145,8 +145,8 @@ type orderer struct {
 	// verified is the connection's reconnect count when this replica last
 	// checked it still holds the pin; after a reconnect (a broker
 	// restart) it checks again before it starts an event.
-	verified atomic.Uint64
-	cons     jetstream.Consumer
+	verified   atomic.Uint64
+	cons       jetstream.Consumer
 	batchState // Batch is set too (see ordering_batch.go)
 }
 
