@@ -121,5 +121,7 @@
 // RateLimit combines with Batch (a batch of n events takes n tokens, each
 // before its event is fetched) and with Ordering (a key's runner takes a
 // token before each start and in-place retry, the event's heartbeats
-// running meanwhile); Batch with Ordering is refused.
+// running meanwhile); Ordering combines with Batch (a batch holds at most
+// one event per key, retries are made in place); the three together are
+// refused.
 package workers

@@ -48,6 +48,10 @@ import (
 //
 // The attempts of in-place retries are counted in the replica; after a
 // crash the count restarts from the server's delivery count.
+//
+// With Batch, a batch holds at most one event per key (see
+// ordering_batch.go); with RateLimit, each start and in-place retry takes a
+// token (see runKey).
 type Ordering struct {
 	// Key is a context attribute or extension name ("subject",
 	// "customerid"), or a CloudEvents SQL expression whose value is the key

@@ -140,9 +140,9 @@ func TestValidateNotesStartFromChanged(t *testing.T) {
 	}
 }
 
-// `fnmesh validate` accepts rateLimit with batch and with ordering, and
-// refuses batch with ordering at the line and column of batch, with the
-// reason.
+// `fnmesh validate` accepts rateLimit with batch, rateLimit with ordering
+// and ordering with batch, and refuses the three together at the line and
+// column of rateLimit.
 func TestValidateFlowCombinations(t *testing.T) {
 	dir := t.TempDir()
 	run := func(mesh string) (string, error) {
@@ -171,19 +171,24 @@ functions:
     run: { image: "b:1" }
     rateLimit: { events: 100, per: 1s }
     ordering: { key: customerid }
+  - name: ordered-batches
+    run: { image: "c:1" }
+    ordering: { key: customerid }
+    batch: { maxEvents: 100, maxWait: 200ms }
 `)
 	if err != nil || !strings.Contains(out, "valid") {
-		t.Errorf("rateLimit with batch and with ordering: %v\n%s", err, out)
+		t.Errorf("the pairs of flow settings: %v\n%s", err, out)
 	}
 	out, err = run(`apiVersion: fnmesh.dev/v1alpha1
 kind: Mesh
 functions:
-  - name: ordered-batches
+  - name: all-three
     run: { image: "a:1" }
     ordering: { key: customerid }
+    rateLimit: { events: 100, per: 1s }
     batch: { maxEvents: 100, maxWait: 200ms }
 `)
-	if want := "mesh.yaml:7:5: functions[0].batch: cannot be combined with ordering: a batch would hold several events of one key at once"; err == nil || !strings.Contains(out+err.Error(), want) {
-		t.Errorf("batch with ordering: %v\n%s\nwant %q", err, out, want)
+	if want := "mesh.yaml:7:5: functions[0].rateLimit: cannot be combined with ordering and batch together"; err == nil || !strings.Contains(out+err.Error(), want) {
+		t.Errorf("the three together: %v\n%s\nwant %q", err, out, want)
 	}
 }

@@ -34,6 +34,10 @@ functions:
     concurrency: 4
     rateLimit: { events: 100, per: 1s }
     ordering: { key: customerid }
+  - name: ordered-batches
+    run: { exec: [cat] }
+    ordering: { key: customerid }
+    batch: { maxEvents: 20, maxWait: 50ms }
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +91,13 @@ functions:
 	if c := meshmap.FlowCap(fn); c != 1 {
 		t.Errorf("limited order cap = %d, want 1 (one replica receives)", c)
 	}
+	fn, _ = m.Function("ordered-batches")
+	if w := meshmap.Worker(m, fn); w.Ordering == nil || w.Batch == nil {
+		t.Errorf("ordered batches: ordering %+v, batch %+v", w.Ordering, w.Batch)
+	}
+	if c := meshmap.FlowCap(fn); c != 1 {
+		t.Errorf("ordered batches cap = %d, want 1 (one replica receives)", c)
+	}
 }
 
 func TestFlowRulesHavePositions(t *testing.T) {
@@ -98,9 +109,10 @@ functions:
     rateLimit: { events: 0, per: 1s }
   - name: b
     run: { exec: [cat] }
-    batch: { maxEvents: 10, maxWait: 1s }
+    rateLimit: { events: 1, per: 1s }
     ordering:
       key: "CONCAT(source"
+    batch: { maxEvents: 10, maxWait: 1s }
   - name: c
     run: { exec: [cat] }
     batch: { maxEvents: 0, maxWait: 2m }
@@ -110,10 +122,10 @@ functions:
 	}
 	want := []string{
 		"m.yaml:6:26: functions[0].rateLimit.events: must be at least 1",
-		"m.yaml:9:5: functions[1].batch: cannot be combined with ordering: a batch would hold several events of one key at once, and ordering runs one at a time",
+		"m.yaml:9:5: functions[1].rateLimit: cannot be combined with ordering and batch together (each pair works)",
 		"m.yaml:11:12: functions[1].ordering.key: must be an attribute name or a CloudEvents SQL expression: column 14: mismatched input '<EOF>' expecting {')', ','}",
-		"m.yaml:14:25: functions[2].batch.maxEvents: must be between 1 and 10000",
-		"m.yaml:14:37: functions[2].batch.maxWait: must be between 1ms and 1m",
+		"m.yaml:15:25: functions[2].batch.maxEvents: must be between 1 and 10000",
+		"m.yaml:15:37: functions[2].batch.maxWait: must be between 1ms and 1m",
 	}
 	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
