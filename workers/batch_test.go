@@ -180,10 +180,13 @@ func TestBatchNeedsBatchHandler(t *testing.T) {
 		f.RateLimit = &RateLimit{Events: 1, Per: time.Second}
 	}).WithDefaults()
 	err := c.Validate()
-	for _, want := range []string{"batch.maxEvents: must be between 1 and 10000", "batch.maxWait: must be between 1ms and 1m", "rateLimit: cannot be combined with ordering and batch together"} {
+	for _, want := range []string{"batch.maxEvents: must be between 1 and 10000", "batch.maxWait: must be between 1ms and 1m"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v, want %q", err, want)
 		}
+	}
+	if fe := FieldErrors(err); len(fe) != 2 {
+		t.Errorf("Validate = %v, want the two batch errors alone (the three settings combine)", err)
 	}
 	c = fnDecl("b", func(f *Config) {
 		f.Batch = &Batch{MaxEvents: 10, MaxWait: time.Second}
@@ -198,5 +201,9 @@ func TestBatchNeedsBatchHandler(t *testing.T) {
 	}).WithDefaults()
 	if err := c.Validate(); err != nil {
 		t.Errorf("batch with ordering: %v, want it accepted", err)
+	}
+	c.RateLimit = &RateLimit{Events: 1, Per: time.Second}
+	if err := c.Validate(); err != nil {
+		t.Errorf("batch with ordering and rateLimit: %v, want it accepted", err)
 	}
 }

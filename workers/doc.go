@@ -122,6 +122,5 @@
 // before its event is fetched) and with Ordering (a key's runner takes a
 // token before each start and in-place retry, the event's heartbeats
 // running meanwhile); Ordering combines with Batch (a batch holds at most
-// one event per key, retries are made in place); the three together are
-// refused.
+// one event per key, retries are made in place), and the three combine.
 package workers

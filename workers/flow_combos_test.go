@@ -292,6 +292,7 @@ type orderedBatchLog struct {
 	failedAt map[string]time.Time
 	failOnce map[string]bool
 	hold     time.Duration
+	starts   []time.Time // every event's start (its batch's call)
 }
 
 func (l *orderedBatchLog) Handle(context.Context, event.Event) ([]event.Event, error) {
@@ -301,6 +302,9 @@ func (l *orderedBatchLog) Handle(context.Context, event.Event) ([]event.Event, e
 func (l *orderedBatchLog) HandleBatch(_ context.Context, evs []event.Event) ([]BatchResult, error) {
 	l.mu.Lock()
 	l.sizes = append(l.sizes, len(evs))
+	for range evs {
+		l.starts = append(l.starts, time.Now())
+	}
 	seen := map[string]bool{}
 	for _, e := range evs {
 		k := e.Subject()
@@ -395,6 +399,84 @@ func TestOrderingBatch(t *testing.T) {
 		}
 	}
 	t.Logf("%d batches, biggest %d; %d events of other keys during the retry of ob-21", len(l.sizes), biggest, others)
+	if biggest < 2 {
+		t.Errorf("biggest batch %d: events were not batched", biggest)
+	}
+	if others < 10 {
+		t.Errorf("%d events of other keys handled during ob-21's retry, want at least 10: a retry must hold back only its key", others)
+	}
+}
+
+// TestRateLimitOrderingBatch is TestOrderingBatch under a limit of 40
+// events per second, with an ack wait of 2 s, far below the time the last
+// events wait for their tokens in hand: keys stay in order and one at a
+// time, the starts in any 10 s window stay within the limit + 10 %, every
+// event is attempted once (none outlived its ack wait) except the failing
+// one, whose retry holds back only its key.
+func TestRateLimitOrderingBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("12 s at the limit")
+	}
+	t.Parallel()
+	env := newEnv(t)
+	const limit, n, keys, maxEvents = 40, 480, 16, 8
+	l := &orderedBatchLog{running: map[string]bool{}, order: map[string][]int{}, doneAt: map[string]time.Time{},
+		failedAt: map[string]time.Time{}, failOnce: map[string]bool{"ob-21": true}, hold: 20 * time.Millisecond}
+	fn := fnDecl("limitedorderedbatch", func(f *Config) {
+		f.Concurrency = 2
+		f.MaxReplicas = 2
+		f.AckWait = 2 * time.Second
+		f.Ordering = &Ordering{Key: "subject"}
+		f.RateLimit = &RateLimit{Events: limit, Per: time.Second}
+		f.Batch = &Batch{MaxEvents: maxEvents, MaxWait: 200 * time.Millisecond}
+		f.Delivery.BackoffDelay = time.Second
+	})
+	var d deliveries
+	env.start(t, fn, l, opts{Hooks: d.hooks()})
+	env.start(t, fn, l, opts{Hooks: d.hooks()})
+	publishKeyed(t, env, "ob", n, keys)
+	poll.Until(t, 40*time.Second, "all handled", func() bool { return l.handled() == n })
+	env.waitIdle(t, fn.Function)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "ob-" + strconv.Itoa(i)
+	}
+	d.check(t, ids, "ob-21")
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.problems {
+		t.Error(p)
+	}
+	for key, o := range l.order {
+		if len(o) != n/keys || !slices.IsSorted(o) {
+			t.Errorf("key %s handled %v, want its %d events in stream order", key, o, n/keys)
+		}
+	}
+	biggest := 0
+	for _, s := range l.sizes {
+		biggest = max(biggest, s)
+		if s > maxEvents {
+			t.Errorf("batch of %d events, want at most %d", s, maxEvents)
+		}
+	}
+	starts := slices.Clone(l.starts)
+	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	got, allowed := maxInWindow(starts, 10*time.Second), limit*10*110/100
+	failed, retried, others := l.failedAt["ob-21"], l.doneAt["ob-21"], 0
+	for id, at := range l.doneAt {
+		if k, _ := strconv.Atoi(id[3:]); k%keys != 21%keys && at.After(failed) && at.Before(retried) {
+			others++
+		}
+	}
+	t.Logf("%d batches, biggest %d; most starts in a 10s window %d (limit %d, +10%% = %d), in a 1s window %d; span %s; %d events of other keys during the retry of ob-21",
+		len(l.sizes), biggest, got, limit*10, allowed, maxInWindow(starts, time.Second), starts[len(starts)-1].Sub(starts[0]), others)
+	if len(starts) != n+1 {
+		t.Errorf("%d starts, want %d (each event once, ob-21 twice)", len(starts), n+1)
+	}
+	if got > allowed {
+		t.Errorf("%d events started in a 10s window, want at most %d", got, allowed)
+	}
 	if biggest < 2 {
 		t.Errorf("biggest batch %d: events were not batched", biggest)
 	}

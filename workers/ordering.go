@@ -418,7 +418,7 @@ func (w *Worker) runKey(hard context.Context, key string) {
 			gotSlot = true
 		case <-hard.Done():
 		}
-		if gotSlot && w.tokens != nil && w.tokens.get(hard) != nil {
+		if gotSlot && w.tokens != nil && w.tokens.get(hard, 1) != nil {
 			// Waiting for a token, the event kept its heartbeats; the
 			// worker stops or the connection is gone: release it.
 			w.release(1)
@@ -457,7 +457,7 @@ func (w *Worker) retryInPlace(ctx context.Context, delay time.Duration, sl **slo
 	case <-ctx.Done():
 		return false
 	}
-	if w.tokens != nil && w.tokens.get(ctx) != nil { // a retry is a start too
+	if w.tokens != nil && w.tokens.get(ctx, 1) != nil { // a retry is a start too
 		w.release(1)
 		return false
 	}

@@ -13,7 +13,10 @@ import (
 // is retried in place: it stays in hand at the head of its key (its
 // heartbeats running), its key waits for the backoff, then the event goes
 // into a later batch; the other keys go on. Everything else (the pinned
-// receiving replica, gatherings, pin checks) is as for Ordering.
+// receiving replica, gatherings, pin checks) is as for Ordering. With
+// RateLimit too, each event takes a token as it is put into a batch (its
+// heartbeats running while it waits), and a batch waits for tokens only
+// until its MaxWait.
 //
 // Keys whose head may start are "ready"; one collector goroutine at a time
 // (orderedBatches) takes the heads of ready keys into batches of up to
@@ -175,13 +178,24 @@ func (w *Worker) orderedBatches() {
 		}
 		var msgs []batchMsg
 		var deadline *time.Timer
+		var closeAt time.Time
 		for len(msgs) < b.MaxEvents {
 			key, m, ok := o.takeReady(len(msgs) == 0)
+			if ok && w.tokens != nil && !w.orderedToken(hard, closeAt, min(b.MaxEvents-len(msgs), o.readyCount()+1)) {
+				// No token before the batch's deadline (or stopping): the
+				// event goes back to the head of its key, its heartbeats
+				// still running.
+				o.putBack(key, m)
+				if len(msgs) == 0 && hard.Err() == nil {
+					sleep(hard, 100*time.Millisecond) // the connection is closed: Run is ending
+				}
+				break
+			}
 			if ok {
 				it := w.orderedItemOf(key, m)
 				msgs = append(msgs, batchMsg{msg: m.msg, hb: m.hb, ord: it})
 				if deadline == nil {
-					deadline = time.NewTimer(b.MaxWait)
+					deadline, closeAt = time.NewTimer(b.MaxWait), time.Now().Add(b.MaxWait)
 				}
 				continue
 			}
@@ -216,6 +230,35 @@ func (w *Worker) orderedBatches() {
 			w.settleBatch(hard, bh, msgs)
 		})
 	}
+}
+
+// orderedToken takes a token of the rate limit for the next event of an
+// ordered batch, waiting until closeAt at most (when set); it asks the
+// budget for want at once (the events that could join the batch). It
+// reports whether it got one.
+func (w *Worker) orderedToken(hard context.Context, closeAt time.Time, want int) bool {
+	ctx, cancel := hard, context.CancelFunc(func() {})
+	if !closeAt.IsZero() {
+		ctx, cancel = context.WithDeadline(hard, closeAt)
+	}
+	defer cancel()
+	return w.tokens.get(ctx, want) == nil
+}
+
+// readyCount is the number of keys whose head may start.
+func (o *orderer) readyCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.ready)
+}
+
+// putBack returns m, just taken by takeReady, to the head of its key and
+// the key to the head of the ready keys.
+func (o *orderer) putBack(key string, m orderedMsg) {
+	o.requeue(key, m)
+	o.mu.Lock()
+	o.ready = append([]string{key}, o.ready...)
+	o.mu.Unlock()
 }
 
 // orderedItemOf makes the ordered batch item of m.

@@ -267,10 +267,12 @@ func (w *Worker) limitedConsume(ctx, hard context.Context, cons jetstream.Consum
 
 // tokenPool hands out the tokens of a function's global budget to the
 // goroutines of one replica that each start one event at a time (the key
-// runners of an ordered function). One of them at a time takes tokens for
-// all that wait, in one compare-and-set; tokens left over (a waiter that
-// was served meanwhile) are kept for the next start, at most as many as
-// the replica has handler slots, since each waiter holds one.
+// runners of an ordered function, or the collector of its batches). One
+// of them at a time takes tokens for all that wait, in one
+// compare-and-set; tokens left over (a waiter that was served meanwhile)
+// are kept for the next start, at most as many as the replica has handler
+// slots, since each waiter holds one (or, for ordered batches, the room
+// left in the batch being filled).
 type tokenPool struct {
 	w       *Worker
 	waiting atomic.Int32
@@ -279,9 +281,10 @@ type tokenPool struct {
 	kept    int
 }
 
-// get waits for one token. It returns an error only when ctx ends or the
-// connection is closed; a failing bucket is retried with a backoff.
-func (p *tokenPool) get(ctx context.Context) error {
+// get waits for one token, asking the budget for as many as there are
+// waiters, or want when more. It returns an error only when ctx ends or
+// the connection is closed; a failing bucket is retried with a backoff.
+func (p *tokenPool) get(ctx context.Context, want int) error {
 	p.waiting.Add(1)
 	defer p.waiting.Add(-1)
 	p.mu.Lock()
@@ -297,7 +300,7 @@ func (p *tokenPool) get(ctx context.Context) error {
 		}
 		var n int
 		if err == nil {
-			n, err = p.lim.take(ctx, int(p.waiting.Load()))
+			n, err = p.lim.take(ctx, max(int(p.waiting.Load()), want))
 		}
 		if cerr := ctx.Err(); cerr != nil {
 			p.kept += n

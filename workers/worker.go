@@ -164,13 +164,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	var inflight sync.WaitGroup
 	var runErr error
 	switch {
-	case w.cfg.RateLimit != nil && w.cfg.Batch != nil:
+	case w.cfg.RateLimit != nil && w.cfg.Batch != nil && w.ord == nil:
 		runErr = w.limitedBatchConsume(ctx, hard, cons, &inflight)
 	case w.cfg.RateLimit != nil && w.ord == nil:
 		runErr = w.limitedConsume(ctx, hard, cons, &inflight)
 	default:
 		// An ordered function with a rate limit takes its tokens as each
-		// key's runner starts an event (see orderer).
+		// key's runner starts an event, or as an event is put into an
+		// ordered batch (see runKey, orderedBatches).
 		if w.ord == nil && w.cfg.Batch == nil {
 			w.acks = newAcker(w.cfg.Concurrency)
 		}

@@ -296,15 +296,15 @@ type Function struct {
 	// Ordering handles the events of one key one at a time, in stream
 	// order, across all replicas; different keys run in parallel up to
 	// concurrency. One replica receives at a time; the others stand by.
-	// Combines with rateLimit, or with batch (a batch then holds at most
-	// one event per key), not with both.
+	// Combines with rateLimit (each start takes a token) and with batch
+	// (a batch then holds at most one event per key).
 	Ordering *Ordering `yaml:"ordering,omitempty" json:"ordering,omitempty"`
 	// Batch hands the handler up to maxEvents events at once: a Go
 	// functions.BatchHandler, run.http in CloudEvents batch mode
 	// (application/cloudevents-batch+json), run.exec a JSON array on
 	// stdin. Concurrency counts batches. Results, retries and dead letters
-	// stay per event. Combines with rateLimit (which counts events), or
-	// with ordering (at most one event per key in a batch), not with both.
+	// stay per event. Combines with rateLimit (which counts events) and
+	// with ordering (at most one event per key in a batch).
 	Batch *Batch `yaml:"batch,omitempty" json:"batch,omitempty"`
 	// Env is extra environment for the function's worker processes.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`

@@ -38,6 +38,11 @@ functions:
     run: { exec: [cat] }
     ordering: { key: customerid }
     batch: { maxEvents: 20, maxWait: 50ms }
+  - name: all-three
+    run: { exec: [cat] }
+    rateLimit: { events: 100, per: 1s }
+    ordering: { key: customerid }
+    batch: { maxEvents: 20, maxWait: 50ms }
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +103,13 @@ functions:
 	if c := meshmap.FlowCap(fn); c != 1 {
 		t.Errorf("ordered batches cap = %d, want 1 (one replica receives)", c)
 	}
+	fn, _ = m.Function("all-three")
+	if c := meshmap.FlowCap(fn); c != 1 {
+		t.Errorf("all three cap = %d, want 1 (one replica receives)", c)
+	}
+	if got := meshmap.FlowSummary(fn); got != "rate 100/1s, ordered by customerid, batch 20/50ms" {
+		t.Errorf("summary = %q", got)
+	}
 }
 
 func TestFlowRulesHavePositions(t *testing.T) {
@@ -122,7 +134,6 @@ functions:
 	}
 	want := []string{
 		"m.yaml:6:26: functions[0].rateLimit.events: must be at least 1",
-		"m.yaml:9:5: functions[1].rateLimit: cannot be combined with ordering and batch together (each pair works)",
 		"m.yaml:11:12: functions[1].ordering.key: must be an attribute name or a CloudEvents SQL expression: column 14: mismatched input '<EOF>' expecting {')', ','}",
 		"m.yaml:15:25: functions[2].batch.maxEvents: must be between 1 and 10000",
 		"m.yaml:15:37: functions[2].batch.maxWait: must be between 1ms and 1m",
