@@ -192,7 +192,7 @@ func (w *Worker) call(ctx context.Context, e *event.Event, sl *slot) (outs []eve
 	in := *e // the decoded event itself: the handler owns it, no copy is made
 	res := make(chan result, 1)
 	sl.hold()
-	go func() {
+	w.goHandler(func() {
 		defer sl.done()
 		var r result
 		defer func() {
@@ -202,7 +202,7 @@ func (w *Worker) call(ctx context.Context, e *event.Event, sl *slot) (outs []eve
 			res <- r
 		}()
 		r.outs, r.err = w.h.Handle(hctx, in)
-	}()
+	})
 	select {
 	case r := <-res:
 		// A handler that returned nil did its work: it is settled as such
@@ -224,6 +224,15 @@ func (w *Worker) call(ctx context.Context, e *event.Event, sl *slot) (outs []eve
 		return nil, fmt.Errorf("handler did not return within its timeout (%s) and a grace of %s: %w",
 			w.cfg.Timeout, handlerGrace, context.DeadlineExceeded), ctx.Err() != nil
 	}
+}
+
+// goHandler runs a handler call on a kept goroutine while Run runs.
+func (w *Worker) goHandler(f func()) {
+	if w.pool == nil {
+		go f()
+		return
+	}
+	w.pool.Go(f)
 }
 
 // publishOutputs completes and stores the events a handler returned, in

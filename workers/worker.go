@@ -58,6 +58,7 @@ type Worker struct {
 	ord     *orderer      // nil unless cfg.Ordering is set
 	tokens  *tokenPool    // the rate limit of an ordered function (nil otherwise)
 	acks    *acker        // writes the acks of the plain consume loop (nil otherwise)
+	pool    *gopool       // goroutines of the plain loop's settles and of handler calls (nil outside Run)
 	started atomic.Bool
 	ready   atomic.Bool
 	lost    atomic.Bool // the consumer vanished; re-create it
@@ -163,6 +164,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer abort()
 	var inflight sync.WaitGroup
 	var runErr error
+	w.pool = newGopool()
 	switch {
 	case w.cfg.RateLimit != nil && w.cfg.Batch != nil && w.ord == nil:
 		runErr = w.limitedBatchConsume(ctx, hard, cons, &inflight)
@@ -185,6 +187,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if w.acks != nil {
 			w.acks.close() // after the last settle: no ack is queued later
 		}
+		w.pool.close() // after the last settle: no function is handed to it later
 		close(done)
 	}()
 	timer := time.NewTimer(w.cfg.ShutdownTimeout)
@@ -311,7 +314,7 @@ func (w *Worker) pullOpts() []jetstream.PullMessagesOpt {
 	if b := w.cfg.Batch; b != nil {
 		n *= b.MaxEvents
 	}
-	return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(n),
+	return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(n), jetstream.PullThresholdMessages(max(n-max(n/4, 1), 1)),
 		jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat)}
 }
 
@@ -341,10 +344,10 @@ func (w *Worker) consume(hard context.Context, it jetstream.MessagesContext, inf
 			continue
 		}
 		inflight.Add(1)
-		go func() {
+		w.pool.Go(func() {
 			defer inflight.Done()
 			w.settleMsg(hard, msg)
-		}()
+		})
 	}
 }
 

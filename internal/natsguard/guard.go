@@ -2,10 +2,11 @@ package natsguard
 
 import (
 	"bytes"
+	"math"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/nats-io/nats.go"
 )
@@ -65,113 +66,140 @@ type Conn struct {
 	mu      sync.Mutex
 	started bool   // the first bytes were looked at
 	pass    bool   // everything passes from here on
-	in      []byte // read from Conn, not yet parsed
-	out     []byte // parsed, not yet returned
+	in      []byte // read from Conn, not yet returned: in[:ready] may pass, the rest is a partial line
+	ready   int
+	buf     []byte // where in is kept between reads
 	payload int    // bytes of a MSG/HMSG payload (and its CRLF) still to pass
 }
 
 // Read returns what the server sent, without the dropped error lines.
+//
+// It reads into p and looks at the bytes where they are: a dropped line is
+// cut out of p, and only a control line split by the end of a read is kept
+// back (in Conn's own buffer) until the rest of it comes.
 func (c *Conn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.out) == 0 {
-		if c.pass && len(c.in) == 0 {
-			return c.Conn.Read(p)
+	for {
+		if c.ready > 0 {
+			n := copy(p, c.in[:c.ready])
+			c.in, c.ready = c.in[n:], c.ready-n
+			return n, nil
 		}
-		buf := make([]byte, max(len(p), 4096))
-		n, err := c.Conn.Read(buf)
-		c.in = append(c.in, buf[:n]...)
-		c.parse()
-		if err != nil {
-			if len(c.out) == 0 {
-				// What is left unparsed is a partial line: it cannot be
-				// acted on anyway.
-				return 0, err
+		if len(c.in) == 0 {
+			n, err := c.Conn.Read(p)
+			ready, kept := c.scan(p[:n])
+			c.in = append(c.buf[:0], p[ready:kept]...)
+			switch {
+			case ready > 0:
+				return ready, nil // an error comes again on the next read
+			case err != nil:
+				return 0, err // a partial line left cannot be acted on anyway
 			}
-			break
-		}
-	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
-	return n, nil
-}
-
-// parse moves what it can of in to out.
-func (c *Conn) parse() {
-	for len(c.in) > 0 {
-		if c.pass {
-			c.emit(len(c.in))
-			return
-		}
-		if c.payload > 0 {
-			c.emit(min(c.payload, len(c.in)))
 			continue
 		}
+		// A partial line is kept: read the rest behind it, in buf.
+		k, want := len(c.in), max(len(p), 4096)
+		if len(c.buf) < k+want {
+			c.buf = make([]byte, 2*(k+want))
+		}
+		copy(c.buf, c.in)
+		n, err := c.Conn.Read(c.buf[k : k+want])
+		ready, kept := c.scan(c.buf[:k+n])
+		c.in, c.ready = c.buf[:kept], ready
+		if ready == 0 && err != nil {
+			return 0, err
+		}
+	}
+}
+
+// scan looks at b, which starts at the start of a control line or within
+// a payload, and cuts out of it, in place, the error lines to drop. b[:ready]
+// may pass; b[ready:kept] is a control line not yet complete.
+func (c *Conn) scan(b []byte) (ready, kept int) {
+	n, i := len(b), 0
+	for i < n {
+		if c.pass {
+			return n, n
+		}
+		if c.payload > 0 {
+			k := min(c.payload, n-i)
+			i, c.payload = i+k, c.payload-k
+			continue
+		}
+		rest := b[i:n]
 		if !c.started {
-			if len(c.in) < 4 {
-				return
+			if len(rest) < 4 {
+				return i, n
 			}
 			c.started = true
-			if !bytes.EqualFold(c.in[:4], []byte("INFO")) {
+			if !bytes.EqualFold(rest[:4], []byte("INFO")) {
 				c.pass = true // TLS first, a websocket: not plain NATS
 				continue
 			}
 		}
-		end := bytes.Index(c.in, []byte("\r\n"))
+		end := bytes.Index(rest, []byte("\r\n"))
 		if end < 0 {
-			if len(c.in) > maxLine {
+			if len(rest) > maxLine {
 				c.pass = true
-			}
-			return
-		}
-		line := string(c.in[:end])
-		op, rest, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(op) {
-		case "MSG", "HMSG":
-			c.emit(end + 2)
-			c.payload = payloadSize(rest)
-		case "INFO":
-			c.emit(end + 2)
-			if strings.Contains(rest, `"tls_required":true`) {
-				c.pass = true // the client upgrades to TLS next
-			}
-		case "-ERR":
-			if closesForGood(line) {
-				c.in = c.in[end+2:]
-				if c.dropped != nil {
-					c.dropped(line)
-				}
 				continue
 			}
-			c.emit(end + 2)
-		default:
-			c.emit(end + 2)
+			return i, n
 		}
+		line := rest[:end]
+		op, args, _ := bytes.Cut(line, []byte(" "))
+		switch {
+		case bytes.EqualFold(op, []byte("MSG")), bytes.EqualFold(op, []byte("HMSG")):
+			c.payload = payloadSize(args)
+		case bytes.EqualFold(op, []byte("INFO")):
+			if bytes.Contains(args, []byte(`"tls_required":true`)) {
+				c.pass = true // the client upgrades to TLS next
+			}
+		case bytes.EqualFold(op, []byte("-ERR")) && closesForGood(string(line)):
+			if c.dropped != nil {
+				c.dropped(string(line))
+			}
+			copy(b[i:], b[i+end+2:n])
+			n -= end + 2
+			continue
+		}
+		i += end + 2
 	}
-}
-
-// emit moves n bytes of in to out.
-func (c *Conn) emit(n int) {
-	c.out = append(c.out, c.in[:n]...)
-	c.in = c.in[n:]
-	if c.payload > 0 {
-		c.payload = max(c.payload-n, 0)
-	}
+	return n, n
 }
 
 // payloadSize is the size, with its CRLF, of the payload a MSG or HMSG
 // line announces (its last field). A line that cannot be read makes the
 // rest pass as it is: nats.go reports the problem.
-func payloadSize(args string) int {
-	f := strings.Fields(args)
-	if len(f) == 0 {
-		return 0
-	}
-	n, err := strconv.Atoi(f[len(f)-1])
-	if err != nil || n < 0 {
+func payloadSize(args []byte) int {
+	args = bytes.TrimRightFunc(args, unicode.IsSpace)
+	n, ok := atoi(args[bytes.LastIndexFunc(args, unicode.IsSpace)+1:])
+	if !ok || n < 0 {
 		return 0
 	}
 	return n + 2
+}
+
+// atoi is strconv.Atoi of a decimal without its allocation.
+func atoi(b []byte) (int, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, d := range b {
+		if d < '0' || d > '9' || n > (math.MaxInt-int(d-'0'))/10 {
+			return 0, false
+		}
+		n = n*10 + int(d-'0')
+	}
+	if neg {
+		return -n, true
+	}
+	return n, true
 }
 
 // closesForGood reports whether nats.go would close the connection for

@@ -1,9 +1,13 @@
 package natsguard
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -129,4 +133,148 @@ func FuzzGuard(f *testing.F) {
 			t.Fatalf("read %d bytes of %d sent", len(whole), len(data))
 		}
 	})
+}
+
+// FuzzGuardMatchesAModel: the guard reads in place, keeping back only a
+// control line split by a read; what it returns, however the bytes are
+// split and whatever the reader's buffer size, is what a plain model
+// returns that parses all it has read into a second buffer.
+func FuzzGuardMatchesAModel(f *testing.F) {
+	f.Add([]byte(info+"MSG a 1 5\r\nhello\r\n-ERR 'Maximum Control Line Exceeded'\r\nPING\r\n"), uint8(7), uint8(3))
+	f.Add([]byte("INFO {}\r\nHMSG a 1 3 5\r\nx\r\nab\r\n-ERR 'Parser Error'\r\n+OK\r\n"), uint8(1), uint8(0))
+	f.Add([]byte("INFO {\"tls_required\":true}\r\n-ERR 'x'\r\n"), uint8(2), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, split, bufSize uint8) {
+		step := int(split)%13 + 1
+		var parts [][]byte
+		for i := 0; i < len(data); i += step {
+			parts = append(parts, data[i:min(i+step, len(data))])
+		}
+		var gotDropped, wantDropped []string
+		g := Guard(&chunks{parts: slices.Clone(parts)}, func(l string) { gotDropped = append(gotDropped, l) })
+		buf := make([]byte, int(bufSize)%64+1)
+		var got []byte
+		for {
+			n, err := g.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		m := &model{src: &chunks{parts: slices.Clone(parts)}, dropped: func(l string) { wantDropped = append(wantDropped, l) }}
+		want, _ := io.ReadAll(m)
+		if !bytes.Equal(got, want) || !slices.Equal(gotDropped, wantDropped) {
+			t.Fatalf("parts of %d, reads of %d:\nguard %q (dropped %q)\nmodel %q (dropped %q)", step, len(buf), got, gotDropped, want, wantDropped)
+		}
+	})
+}
+
+// model is the guard's rule written plainly: every byte read is parsed
+// into out, and Read returns from out.
+type model struct {
+	src                   io.Reader
+	dropped               func(string)
+	in, out               []byte
+	started, pass, failed bool
+	payload               int
+}
+
+func (m *model) Read(p []byte) (int, error) {
+	for len(m.out) == 0 {
+		if m.failed {
+			return 0, io.EOF
+		}
+		var buf [4096]byte
+		n, err := m.src.Read(buf[:])
+		m.in = append(m.in, buf[:n]...)
+		m.parse()
+		if err != nil {
+			m.failed = true
+		}
+	}
+	n := copy(p, m.out)
+	m.out = m.out[n:]
+	return n, nil
+}
+
+func (m *model) emit(n int) {
+	m.out = append(m.out, m.in[:n]...)
+	m.in = m.in[n:]
+	if m.payload > 0 {
+		m.payload = max(m.payload-n, 0)
+	}
+}
+
+func (m *model) parse() {
+	for len(m.in) > 0 {
+		if m.pass {
+			m.emit(len(m.in))
+			return
+		}
+		if m.payload > 0 {
+			m.emit(min(m.payload, len(m.in)))
+			continue
+		}
+		if !m.started {
+			if len(m.in) < 4 {
+				return
+			}
+			m.started = true
+			if !bytes.EqualFold(m.in[:4], []byte("INFO")) {
+				m.pass = true
+				continue
+			}
+		}
+		end := bytes.Index(m.in, []byte("\r\n"))
+		if end < 0 {
+			if len(m.in) > maxLine {
+				m.pass = true
+			}
+			return
+		}
+		line := string(m.in[:end])
+		op, rest, _ := strings.Cut(line, " ")
+		switch {
+		case strings.EqualFold(op, "MSG"), strings.EqualFold(op, "HMSG"):
+			m.emit(end + 2)
+			m.payload = 0
+			if f := strings.Fields(rest); len(f) > 0 {
+				if n, err := strconv.Atoi(f[len(f)-1]); err == nil && n >= 0 {
+					m.payload = n + 2
+				}
+			}
+		case strings.EqualFold(op, "INFO"):
+			m.emit(end + 2)
+			if strings.Contains(rest, `"tls_required":true`) {
+				m.pass = true
+			}
+		case strings.EqualFold(op, "-ERR") && closesForGood(line):
+			m.in = m.in[end+2:]
+			m.dropped(line)
+		default:
+			m.emit(end + 2)
+		}
+	}
+}
+
+// BenchmarkGuard reads deliveries of 256-byte events through the guard
+// with nats.go's read size, as a consumer's connection does.
+func BenchmarkGuard(b *testing.B) {
+	var stream []byte
+	stream = append(stream, info...)
+	payload := strings.Repeat("x", 256)
+	for i := range 1000 {
+		hdr := "NATS/1.0\r\nce-id: " + strconv.Itoa(i) + "\r\n\r\n"
+		stream = fmt.Appendf(stream, "HMSG events.a 1 $JS.ACK.S.C.1.%d.%d.1700000000000000000.0 %d %d\r\n%s%s\r\n", i, i, len(hdr), len(hdr)+len(payload), hdr, payload)
+	}
+	buf := make([]byte, 32768)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		g := Guard(&chunks{parts: [][]byte{stream}}, nil)
+		for {
+			if _, err := g.Read(buf); err != nil {
+				break
+			}
+		}
+	}
 }
