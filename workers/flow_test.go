@@ -38,21 +38,16 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 	env.start(t, fn, rec, opts{Hooks: o.hooks()})
 	env.publish(t, testEvent("slow-1", "com.example.x", "/test"))
 	poll.Until(t, 10*time.Second, "the outcome", func() bool { return len(o.of("slow-1")) == 1 })
-	// The ack reached the server: a redelivery, had the heartbeats not kept
-	// the event, would show in the counts below.
+	// The ack reached the server (the consumer is idle); a redelivery, had
+	// the heartbeats not kept the event, would have called the handler
+	// again. (The server's redelivered count cannot tell: it counts only
+	// redeliveries still pending.)
 	env.waitIdle(t, fn.Function)
 	if n := rec.count(); n != 1 {
 		t.Errorf("handler called %d times, want 1 (heartbeats keep the event)", n)
 	}
 	if got := o.of("slow-1"); !slices.Equal(got, []string{OutcomeOK}) {
 		t.Errorf("outcomes = %q", got)
-	}
-	info, err := env.pub.ConsumerInfo(context.Background(), "EVENTS", fn.Function)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.NumRedelivered != 0 || info.NumAckPending != 0 {
-		t.Errorf("redelivered %d, ack pending %d; want 0, 0", info.NumRedelivered, info.NumAckPending)
 	}
 }
 

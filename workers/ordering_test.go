@@ -116,7 +116,10 @@ func TestOrderingPerKeyAcrossReplicas(t *testing.T) {
 		f.Concurrency = 4
 		f.MaxReplicas = 2
 		f.Ordering = &Ordering{Key: "subject"}
-		f.Delivery.BackoffDelay = 500 * time.Millisecond
+		// Long against the other keys' work (90 events of 20ms, three at
+		// a time, about 0.6s): they finish within it even on a loaded
+		// machine.
+		f.Delivery.BackoffDelay = 1500 * time.Millisecond
 	})
 	env.start(t, fn, l, opts{})
 	env.start(t, fn, l, opts{})
@@ -135,7 +138,7 @@ func TestOrderingPerKeyAcrossReplicas(t *testing.T) {
 	if l.peak > fn.Concurrency {
 		t.Errorf("peak in flight %d > concurrency %d: one replica at a time is pinned", l.peak, fn.Concurrency)
 	}
-	// While o-4 (key k0) waited 500ms for its retry, the other keys went
+	// While o-4 (key k0) waited 1.5s for its retry, the other keys went
 	// on: some later event of another key was handled before o-4 was.
 	k0 := l.order["k0"]
 	if len(k0) != n/keys || k0[1] != 4 {
