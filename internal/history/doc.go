@@ -1,10 +1,11 @@
 // Package history keeps the run history of a mesh: one Record per delivery
 // attempt of an event to a function, in a bounded JetStream stream
-// (FNMESH_RUNS by default, on "<subjectPrefix>.<function>").
+// (FNMESH_RUNS by default, on "<subjectPrefix>.s<shard>.<function>").
 //
 // A Recorder keeps records in a bounded buffer and publishes them in
-// batches (JSON lines, one message per function every 100ms or 256
-// records) asynchronously, with a bounded window of unacknowledged
+// batches (JSON lines, one message per function and shard every 100ms or
+// 256 records: a header line of what the records share, then each
+// record without it) asynchronously, with a bounded window of unacknowledged
 // publishes: when the buffer or the window is full, records are dropped
 // and counted (Recorder.Stats) rather than slowing the handler down. The
 // history is a view of what happened, not a guarantee: the events

@@ -185,14 +185,7 @@ func TestFullBufferDropsInsteadOfBlocking(t *testing.T) {
 }
 
 func TestCloseSendsWhatIsBuffered(t *testing.T) {
-	srv := brokertest.Server(t, "")
-	pub := brokertest.Client(t, srv)
-	cfg := history.Config{}
-	brokertest.Ensure(t, pub, cfg.StreamSpec())
-	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, cfg, rec := newRecorder(t, history.WithFlushInterval(time.Hour))
 	for i := range 600 { // three batches: 256, 256, 88
 		rec.Record(history.Record{Function: "f", Outcome: "ok", EventID: fmt.Sprint(i)})
 	}
@@ -224,14 +217,7 @@ func TestCloseSendsWhatIsBuffered(t *testing.T) {
 }
 
 func TestEventLookupReadsOneShard(t *testing.T) {
-	srv := brokertest.Server(t, "")
-	pub := brokertest.Client(t, srv)
-	cfg := history.Config{}
-	brokertest.Ensure(t, pub, cfg.StreamSpec())
-	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, cfg, rec := newRecorder(t, history.WithFlushInterval(time.Hour))
 	const n = 1000 // about 60 a shard: one message per shard at Close
 	for i := range n {
 		rec.Record(history.Record{Function: "f", Outcome: "ok", EventID: fmt.Sprint("e-", i)})

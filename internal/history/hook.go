@@ -2,9 +2,12 @@ package history
 
 import (
 	"context"
+	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/trace"
 
@@ -21,6 +24,7 @@ func Hooks(r *Recorder, replica string, next workers.Hooks) workers.Hooks {
 		return next
 	}
 	inner := next.Deliver
+	var sources sourceCache
 	next.Deliver = func(ctx context.Context, fn string, h nats.Header, e *event.Event, attempt uint64) (context.Context, func(string, error)) {
 		start := time.Now()
 		var innerDone func(string, error)
@@ -41,7 +45,7 @@ func Hooks(r *Recorder, replica string, next workers.Hooks) workers.Hooks {
 			}
 			rec := Record{Function: fn, Attempt: attempt, Outcome: outcome, Duration: Duration(time.Since(start)), Replica: replica, Time: start}
 			if e != nil {
-				rec.EventID, rec.Type, rec.Source = e.ID(), e.Type(), e.Source()
+				rec.EventID, rec.Type, rec.Source = e.ID(), e.Type(), sources.get(e)
 			}
 			if m, ok := workers.MessageFrom(ctx); ok {
 				rec.Stream, rec.Seq, rec.Subject = m.Stream, m.Seq, m.Subject
@@ -70,4 +74,33 @@ func traceID(ctx context.Context, h nats.Header) string {
 		}
 	}
 	return ""
+}
+
+// sourceCache keeps the string form of the last event source seen:
+// formatting a URI allocates on every call, and the events of a function
+// mostly share their source. It is safe for concurrent use.
+type sourceCache struct{ last atomic.Pointer[cachedSource] }
+
+type cachedSource struct {
+	u url.URL
+	s string
+}
+
+// get is e.Source().
+func (c *sourceCache) get(e *event.Event) string {
+	var u *types.URIRef
+	switch ec := e.Context.(type) {
+	case *event.EventContextV1:
+		u = &ec.Source
+	case *event.EventContextV03:
+		u = &ec.Source
+	default:
+		return e.Source()
+	}
+	if last := c.last.Load(); last != nil && last.u == u.URL {
+		return last.s // String is a function of the fields (User is immutable)
+	}
+	s := u.String()
+	c.last.Store(&cachedSource{u: u.URL, s: s})
+	return s
 }

@@ -1,9 +1,7 @@
 package history
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -133,16 +131,12 @@ func (c *Counter) consume(ctx context.Context, last *uint64) error {
 // and, when observe, tells the observer of it; a line that is not a
 // record is skipped.
 func (c *Counter) count(ctx context.Context, data []byte, observe bool) {
-	for line := range bytes.Lines(data) {
-		var rec Record
-		if json.Unmarshal(line, &rec) != nil || rec.Function == "" || rec.Outcome == "" {
-			continue
-		}
+	eachRecord(data, nil, func(rec Record) {
 		if c.win != nil {
 			c.win.Add(rec.Function, rec.Outcome, rec.Time)
 		}
 		if observe {
 			c.obs.ObserveRun(ctx, rec.Function, rec.Outcome, time.Duration(rec.Duration))
 		}
-	}
+	})
 }

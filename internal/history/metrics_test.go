@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fnmesh/fnmesh/broker/brokertest"
+	"github.com/fnmesh/fnmesh/broker/embedded"
 	"github.com/fnmesh/fnmesh/internal/history"
 	"github.com/fnmesh/fnmesh/internal/poll"
 )
@@ -46,6 +47,22 @@ func (t *tally) total() int {
 	return sum
 }
 
+// newRecorder starts a real embedded server holding the history stream
+// of the default Config, and a Recorder to it with opts, closed at the
+// end of the test.
+func newRecorder(t testing.TB, opts ...history.RecorderOption) (*embedded.Server, history.Config, *history.Recorder) {
+	t.Helper()
+	srv := brokertest.Server(t, "")
+	cfg := history.Config{}
+	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
+	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	return srv, cfg, rec
+}
+
 // record stores recs in the history of cfg and waits until they are sent.
 func record(t *testing.T, rec *history.Recorder, recs ...history.Record) {
 	t.Helper()
@@ -72,14 +89,7 @@ func runCounter(t *testing.T, c *history.Counter) {
 }
 
 func TestCounterCountsWhatIsStoredFromItsStartOn(t *testing.T) {
-	srv := brokertest.Server(t, "")
-	cfg := history.Config{}
-	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
-	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	srv, cfg, rec := newRecorder(t, history.WithFlushInterval(10*time.Millisecond))
 	record(t, rec, history.Record{Function: "f", Outcome: "ok", Duration: history.Duration(time.Second)})
 	time.Sleep(20 * time.Millisecond) // the stored time of the old record is before since
 
@@ -136,14 +146,7 @@ func TestCounterWaitsForTheStream(t *testing.T) {
 }
 
 func TestCounterFillsTheWindowFromASpanBeforeItsStart(t *testing.T) {
-	srv := brokertest.Server(t, "")
-	cfg := history.Config{}
-	brokertest.Ensure(t, brokertest.Client(t, srv), cfg.StreamSpec())
-	rec, err := history.NewRecorder(brokertest.Conn(t, srv), cfg, history.WithFlushInterval(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	srv, cfg, rec := newRecorder(t, history.WithFlushInterval(10*time.Millisecond))
 	now := time.Now()
 	record(t, rec, history.Record{Function: "f", Outcome: "retry", Time: now})
 	time.Sleep(20 * time.Millisecond) // the stored time of the old record is before since
@@ -195,5 +198,26 @@ func TestWindowKeepsItsSpan(t *testing.T) {
 	}
 	if got := w.Counts("h", t0); got != (history.Counts{}) {
 		t.Errorf("unknown function: %+v", got)
+	}
+}
+
+func TestWindowForgetsFunctionsWithNoAttemptInItsSpan(t *testing.T) {
+	w := history.NewWindow(10 * time.Second)
+	t0 := time.Unix(1000, 0)
+	for i := range 100 { // functions of a mesh file, then removed
+		w.Add(fmt.Sprint("gone-", i), "ok", t0)
+	}
+	for s := range 30 {
+		w.Add("kept", "ok", t0.Add(time.Duration(s)*time.Second))
+	}
+	if got := w.Len(); got != 1 {
+		t.Errorf("after 30s the window holds %d functions, want 1 (kept): the others had no attempt in 10s", got)
+	}
+	if got := w.Counts("kept", t0.Add(29*time.Second)); got.Attempts != 10 {
+		t.Errorf("kept = %+v, want 10 attempts in the span", got)
+	}
+	// Reads alone move the window's clock too.
+	if got := w.Counts("kept", t0.Add(time.Hour)); got != (history.Counts{}) || w.Len() != 0 {
+		t.Errorf("an hour later: %+v, %d functions held; want none", got, w.Len())
 	}
 }

@@ -1,9 +1,7 @@
 package history
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -171,16 +169,12 @@ func (r *Reader) scan(ctx context.Context, s jetstream.Stream, q Query, limit in
 			}
 			res.LastSeq = seq
 			scanned++
-			for line := range bytes.Lines(msg.Data()) {
-				if needle != nil && !bytes.Contains(line, needle) {
-					continue
-				}
-				var rec Record
-				if json.Unmarshal(line, &rec) == nil && q.matches(rec) {
+			eachRecord(msg.Data(), needle, func(rec Record) {
+				if q.matches(rec) {
 					rec.HistorySeq = seq
 					keep(rec)
 				}
-			}
+			})
 			if seq == last || md.NumPending == 0 {
 				done = true
 				break

@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -98,7 +97,7 @@ func NewRecorder(nc *nats.Conn, cfg Config, opts ...RecorderOption) (*Recorder, 
 		// drops, so PublishAsync never stalls.
 		jetstream.WithPublishAsyncMaxPending(maxPendingBatches+1),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
-			r.failed.Add(uint64(bytes.Count(m.Data, []byte{'\n'})))
+			r.failed.Add(uint64(records(m.Data)))
 			r.log.Debug("run history records not stored", "subject", m.Subject, "error", err)
 		}))
 	if err != nil {
@@ -185,12 +184,14 @@ func (r *Recorder) publish(subject string, recs []Record) {
 		r.dropped.Add(uint64(len(recs)))
 		return
 	}
-	// One record per line; PublishAsync keeps it. Records take some 300
-	// bytes: one allocation for most batches.
-	data := make([]byte, 0, len(recs)*320)
+	// A header, then one record per line; PublishAsync keeps it. Records
+	// without what the header holds take some 150 bytes: one allocation
+	// for most batches.
+	def := shared(&recs[0])
+	data := appendHeader(make([]byte, 0, 256+len(recs)*192), &def)
 	for i := range recs {
 		recs[i].Error = broker.TruncateReason(recs[i].Error)
-		data = appendRecord(data, &recs[i])
+		data = appendRecord(data, &recs[i], &def)
 	}
 	if _, err := r.js.PublishAsync(subject, data); err != nil {
 		r.dropped.Add(uint64(len(recs)))
