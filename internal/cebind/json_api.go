@@ -54,7 +54,7 @@ func decodeJSON(data []byte) (e *event.Event, err error) {
 	if err := ev.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("cebind: %w: structured event: %w", ErrMalformedEvent, err)
 	}
-	ec, err := checkEvent(ev)
+	ec, _, err := checkEvent(ev)
 	if err != nil {
 		return nil, err
 	}
