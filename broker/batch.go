@@ -80,19 +80,30 @@ func (c *Client) PublishBatch(ctx context.Context, events []*event.Event, mode B
 			done(err)
 		}
 	}()
-	stream := ""
+	var (
+		stream string
+		// The subject and stream of the last type: the events of a batch
+		// mostly share one.
+		lastType, subject string
+		s                 streamSched
+	)
 	for i, e := range events {
 		at, delayed, err := DeliverAt(e)
 		if err != nil {
 			return BatchResult{}, &BatchEventError{Index: i, Err: err}
 		}
-		msg, err := EncodeMsg(Subject(c.cfg.SubjectPrefix, e.Type()), e)
+		sameType := i > 0 && e.Type() == lastType
+		if !sameType {
+			lastType, subject = e.Type(), Subject(c.cfg.SubjectPrefix, e.Type())
+		}
+		msg, err := EncodeMsg(subject, e)
 		if err != nil {
 			return BatchResult{}, &BatchEventError{Index: i, Err: err}
 		}
-		s, err := c.scheduleInfo(ctx, msg.Subject)
-		if err != nil {
-			return BatchResult{}, &BatchEventError{Index: i, Err: err}
+		if !sameType {
+			if s, err = c.scheduleInfo(ctx, msg.Subject); err != nil {
+				return BatchResult{}, &BatchEventError{Index: i, Err: err}
+			}
 		}
 		if stream != "" && s.name != stream {
 			return BatchResult{}, &BatchEventError{Index: i, Err: fmt.Errorf("%w: stored by %s, the batch so far by %s", ErrBatchStreams, s.name, stream)}
