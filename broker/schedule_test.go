@@ -310,3 +310,46 @@ func TestPublishBatchStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishBatchInFlight checks the bound on atomic batches in flight:
+// a batch waits for a slot within its context and, when that ends first,
+// fails as unavailable with nothing stored; many batches at once all get
+// through.
+func TestPublishBatchInFlight(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	c := brokertest.Client(t, srv)
+	js, _ := jetstream.New(c.Conn())
+
+	release := broker.HoldAtomicSlots(c)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	_, err := c.PublishBatch(ctx, batchEvents("wait", 10), broker.BatchAtomic)
+	cancel()
+	if !errors.Is(err, broker.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("batch without a slot: %v, want unavailable after its deadline", err)
+	}
+	if n := eventCount(t, js); n != 0 {
+		t.Fatalf("%d events stored by a batch that got no slot", n)
+	}
+	// Fast batches take no slot.
+	if _, err := c.PublishBatch(context.Background(), batchEvents("fast", 10), broker.BatchFast); err != nil {
+		t.Fatalf("fast batch while the atomic slots are taken: %v", err)
+	}
+	release()
+
+	const batches = 20
+	errs := make(chan error, batches)
+	for i := range batches {
+		go func() {
+			_, err := c.PublishBatch(context.Background(), batchEvents("many"+strconv.Itoa(i), 50), broker.BatchAtomic)
+			errs <- err
+		}()
+	}
+	for range batches {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := eventCount(t, js); n != 10+batches*50 {
+		t.Fatalf("%d events stored, want %d", n, 10+batches*50)
+	}
+}
