@@ -32,7 +32,8 @@ func ParseJSON(body []byte, r Rules) (*event.Event, error) {
 // ParseJSONBatch reads a JSON array of events
 // (application/cloudevents-batch+json), each as ParseJSON does. Strict
 // refuses an empty batch; Lenient returns no events for it. The error about
-// one event is a *BatchError holding its index.
+// one event is a *BatchError holding its index. Under Strict the events'
+// JSON data share body's bytes: body must not change while they are used.
 func ParseJSONBatch(body []byte, r Rules) ([]*event.Event, error) {
 	return parseBatch(body, r)
 }
