@@ -32,6 +32,9 @@ type Client struct {
 	log   *slog.Logger
 	hooks PublishHooks
 	sched schedCache
+	// atomicSlots holds a token per atomic batch in flight
+	// (maxAtomicInFlight).
+	atomicSlots chan struct{}
 }
 
 // PublishHooks lets callers observe and decorate publishes (tracing, metrics).
@@ -65,7 +68,7 @@ func New(nc *nats.Conn, cfg Config, opts ...Option) (*Client, error) {
 	}
 	cfg.SubjectPrefix = cmp.Or(cfg.SubjectPrefix, DefaultSubjectPrefix)
 	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultTimeout)
-	c := &Client{nc: nc, cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	c := &Client{nc: nc, cfg: cfg, log: slog.New(slog.DiscardHandler), atomicSlots: make(chan struct{}, maxAtomicInFlight)}
 	for _, o := range opts {
 		o(c)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,85 @@ func TestPublishBatchFast(t *testing.T) {
 	}
 	if n := eventCount(t, js); n != 2500 {
 		t.Fatalf("after resend: %d events, want 2500", n)
+	}
+}
+
+// TestPublishBatchStreams checks that a batch must go to one stream, with
+// types alternating or repeated, and names the first event of another.
+func TestPublishBatchStreams(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	c := brokertest.Client(t, srv,
+		broker.StreamSpec{Name: "ONE", Subjects: []string{"events.one", "events.uno"}, Storage: broker.StorageMemory},
+		broker.StreamSpec{Name: "TWO", Subjects: []string{"events.two"}, Storage: broker.StorageMemory})
+	ctx := context.Background()
+	typed := func(types ...string) []*event.Event {
+		out := batchEvents(t.Name()+types[0]+strconv.Itoa(len(types)), len(types))
+		for i, typ := range types {
+			out[i].SetType(typ)
+		}
+		return out
+	}
+	res, err := c.PublishBatch(ctx, typed("one", "uno", "one", "one", "uno"), broker.BatchAtomic)
+	if err != nil || res.Stream != "ONE" || res.Stored != 5 {
+		t.Fatalf("one stream, two types: %+v, %v", res, err)
+	}
+	for _, c2 := range []struct {
+		types []string
+		index int
+	}{
+		{[]string{"one", "uno", "one", "one", "two"}, 4},
+		{[]string{"one", "one", "two", "two"}, 2},
+		{[]string{"two", "one"}, 1},
+	} {
+		for _, mode := range []broker.BatchMode{broker.BatchAtomic, broker.BatchFast} {
+			_, err := c.PublishBatch(ctx, typed(c2.types...), mode)
+			var be *broker.BatchEventError
+			if !errors.As(err, &be) || be.Index != c2.index || !errors.Is(err, broker.ErrBatchStreams) {
+				t.Errorf("%v (mode %v): %v, want event %d in another stream", c2.types, mode, err, c2.index)
+			}
+		}
+	}
+}
+
+// TestPublishBatchInFlight checks the bound on atomic batches in flight:
+// a batch waits for a slot within its context and, when that ends first,
+// fails as unavailable with nothing stored; many batches at once all get
+// through.
+func TestPublishBatchInFlight(t *testing.T) {
+	srv := brokertest.Server(t, "")
+	c := brokertest.Client(t, srv)
+	js, _ := jetstream.New(c.Conn())
+
+	release := broker.HoldAtomicSlots(c)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	_, err := c.PublishBatch(ctx, batchEvents("wait", 10), broker.BatchAtomic)
+	cancel()
+	if !errors.Is(err, broker.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("batch without a slot: %v, want unavailable after its deadline", err)
+	}
+	if n := eventCount(t, js); n != 0 {
+		t.Fatalf("%d events stored by a batch that got no slot", n)
+	}
+	// Fast batches take no slot.
+	if _, err := c.PublishBatch(context.Background(), batchEvents("fast", 10), broker.BatchFast); err != nil {
+		t.Fatalf("fast batch while the atomic slots are taken: %v", err)
+	}
+	release()
+
+	const batches = 20
+	errs := make(chan error, batches)
+	for i := range batches {
+		go func() {
+			_, err := c.PublishBatch(context.Background(), batchEvents("many"+strconv.Itoa(i), 50), broker.BatchAtomic)
+			errs <- err
+		}()
+	}
+	for range batches {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := eventCount(t, js); n != 10+batches*50 {
+		t.Fatalf("%d events stored, want %d", n, 10+batches*50)
 	}
 }

@@ -20,6 +20,18 @@ type eventBuilder struct {
 	specversion bool
 	id, typ     bool
 	source      bool
+	// sources, if not nil, remembers parsed sources across events.
+	sources *sourceCache
+	// sourceStr is ec.Source.String() when sources had it, else "".
+	sourceStr string
+}
+
+// sourceCache holds the last source an eventBuilder parsed.
+type sourceCache struct {
+	s   string       // as given
+	u   types.URIRef // parsed
+	str string       // u.String()
+	ok  bool
 }
 
 // CheckName checks an attribute or extension name: lower-case ASCII
@@ -97,16 +109,25 @@ func (b *eventBuilder) setString(name, v string) error {
 		if IsBlank(v) {
 			return ruleErr(name, RuleNonEmpty)
 		}
+		if c := b.sources; c != nil && c.ok && c.s == v {
+			b.ec.Source, b.source, b.sourceStr = c.u, true, c.str
+			break
+		}
 		u, ok := ParseURIRef(v)
 		if !ok {
 			return ruleErr(name, RuleURIRef)
 		}
 		b.ec.Source, b.source = types.URIRef{URL: *u}, true
+		if c := b.sources; c != nil {
+			*c = sourceCache{s: v, u: b.ec.Source, str: b.ec.Source.String(), ok: true}
+			b.sourceStr = c.str
+		}
 	case "subject":
 		if IsBlank(v) {
 			return ruleErr(name, RuleNonEmpty)
 		}
-		b.ec.Subject = &v
+		s := v // v itself would escape in every call
+		b.ec.Subject = &s
 	case "datacontenttype":
 		if IsBlank(v) {
 			return ruleErr(name, RuleNonEmpty)
@@ -119,7 +140,8 @@ func (b *eventBuilder) setString(name, v string) error {
 				return ruleErr(name, RuleMediaType)
 			}
 		}
-		b.ec.DataContentType = &v
+		s := v
+		b.ec.DataContentType = &s
 	case "dataschema":
 		if IsBlank(v) {
 			return ruleErr(name, RuleNonEmpty)
@@ -185,18 +207,27 @@ func (b *eventBuilder) build() (*event.Event, error) {
 	case !b.typ:
 		return nil, ruleErr("type", RuleRequired)
 	}
-	ec := b.ec
-	e := &event.Event{Context: &ec}
+	ec := &event.EventContextV1{}
+	*ec = b.ec
+	e := &event.Event{Context: ec}
 	if b.rules == Strict {
-		if err := CheckBounds(e, Strict); err != nil {
+		src := b.sourceStr
+		if src == "" {
+			src = ec.Source.String()
+		}
+		if err := checkBounds(ec, src, Strict); err != nil {
 			return nil, err
 		}
 		// What ingest accepts can be stored as it was given.
-		if err := checkNATSValues(&ec); err != nil {
+		if err := checkNATSValues(ec, src); err != nil {
 			return nil, err
 		}
 	}
-	// The rules above are a superset of the SDK's; this keeps it that way.
+	// The rules above are a superset of the SDK's; this keeps it that way
+	// (validFast is its rules without allocating).
+	if validFast(e, ec) {
+		return e, nil
+	}
 	if err := e.Validate(); err != nil {
 		var ve event.ValidationError
 		if errors.As(err, &ve) {

@@ -56,11 +56,13 @@ func CheckBounds(e *event.Event, r Rules) error {
 	if e == nil || e.Context == nil {
 		return nil
 	}
-	return checkBounds(e.Context.AsV1(), r)
+	ec := e.Context.AsV1()
+	return checkBounds(ec, ec.Source.String(), r)
 }
 
-// checkBounds is CheckBounds for a context.
-func checkBounds(ec *event.EventContextV1, r Rules) error {
+// checkBounds is CheckBounds for a context whose source is src
+// (ec.Source.String(), which the caller has at hand).
+func checkBounds(ec *event.EventContextV1, src string, r Rules) error {
 	maxExt, maxHdr := MaxExtensions, MaxHeaderBytes
 	if r != Strict {
 		maxExt += ReservedExtensions
@@ -85,7 +87,7 @@ func checkBounds(ec *event.EventContextV1, r Rules) error {
 	if err := check("id", hdrID, ec.ID); err != nil {
 		return err
 	}
-	if err := check("source", hdrSource, ec.Source.String()); err != nil {
+	if err := check("source", hdrSource, src); err != nil {
 		return err
 	}
 	if ec.Subject != nil {

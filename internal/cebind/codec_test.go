@@ -528,7 +528,7 @@ func TestValidFastAgreesWithSDK(t *testing.T) {
 			if validFast(&e, ec) && sdkErr != nil {
 				t.Fatalf("validFast accepts what event.Validate rejects: %v", sdkErr)
 			}
-			_, err := checkEvent(&e)
+			_, _, err := checkEvent(&e)
 			if (sdkErr == nil) != (err == nil) {
 				t.Fatalf("checkEvent = %v, event.Validate = %v", err, sdkErr)
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,7 +34,20 @@ func checkJSONBody(body []byte) error {
 
 // parseBatch parses a JSON batch (application/cloudevents-batch+json),
 // each event with parseObject under Strict and decodeJSON under Lenient.
+// Under Strict a well-formed batch is read in one pass (readBatchFast);
+// any other body goes the general way, which words the error.
 func parseBatch(body []byte, r Rules) ([]*event.Event, error) {
+	if r == Strict {
+		if events, ok := readBatchFast(body); ok {
+			return events, nil
+		}
+	}
+	return parseBatchGeneral(body, r)
+}
+
+// parseBatchGeneral parses a JSON batch by checking the body, splitting
+// the array, then parsing each element on its own.
+func parseBatchGeneral(body []byte, r Rules) ([]*event.Event, error) {
 	parse := decodeJSON
 	if r == Strict {
 		if err := checkJSONBody(body); err != nil {
@@ -81,12 +95,8 @@ func parseObject(raw []byte) (*event.Event, error) {
 	if _, err := dec.Token(); err != nil { // the '{'
 		return nil, ruleErr("", RuleBodyObject)
 	}
-	var (
-		b                 = eventBuilder{rules: Strict}
-		seen              = make(map[string]struct{}, 12)
-		data, dataBase64  json.RawMessage
-		hasData, hasDataB bool
-	)
+	var o objectReader
+	o.reset()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -97,40 +107,110 @@ func parseObject(raw []byte) (*event.Event, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, ruleErr(key, "value must be valid JSON")
 		}
-		if _, dup := seen[key]; dup {
-			return nil, ruleErr(key, RuleOnce)
-		}
-		seen[key] = struct{}{}
-		switch key {
-		case "data":
-			data, hasData = v, true
-			continue
-		case "data_base64":
-			if !isJSONNull(v) {
-				dataBase64, hasDataB = v, true
-			}
-			continue
-		}
-		if err := CheckName(key, Strict); err != nil {
-			return nil, err
-		}
-		if isJSONNull(v) {
-			continue // the JSON format: null is the same as absent
-		}
-		if err := setJSONMember(&b, key, v); err != nil {
+		if err := o.member(key, jsonValue{raw: v}); err != nil {
 			return nil, err
 		}
 	}
-	e, err := b.build()
+	return o.event()
+}
+
+// jsonValue is one member value of a structured event: its JSON text and,
+// for a string without escapes, its content.
+type jsonValue struct {
+	raw []byte
+	// str is the content of a string literal without escapes, valid when
+	// plain is true.
+	str   string
+	plain bool
+}
+
+// objectReader builds one event from the members of a JSON object, in
+// order, applying every rule of the JSON format. The batch parser reuses
+// one for all its events.
+type objectReader struct {
+	b                 eventBuilder
+	seen              []string
+	seenSet           map[string]struct{} // past maxSeenList names
+	data, dataBase64  jsonValue
+	hasData, hasDataB bool
+	// sources remembers the last source parsed: the events of a batch
+	// mostly share it.
+	sources sourceCache
+}
+
+// maxSeenList is how many member names objectReader compares one by one
+// before it uses a map.
+const maxSeenList = 16
+
+// reset prepares o for the next object.
+func (o *objectReader) reset() {
+	o.b = eventBuilder{rules: Strict, sources: &o.sources}
+	o.seen = o.seen[:0]
+	if o.seenSet != nil {
+		clear(o.seenSet)
+	}
+	o.data, o.dataBase64 = jsonValue{}, jsonValue{}
+	o.hasData, o.hasDataB = false, false
+}
+
+// once reports whether key is seen for the first time in this object.
+func (o *objectReader) once(key string) bool {
+	if len(o.seen) < maxSeenList {
+		if slices.Contains(o.seen, key) {
+			return false
+		}
+		o.seen = append(o.seen, key)
+		return true
+	}
+	if slices.Contains(o.seen, key) {
+		return false
+	}
+	if o.seenSet == nil {
+		o.seenSet = make(map[string]struct{}, maxSeenList)
+	}
+	if _, dup := o.seenSet[key]; dup {
+		return false
+	}
+	o.seenSet[key] = struct{}{}
+	return true
+}
+
+// member applies one member of the object.
+func (o *objectReader) member(key string, v jsonValue) error {
+	if !o.once(key) {
+		return ruleErr(key, RuleOnce)
+	}
+	switch key {
+	case "data":
+		o.data, o.hasData = v, true
+		return nil
+	case "data_base64":
+		if !isJSONNull(v.raw) {
+			o.dataBase64, o.hasDataB = v, true
+		}
+		return nil
+	}
+	if err := CheckName(key, Strict); err != nil {
+		return err
+	}
+	if isJSONNull(v.raw) {
+		return nil // the JSON format: null is the same as absent
+	}
+	return setJSONMember(&o.b, key, v)
+}
+
+// event checks the object as a whole and returns its event.
+func (o *objectReader) event() (*event.Event, error) {
+	e, err := o.b.build()
 	if err != nil {
 		return nil, err
 	}
-	if hasData && hasDataB {
+	if o.hasData && o.hasDataB {
 		return nil, ruleErr("data", RuleDataExclusive)
 	}
 	switch {
-	case hasDataB:
-		s, err := jsonString("data_base64", dataBase64)
+	case o.hasDataB:
+		s, err := o.dataBase64.string("data_base64")
 		if err != nil {
 			return nil, err
 		}
@@ -139,20 +219,29 @@ func parseObject(raw []byte) (*event.Event, error) {
 			return nil, ruleErr("data_base64", RuleBase64)
 		}
 		e.DataEncoded, e.DataBase64 = d, true
-	case hasData:
-		if err := setJSONData(e, data); err != nil {
+	case o.hasData:
+		if err := setJSONData(e, o.data); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
 }
 
+// string decodes v as a JSON string (see jsonString).
+func (v jsonValue) string(attr string) (string, error) {
+	if v.plain {
+		return v.str, nil
+	}
+	return jsonString(attr, v.raw)
+}
+
 // setJSONMember sets an attribute from its JSON value: core attributes must
 // be strings; extensions may be strings, integers or booleans.
-func setJSONMember(b *eventBuilder, key string, v json.RawMessage) error {
+func setJSONMember(b *eventBuilder, key string, jv jsonValue) error {
+	v := jv.raw
 	switch v[0] {
 	case '"':
-		s, err := jsonString(key, v)
+		s, err := jv.string(key)
 		if err != nil {
 			return err
 		}
@@ -185,7 +274,8 @@ func setJSONMember(b *eventBuilder, key string, v json.RawMessage) error {
 // datacontenttype (or none, which means application/json) the JSON value is
 // the data, byte for byte; otherwise data must be a JSON string and its
 // content is the data.
-func setJSONData(e *event.Event, data json.RawMessage) error {
+func setJSONData(e *event.Event, jv jsonValue) error {
+	data := jv.raw
 	ct := e.DataContentType()
 	if ct == "" || IsJSONMediaType(ct) {
 		if ct == "" {
@@ -199,7 +289,7 @@ func setJSONData(e *event.Event, data json.RawMessage) error {
 	if data[0] != '"' {
 		return ruleErr("data", RuleDataString)
 	}
-	s, err := jsonString("data", data)
+	s, err := jv.string("data")
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,8 @@ func ParseJSON(body []byte, r Rules) (*event.Event, error) {
 // ParseJSONBatch reads a JSON array of events
 // (application/cloudevents-batch+json), each as ParseJSON does. Strict
 // refuses an empty batch; Lenient returns no events for it. The error about
-// one event is a *BatchError holding its index.
+// one event is a *BatchError holding its index. Under Strict the events'
+// JSON data share body's bytes: body must not change while they are used.
 func ParseJSONBatch(body []byte, r Rules) ([]*event.Event, error) {
 	return parseBatch(body, r)
 }
@@ -54,7 +55,7 @@ func decodeJSON(data []byte) (e *event.Event, err error) {
 	if err := ev.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("cebind: %w: structured event: %w", ErrMalformedEvent, err)
 	}
-	ec, err := checkEvent(ev)
+	ec, _, err := checkEvent(ev)
 	if err != nil {
 		return nil, err
 	}

@@ -144,7 +144,7 @@ func DecodeMsg(h nats.Header, data []byte) (*event.Event, error) {
 		e.DataEncoded = data
 		e.DataBase64 = !utf8.Valid(data)
 	}
-	if _, err := checkEvent(e); err != nil {
+	if _, _, err := checkEvent(e); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -47,11 +47,11 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 	if err := checkSubjectBound(subject); err != nil {
 		return nil, err
 	}
-	ec, err := checkEvent(e)
+	ec, source, err := checkEvent(e)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBounds(ec, Lenient); err != nil {
+	if err := checkBounds(ec, source, Lenient); err != nil {
 		return nil, err
 	}
 
@@ -73,7 +73,6 @@ func EncodeMsg(subject string, e *event.Event) (*nats.Msg, error) {
 	}
 	hb := headerBuilder{h: make(nats.Header, n+2), vals: make([]string, n)}
 
-	source := ec.Source.String()
 	hb.set(hdrSpecVersion, specVersion1)
 	hb.set(hdrID, ec.ID)
 	hb.set(hdrSource, source)
@@ -132,55 +131,57 @@ func formatExtension(v any) (string, error) {
 }
 
 // checkEvent validates e for the NATS binary mode and returns its context as
-// CloudEvents 1.0. EncodeMsg and DecodeMsg apply the same rules, so whatever
-// DecodeMsg returns can be encoded again.
-func checkEvent(e *event.Event) (*event.EventContextV1, error) {
+// CloudEvents 1.0 and its source as a string. EncodeMsg and DecodeMsg apply
+// the same rules, so whatever DecodeMsg returns can be encoded again.
+func checkEvent(e *event.Event) (*event.EventContextV1, string, error) {
 	if e == nil || e.Context == nil {
-		return nil, attrErr("specversion", "event has no context")
+		return nil, "", attrErr("specversion", "event has no context")
 	}
 	ec, ok := e.Context.(*event.EventContextV1)
 	if !ok || !validFast(e, ec) {
 		if err := validationError(e.Validate()); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if !ok {
 			// An older spec version can hold what 1.0 forbids (0.3 allows a
 			// relative schemaurl): the converted context is checked too.
 			ec = e.Context.AsV1()
 			if err := validationError(ec.Validate()); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 		}
 	}
 	if ec.Time != nil {
 		if y := ec.Time.Time.UTC().Year(); y < 0 || y > 9999 {
-			return nil, attrErr("time", "year %d cannot be written as an RFC 3339 timestamp (0000-9999)", y)
+			return nil, "", attrErr("time", "year %d cannot be written as an RFC 3339 timestamp (0000-9999)", y)
 		}
 	}
 	if ec.DataContentType != nil {
 		if why := checkContentType(*ec.DataContentType); why != "" {
-			return nil, attrErr("datacontenttype", "%s", why)
+			return nil, "", attrErr("datacontenttype", "%s", why)
 		}
 	}
 	for name, v := range ec.Extensions {
 		if !isExtensionName(name) {
-			return nil, attrErr(name, "extension names must be lower-case ASCII letters and digits, not a context attribute name or \"data\"")
+			return nil, "", attrErr(name, "extension names must be lower-case ASCII letters and digits, not a context attribute name or \"data\"")
 		}
 		if s, ok := v.(string); ok {
 			if why := natsValueProblem(s); why != "" {
-				return nil, attrErr(name, "%s", why)
+				return nil, "", attrErr(name, "%s", why)
 			}
 		}
 	}
-	if err := checkNATSValues(ec); err != nil {
-		return nil, err
+	source := ec.Source.String()
+	if err := checkNATSValues(ec, source); err != nil {
+		return nil, "", err
 	}
-	return ec, nil
+	return ec, source, nil
 }
 
 // checkNATSValues checks the string attributes of ec with
 // natsValueProblem.
-func checkNATSValues(ec *event.EventContextV1) error {
+// src is ec.Source.String().
+func checkNATSValues(ec *event.EventContextV1, src string) error {
 	check := func(attr, v string) error {
 		if why := natsValueProblem(v); why != "" {
 			return attrErr(attr, "%s", why)
@@ -193,7 +194,7 @@ func checkNATSValues(ec *event.EventContextV1) error {
 	if err := check("type", ec.Type); err != nil {
 		return err
 	}
-	if err := check("source", ec.Source.String()); err != nil {
+	if err := check("source", src); err != nil {
 		return err
 	}
 	if ec.Subject != nil {
