@@ -71,7 +71,12 @@ func runPipeline(ctx context.Context, e *env, cfg Config) (Result, error) {
 				}
 			}
 		}
+		var lost uint64
+		for _, m := range on {
+			lost += m.HistoryLost
+		}
 		res.FnMesh, *res.FnMeshHistory = median(off), median(on)
+		res.FnMeshHistory.HistoryLost = lost // of all the rounds
 		return res, nil
 	}
 	err = doLabelled(ctx, "fnmesh", func(ctx context.Context) error {
@@ -294,7 +299,12 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, t
 	if err != nil {
 		return err
 	}
-	defer stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	if err := handled.wait(ctx, "fnmesh consume", stallTimeout, prog); err != nil {
 		return err
 	}
@@ -302,6 +312,8 @@ func pipelineFnmesh(ctx context.Context, e *env, cfg Config, withHistory bool, t
 	cpu.stop()
 	m.CPUUsPerEvent = cpu.perEvent(int64(cfg.Count))
 	m.WritesPerEvent = cpu.writesPerEvent(int64(cfg.Count))
+	stopped = true
+	m.HistoryLost = stop()
 	return nil
 }
 
@@ -341,12 +353,26 @@ func (f handlerFunc) Handle(ctx context.Context, e event.Event) ([]event.Event, 
 }
 
 // runWorkers starts n workers of fn, each with its own connection, and
-// returns once all of them are ready. stop cancels them and waits for
-// their drain.
-func runWorkers(ctx context.Context, e *env, mesh *mesh, fn *workers.Config, n int, h workers.Handler, record bool, hooks workers.Hooks) (stop func(), err error) {
+// returns once all of them are ready. stop cancels them, waits for their
+// drain, closes their run history recorders (when record is set) and
+// returns the run records these lost.
+func runWorkers(ctx context.Context, e *env, mesh *mesh, fn *workers.Config, n int, h workers.Handler, record bool, hooks workers.Hooks) (stop func() (lost uint64), err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	stop = func() { cancel(); wg.Wait() }
+	var recs []*history.Recorder
+	stop = func() uint64 {
+		cancel()
+		wg.Wait()
+		var lost uint64
+		for _, rec := range recs {
+			cctx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = rec.Close(cctx)
+			done()
+			st := rec.Stats()
+			lost += st.Dropped + st.Failed
+		}
+		return lost
+	}
 	ws := make([]*workers.Worker, 0, n)
 	for r := range n {
 		client, err := e.client(ctx, "fnmesh-bench-worker-"+strconv.Itoa(r), mesh)
@@ -369,6 +395,7 @@ func runWorkers(ctx context.Context, e *env, mesh *mesh, fn *workers.Config, n i
 				stop()
 				return nil, fmt.Errorf("bench: %w", err)
 			}
+			recs = append(recs, rec)
 			rhooks = history.Hooks(rec, cfg.Replica, hooks)
 		}
 		w, err := workers.New(cfg, wb, h, workers.WithLogger(e.log), workers.WithHooks(rhooks))

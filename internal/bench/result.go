@@ -111,6 +111,11 @@ type Measure struct {
 	// clients, Linux only) per consumed event over the phase Rate measures
 	// (pipeline).
 	WritesPerEvent float64 `json:"writes_per_event,omitempty"`
+	// HistoryLost is the run records the replicas' recorders dropped or
+	// could not store (pipeline with --history): a recorder never blocks
+	// the worker, so a history side that lost records measured less
+	// work than it should have.
+	HistoryLost uint64 `json:"history_lost,omitempty"`
 }
 
 // setLatency copies the percentiles of s into m, to the microsecond.
@@ -231,6 +236,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	if r.FnMeshHistory != nil {
 		fmt.Fprintf(&b, "   history on/off: %.2fx", r.HistoryRatio)
+		if n := r.FnMeshHistory.HistoryLost; n > 0 {
+			fmt.Fprintf(&b, " (%d run records lost: the recorders' buffer or window was full)", n)
+		}
 	}
 	if r.Scenario == Latency {
 		fmt.Fprintf(&b, "   p50 delta: %+.3f ms   p99 ratio: %.2fx", r.P50DeltaMs, r.P99Ratio)

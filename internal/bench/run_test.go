@@ -88,6 +88,31 @@ func TestRunPipeline(t *testing.T) {
 	}
 }
 
+// With --history, both sides run and every run record is stored: a
+// record the recorders dropped is counted (HistoryLost) and shown.
+func TestRunPipelineHistory(t *testing.T) {
+	t.Parallel()
+	r, err := Run(t.Context(), Pipeline, Config{Count: 300, Size: 64, Concurrency: 8, Replicas: 1, History: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.FnMeshHistory
+	if h == nil || h.Count != 300 || h.Rate <= 0 || r.HistoryRatio != ratio(h.Rate, r.FnMesh.Rate) {
+		t.Fatalf("FnMeshHistory = %+v, HistoryRatio %v", h, r.HistoryRatio)
+	}
+	if h.HistoryLost != 0 {
+		t.Errorf("%d run records lost at 300 events", h.HistoryLost)
+	}
+	h.HistoryLost = 7
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "7 run records lost") {
+		t.Errorf("text report does not show the lost records:\n%s", b.String())
+	}
+}
+
 func TestRunLatency(t *testing.T) {
 	t.Parallel()
 	r, err := Run(t.Context(), Latency, Config{Rate: 1000, Duration: 300 * time.Millisecond, Concurrency: 4})
