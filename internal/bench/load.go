@@ -67,18 +67,13 @@ func closedLoop(ctx context.Context, workers int, warm, d time.Duration, op func
 				t0 := time.Now()
 				err := op(ctx)
 				took := time.Since(t0)
-				counted := counting.Load() && !closed.Load()
-				if !counted {
-					if err != nil {
-						fails.add(err)
-						return
-					}
-					continue
-				}
-				attempts.Add(1)
+				attempts.Add(1) // counted or not: the failures are of all of them
 				if err != nil {
 					fails.add(err)
 					return
+				}
+				if !counting.Load() || closed.Load() {
+					continue
 				}
 				count.Add(1)
 				local = append(local, took)
