@@ -62,6 +62,8 @@ func (f *fnmesh) reset(ctx context.Context) error {
 		Filters:        []workers.FilterSpec{{Exact: map[string]string{"type": "dev.fnmesh.peers"}}},
 		Concurrency:    f.s.concurrency,
 		MaxReplicas:    1,
+		// The throughput phase publishes before the worker starts.
+		StartFrom: workers.StartAll,
 	}
 	var err error
 	if f.client, err = broker.New(f.pub, f.broker); err != nil {
