@@ -352,10 +352,7 @@ func (l *orderedBatchLog) handled() int {
 // retry.
 func TestOrderingBatch(t *testing.T) {
 	t.Parallel()
-	env := newEnv(t)
 	const n, keys, maxEvents = 400, 16, 8
-	l := &orderedBatchLog{running: map[string]bool{}, order: map[string][]int{}, doneAt: map[string]time.Time{},
-		failedAt: map[string]time.Time{}, failOnce: map[string]bool{"ob-21": true}, hold: 20 * time.Millisecond}
 	fn := fnDecl("orderedbatch", func(f *Config) {
 		f.Concurrency = 2
 		f.MaxReplicas = 2
@@ -363,11 +360,29 @@ func TestOrderingBatch(t *testing.T) {
 		f.Batch = &Batch{MaxEvents: maxEvents, MaxWait: 100 * time.Millisecond}
 		f.Delivery.BackoffDelay = time.Second
 	})
+	l, biggest, others := runOrderedBatches(t, fn, n, keys, 30*time.Second)
+	defer l.mu.Unlock()
+	t.Logf("%d batches, biggest %d; %d events of other keys during the retry of ob-21", len(l.sizes), biggest, others)
+}
+
+// runOrderedBatches runs two replicas of the ordered batch function fn
+// (one receives) over n events "ob-<i>" of keys keys, ob-21 failing once,
+// and checks what every ordered batch test wants: each event attempted
+// once but ob-21 (twice), the problems the log saw (two events of a key at
+// once), each key's events in stream order, no batch above maxEvents, some
+// batching, and at least 10 events of other keys handled during ob-21's
+// retry. It returns the log, locked, the biggest batch and that count.
+func runOrderedBatches(t *testing.T, fn Config, n, keys int, within time.Duration) (l *orderedBatchLog, biggest, others int) {
+	t.Helper()
+	env := newEnv(t)
+	maxEvents := fn.Batch.MaxEvents
+	l = &orderedBatchLog{running: map[string]bool{}, order: map[string][]int{}, doneAt: map[string]time.Time{},
+		failedAt: map[string]time.Time{}, failOnce: map[string]bool{"ob-21": true}, hold: 20 * time.Millisecond}
 	var d deliveries
 	env.start(t, fn, l, opts{Hooks: d.hooks()})
 	env.start(t, fn, l, opts{Hooks: d.hooks()})
 	publishKeyed(t, env, "ob", n, keys)
-	poll.Until(t, 30*time.Second, "all handled", func() bool { return l.handled() == n })
+	poll.Until(t, within, "all handled", func() bool { return l.handled() == n })
 	env.waitIdle(t, fn.Function)
 	ids := make([]string, n)
 	for i := range ids {
@@ -376,7 +391,6 @@ func TestOrderingBatch(t *testing.T) {
 	d.check(t, ids, "ob-21")
 
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for _, p := range l.problems {
 		t.Error(p)
 	}
@@ -385,26 +399,25 @@ func TestOrderingBatch(t *testing.T) {
 			t.Errorf("key %s handled %v, want its %d events in stream order", key, o, n/keys)
 		}
 	}
-	biggest := 0
 	for _, s := range l.sizes {
 		biggest = max(biggest, s)
 		if s > maxEvents {
 			t.Errorf("batch of %d events, want at most %d", s, maxEvents)
 		}
 	}
-	failed, retried, others := l.failedAt["ob-21"], l.doneAt["ob-21"], 0
+	failed, retried := l.failedAt["ob-21"], l.doneAt["ob-21"]
 	for id, at := range l.doneAt {
 		if k, _ := strconv.Atoi(id[3:]); k%keys != 21%keys && at.After(failed) && at.Before(retried) {
 			others++
 		}
 	}
-	t.Logf("%d batches, biggest %d; %d events of other keys during the retry of ob-21", len(l.sizes), biggest, others)
 	if biggest < 2 {
 		t.Errorf("biggest batch %d: events were not batched", biggest)
 	}
 	if others < 10 {
 		t.Errorf("%d events of other keys handled during ob-21's retry, want at least 10: a retry must hold back only its key", others)
 	}
+	return l, biggest, others
 }
 
 // TestRateLimitOrderingBatch is TestOrderingBatch under a limit of 40
@@ -418,10 +431,7 @@ func TestRateLimitOrderingBatch(t *testing.T) {
 		t.Skip("12 s at the limit")
 	}
 	t.Parallel()
-	env := newEnv(t)
 	const limit, n, keys, maxEvents = 40, 480, 16, 8
-	l := &orderedBatchLog{running: map[string]bool{}, order: map[string][]int{}, doneAt: map[string]time.Time{},
-		failedAt: map[string]time.Time{}, failOnce: map[string]bool{"ob-21": true}, hold: 20 * time.Millisecond}
 	fn := fnDecl("limitedorderedbatch", func(f *Config) {
 		f.Concurrency = 2
 		f.MaxReplicas = 2
@@ -431,44 +441,11 @@ func TestRateLimitOrderingBatch(t *testing.T) {
 		f.Batch = &Batch{MaxEvents: maxEvents, MaxWait: 200 * time.Millisecond}
 		f.Delivery.BackoffDelay = time.Second
 	})
-	var d deliveries
-	env.start(t, fn, l, opts{Hooks: d.hooks()})
-	env.start(t, fn, l, opts{Hooks: d.hooks()})
-	publishKeyed(t, env, "ob", n, keys)
-	poll.Until(t, 40*time.Second, "all handled", func() bool { return l.handled() == n })
-	env.waitIdle(t, fn.Function)
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = "ob-" + strconv.Itoa(i)
-	}
-	d.check(t, ids, "ob-21")
-
-	l.mu.Lock()
+	l, biggest, others := runOrderedBatches(t, fn, n, keys, 40*time.Second)
 	defer l.mu.Unlock()
-	for _, p := range l.problems {
-		t.Error(p)
-	}
-	for key, o := range l.order {
-		if len(o) != n/keys || !slices.IsSorted(o) {
-			t.Errorf("key %s handled %v, want its %d events in stream order", key, o, n/keys)
-		}
-	}
-	biggest := 0
-	for _, s := range l.sizes {
-		biggest = max(biggest, s)
-		if s > maxEvents {
-			t.Errorf("batch of %d events, want at most %d", s, maxEvents)
-		}
-	}
 	starts := slices.Clone(l.starts)
 	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
 	got, allowed := maxInWindow(starts, 10*time.Second), limit*10*110/100
-	failed, retried, others := l.failedAt["ob-21"], l.doneAt["ob-21"], 0
-	for id, at := range l.doneAt {
-		if k, _ := strconv.Atoi(id[3:]); k%keys != 21%keys && at.After(failed) && at.Before(retried) {
-			others++
-		}
-	}
 	t.Logf("%d batches, biggest %d; most starts in a 10s window %d (limit %d, +10%% = %d), in a 1s window %d; span %s; %d events of other keys during the retry of ob-21",
 		len(l.sizes), biggest, got, limit*10, allowed, maxInWindow(starts, time.Second), starts[len(starts)-1].Sub(starts[0]), others)
 	if len(starts) != n+1 {
@@ -476,11 +453,5 @@ func TestRateLimitOrderingBatch(t *testing.T) {
 	}
 	if got > allowed {
 		t.Errorf("%d events started in a 10s window, want at most %d", got, allowed)
-	}
-	if biggest < 2 {
-		t.Errorf("biggest batch %d: events were not batched", biggest)
-	}
-	if others < 10 {
-		t.Errorf("%d events of other keys handled during ob-21's retry, want at least 10: a retry must hold back only its key", others)
 	}
 }
