@@ -42,10 +42,13 @@ func TestGopoolKeepsGoroutinesUntilClose(t *testing.T) {
 	for range 100 {
 		wg.Add(1)
 		p.Go(func() { ids[goroutineID()] = true; wg.Done() })
-		wg.Wait() // one at a time: one goroutine does them all
+		wg.Wait() // one at a time
 	}
-	if len(ids) != 1 {
-		t.Errorf("100 functions run one after the other ran on %d goroutines, want 1", len(ids))
+	// A function may come while the goroutine that ran the last one has
+	// not yet gone back to waiting: then one more starts, and from then on
+	// one of them is idle. Without reuse it would be 100.
+	if len(ids) > 4 {
+		t.Errorf("100 functions run one after the other ran on %d goroutines, want at most 4", len(ids))
 	}
 	release := make(chan struct{})
 	wg.Add(1)
