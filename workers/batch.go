@@ -89,20 +89,27 @@ func (w *Worker) batchConsume(hard context.Context, it jetstream.MessagesContext
 			return
 		}
 		msgs, closed := w.collect(it)
-		if len(msgs) > 0 {
-			inflight.Add(1)
-			go func() {
-				defer inflight.Done()
-				defer w.release(1)
-				w.settleBatch(hard, bh, msgs)
-			}()
-		} else {
-			w.release(1)
-		}
+		w.handBatch(hard, bh, msgs, inflight)
 		if closed {
 			return
 		}
 	}
+}
+
+// handBatch settles msgs on a goroutine of its own, counted in inflight,
+// which frees the batch's slot when done; with no msgs it frees the slot
+// at once.
+func (w *Worker) handBatch(hard context.Context, bh BatchHandler, msgs []batchMsg, inflight *sync.WaitGroup) {
+	if len(msgs) == 0 {
+		w.release(1)
+		return
+	}
+	inflight.Add(1)
+	go func() {
+		defer inflight.Done()
+		defer w.release(1)
+		w.settleBatch(hard, bh, msgs)
+	}()
 }
 
 // collect reads one batch: it waits for a first message, then takes more

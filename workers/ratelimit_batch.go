@@ -32,18 +32,9 @@ func (w *Worker) limitedBatchConsume(ctx, hard context.Context, cons jetstream.C
 			return nil
 		}
 		msgs, err := f.fill(ctx)
-		if len(msgs) > 0 {
-			// Also after ctx ended: the events are in hand, the drain
-			// handles them.
-			inflight.Add(1)
-			go func() {
-				defer inflight.Done()
-				defer w.release(1)
-				w.settleBatch(hard, bh, msgs)
-			}()
-		} else {
-			w.release(1)
-		}
+		// Also after ctx ended: the events are in hand, the drain handles
+		// them.
+		w.handBatch(hard, bh, msgs, inflight)
 		if err != nil {
 			return err
 		}

@@ -26,15 +26,11 @@ streams:
 	}
 	run := func(args ...string) (string, string) {
 		t.Helper()
-		root := newRootCmd()
-		var out, errOut bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&errOut)
-		root.SetArgs(append([]string{"validate", "-f", file}, args...))
-		if err := root.ExecuteContext(t.Context()); err != nil {
+		out, errOut, err := execRoot(t, append([]string{"validate", "-f", file}, args...)...)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return out.String(), errOut.String()
+		return out, errOut
 	}
 	out, stderr := run()
 	want := "streams[0] (EVENTS).discard: old with maxMsgs 500: an event can be removed before every function processed it"
@@ -69,20 +65,16 @@ functions:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs([]string{"validate", "-f", file, "-o", "json"})
-	if err := root.ExecuteContext(t.Context()); err == nil {
+	out, _, err := execRoot(t, "validate", "-f", file, "-o", "json")
+	if err == nil {
 		t.Fatal("validate of an invalid file succeeded")
 	}
 	var got struct {
 		Valid  bool             `json:"valid"`
 		Errors []fieldErrorJSON `json:"errors"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("stdout %q: %v", out.String(), err)
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout %q: %v", out, err)
 	}
 	want := []fieldErrorJSON{
 		{File: file, Line: 7, Column: 16, Field: "functions[0].filters[0].cesql",
@@ -115,15 +107,11 @@ func TestValidateNotesStartFromChanged(t *testing.T) {
 	}
 	run := func(args ...string) string {
 		t.Helper()
-		root := newRootCmd()
-		var out, errOut bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&errOut)
-		root.SetArgs(append(args, "-f", file))
-		if err := root.ExecuteContext(t.Context()); err != nil {
+		_, errOut, err := execRoot(t, append(args, "-f", file)...)
+		if err != nil {
 			t.Fatalf("%s: %v", args, err)
 		}
-		return errOut.String()
+		return errOut
 	}
 	write("all")
 	if stderr := run("validate"); strings.Contains(stderr, "startFrom") {
@@ -167,12 +155,21 @@ functions:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs([]string{"validate", "-f", file})
-	if err := root.ExecuteContext(t.Context()); err != nil || !strings.Contains(out.String(), "valid") {
-		t.Errorf("validate: %v\n%s%s", err, out.String(), errOut.String())
+	out, errOut, err := execRoot(t, "validate", "-f", file)
+	if err != nil || !strings.Contains(out, "valid") {
+		t.Errorf("validate: %v\n%s%s", err, out, errOut)
 	}
+}
+
+// execRoot runs the fnmesh command line with args and returns what it
+// wrote to standard output and standard error.
+func execRoot(t *testing.T, args ...string) (out, errOut string, err error) {
+	t.Helper()
+	root := newRootCmd()
+	var o, e bytes.Buffer
+	root.SetOut(&o)
+	root.SetErr(&e)
+	root.SetArgs(args)
+	err = root.ExecuteContext(t.Context())
+	return o.String(), e.String(), err
 }
